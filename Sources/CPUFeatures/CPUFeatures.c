@@ -1,0 +1,3 @@
+#include "CPUFeatures.h"
+
+int fastmlp_cpu_features_version(void) { return 1; }

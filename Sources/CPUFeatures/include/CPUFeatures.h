@@ -1,0 +1,28 @@
+#ifndef FASTMLP_CPU_FEATURES_H
+#define FASTMLP_CPU_FEATURES_H
+
+// The instruction-set features the Swift code is being compiled for. The Swift compiler's
+// Clang importer sees the same target CPU as the Swift code (`-target-cpu`), so these constants
+// tell Swift at compile time whether a fused multiply-add is a single instruction.
+#if defined(__FMA__) || defined(__aarch64__) || defined(__ARM_FEATURE_FMA)
+#define FASTMLP_HAS_FMA 1
+#else
+#define FASTMLP_HAS_FMA 0
+#endif
+
+#if defined(__AVX512F__)
+#define FASTMLP_HAS_AVX512F 1
+#else
+#define FASTMLP_HAS_AVX512F 0
+#endif
+
+#if defined(__AVX2__)
+#define FASTMLP_HAS_AVX2 1
+#else
+#define FASTMLP_HAS_AVX2 0
+#endif
+
+/// A no-op so that the target has an object file.
+int fastmlp_cpu_features_version(void);
+
+#endif

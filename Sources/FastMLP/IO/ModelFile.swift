@@ -1,0 +1,221 @@
+import CZlib
+import Foundation
+
+/// Why a model file could not be read or written. Descriptions name the file and what was wrong.
+public enum ModelFileError: Error, Equatable, Sendable, CustomStringConvertible {
+    case unreadable(path: String, reason: String)
+    case notAModelFile(path: String)
+    case unsupportedVersion(path: String, version: UInt32, supported: UInt32)
+    case truncated(path: String)
+    case corrupt(path: String, reason: String)
+    case writeFailed(path: String, reason: String)
+
+    public var description: String {
+        switch self {
+        case .unreadable(let path, let reason): return "\(path): \(reason)"
+        case .notAModelFile(let path): return "\(path): not a fastmlp model file (bad magic)"
+        case .unsupportedVersion(let path, let version, let supported):
+            return "\(path): model format version \(version) is newer than this build reads (\(supported))"
+        case .truncated(let path): return "\(path): the model file is truncated"
+        case .corrupt(let path, let reason): return "\(path): corrupt model file: \(reason)"
+        case .writeFailed(let path, let reason): return "\(path): \(reason)"
+        }
+    }
+}
+
+/// A trained network with what is needed to use it: the loss it was trained with and, for a
+/// model trained on a subset of the classes, which original class each output stands for.
+public struct SavedModel {
+    public var network: Network
+    public var loss: Loss
+    /// `classes[i]` is the original label of output i (e.g. `[1, 7]`); `nil` when output i is class i.
+    public var classes: [Int]?
+
+    public init(network: Network, loss: Loss, classes: [Int]? = nil) {
+        self.network = network
+        self.loss = loss
+        self.classes = classes
+    }
+}
+
+/// The native model format, version 1. All integers and floats little-endian:
+///
+///     offset  size        field
+///     0       8           magic "FASTMLP\0"
+///     8       4  UInt32   format version (1)
+///     12      4  UInt32   L, the number of dense layers (1...1024)
+///     16      4(L+1)      layer widths, UInt32 each (1...2²⁴)
+///     ..      L           activation codes, UInt8 each (identity 0, relu 1, sigmoid 2, tanh 3, softmax 4)
+///     ..      1           loss code, UInt8 (softmax-ce 0, mse 1)
+///     ..      4  UInt32   C, the number of class labels the outputs stand for (0: outputs are 0..<n)
+///     ..      4C          the digit each output stands for, UInt32 each (e.g. 1, 7 for "1 vs 7")
+///     ..      8  UInt64   P, the parameter count (must match the widths)
+///     ..      4P          parameters, Float32, in ``Network/parameterValues`` order
+///     ..      4  UInt32   CRC-32 (zlib) of every byte before it
+///
+/// Files are written atomically; loading checks every field, the exact length and the CRC, and
+/// refuses non-finite parameters.
+public enum ModelFile {
+    public static let currentVersion: UInt32 = 1
+    static let magic: [UInt8] = Array("FASTMLP".utf8) + [0]
+
+    /// Writes a model to `path`, atomically: the old file, if any, stays intact until the new one
+    /// is complete on disk.
+    public static func save(_ model: SavedModel, to path: String) throws(ModelFileError) {
+        do {
+            try AtomicFile.write(encode(model), to: path)
+        } catch {
+            throw .writeFailed(path: error.path, reason: error.reason)
+        }
+    }
+
+    /// Reads and validates a model file.
+    public static func load(from path: String) throws(ModelFileError) -> SavedModel {
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
+            throw .unreadable(path: path, reason: "no such file")
+        }
+        guard !isDirectory.boolValue else { throw .unreadable(path: path, reason: "is a directory, not a model file") }
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw .unreadable(path: path, reason: "cannot be read")
+        }
+        return try decode([UInt8](data), path: path)
+    }
+
+    static func encode(_ model: SavedModel) -> [UInt8] {
+        let network = model.network
+        let architecture = network.architecture
+        var bytes = magic
+        bytes.reserveCapacity(64 + architecture.parameterCount * 4)
+        append(currentVersion, to: &bytes)
+        append(UInt32(architecture.layerCount), to: &bytes)
+        for size in architecture.layerSizes { append(UInt32(size), to: &bytes) }
+        for activation in architecture.activations { bytes.append(activationCodes.firstIndex(of: activation).map(UInt8.init)!) }
+        bytes.append(lossCodes.firstIndex(of: model.loss).map(UInt8.init)!)
+        let classes = model.classes ?? []
+        append(UInt32(classes.count), to: &bytes)
+        for digit in classes { append(UInt32(truncatingIfNeeded: digit), to: &bytes) }
+        append(UInt64(architecture.parameterCount), to: &bytes)
+        for value in UnsafeBufferPointer(start: network.parameters.base, count: architecture.parameterCount) {
+            append(value.bitPattern, to: &bytes)
+        }
+        append(crc(bytes[...]), to: &bytes)
+        return bytes
+    }
+
+    static func decode(_ bytes: [UInt8], path: String) throws(ModelFileError) -> SavedModel {
+        var reader = ByteReader(bytes: bytes, path: path)
+        guard bytes.count >= magic.count, Array(bytes[0..<magic.count]) == magic else {
+            throw bytes.isEmpty ? .truncated(path: path) : .notAModelFile(path: path)
+        }
+        reader.offset = magic.count
+        let version: UInt32 = try reader.read()
+        guard version <= currentVersion, version >= 1 else {
+            if version > currentVersion { throw .unsupportedVersion(path: path, version: version, supported: currentVersion) }
+            throw .corrupt(path: path, reason: "format version \(version) does not exist")
+        }
+        let layerCount: UInt32 = try reader.read()
+        guard (1...1024).contains(layerCount) else {
+            throw .corrupt(path: path, reason: "layer count \(layerCount) is out of range 1...1024")
+        }
+        var sizes: [Int] = []
+        for _ in 0...Int(layerCount) {
+            let size: UInt32 = try reader.read()
+            guard (1...(1 << 24)).contains(size) else {
+                throw .corrupt(path: path, reason: "layer width \(size) is out of range 1...\(1 << 24)")
+            }
+            sizes.append(Int(size))
+        }
+        var activations: [Activation] = []
+        for _ in 0..<Int(layerCount) {
+            let code: UInt8 = try reader.read()
+            guard Int(code) < activationCodes.count else {
+                throw .corrupt(path: path, reason: "unknown activation code \(code)")
+            }
+            activations.append(activationCodes[Int(code)])
+        }
+        let lossCode: UInt8 = try reader.read()
+        guard Int(lossCode) < lossCodes.count else { throw .corrupt(path: path, reason: "unknown loss code \(lossCode)") }
+        let classCount: UInt32 = try reader.read()
+        guard classCount == 0 || Int(classCount) == sizes[sizes.count - 1] else {
+            throw .corrupt(path: path, reason: "\(classCount) class labels for \(sizes[sizes.count - 1]) outputs")
+        }
+        var classes: [Int] = []
+        for _ in 0..<Int(classCount) {
+            let digit: UInt32 = try reader.read()
+            guard digit < 1 << 24 else { throw .corrupt(path: path, reason: "class label \(digit) is out of range") }
+            classes.append(Int(digit))
+        }
+        let architecture: Architecture
+        do {
+            architecture = try Architecture(layerSizes: sizes, activations: activations)
+        } catch {
+            throw .corrupt(path: path, reason: error.description)
+        }
+        let parameterCount: UInt64 = try reader.read()
+        guard parameterCount == UInt64(architecture.parameterCount) else {
+            throw .corrupt(
+                path: path,
+                reason: "\(parameterCount) parameters stored, the layer widths need \(architecture.parameterCount)")
+        }
+        let expectedLength = reader.offset + 4 * architecture.parameterCount + 4
+        guard bytes.count >= expectedLength else { throw .truncated(path: path) }
+        guard bytes.count == expectedLength else {
+            throw .corrupt(path: path, reason: "\(bytes.count - expectedLength) unexpected bytes after the parameters")
+        }
+        let stored = UInt32(littleEndianBytes: bytes[(expectedLength - 4)...])
+        guard stored == crc(bytes[..<(expectedLength - 4)]) else {
+            throw .corrupt(path: path, reason: "checksum mismatch")
+        }
+        var parameters = [Float](repeating: 0, count: architecture.parameterCount)
+        for i in 0..<parameters.count {
+            let value = Float(bitPattern: try reader.read())
+            guard value.isFinite else { throw .corrupt(path: path, reason: "parameter \(i) is \(value)") }
+            parameters[i] = value
+        }
+        do {
+            return SavedModel(
+                network: try Network(architecture: architecture, parameters: parameters), loss: lossCodes[Int(lossCode)],
+                classes: classes.isEmpty ? nil : classes)
+        } catch {
+            throw .corrupt(path: path, reason: error.description)
+        }
+    }
+
+    static let activationCodes: [Activation] = [.identity, .relu, .sigmoid, .tanh, .softmax]
+    static let lossCodes: [Loss] = [.softmaxCrossEntropy, .meanSquaredError]
+
+    static func crc(_ bytes: ArraySlice<UInt8>) -> UInt32 {
+        bytes.withUnsafeBufferPointer { buffer in
+            UInt32(truncatingIfNeeded: crc32_z(0, buffer.baseAddress, buffer.count))
+        }
+    }
+
+    private static func append<T: FixedWidthInteger>(_ value: T, to bytes: inout [UInt8]) {
+        withUnsafeBytes(of: value.littleEndian) { bytes.append(contentsOf: $0) }
+    }
+}
+
+/// Reads little-endian integers from a byte array, failing with `.truncated` at the end.
+struct ByteReader {
+    let bytes: [UInt8]
+    let path: String
+    var offset = 0
+
+    mutating func read<T: FixedWidthInteger>() throws(ModelFileError) -> T {
+        let size = MemoryLayout<T>.size
+        guard offset + size <= bytes.count else { throw .truncated(path: path) }
+        var value: T = 0
+        for i in 0..<size { value |= T(bytes[offset + i]) << (8 * i) }
+        offset += size
+        return value
+    }
+}
+
+extension UInt32 {
+    init(littleEndianBytes bytes: ArraySlice<UInt8>) {
+        var value: UInt32 = 0
+        for (i, byte) in bytes.prefix(4).enumerated() { value |= UInt32(byte) << (8 * i) }
+        self = value
+    }
+}

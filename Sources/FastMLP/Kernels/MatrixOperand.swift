@@ -1,0 +1,45 @@
+/// A read-only view of a matrix in memory: element (i, j) is `base[i * rowStride + j * columnStride]`.
+///
+/// Transposes are expressed by swapping the strides, so the three products of training
+/// (X·W, dY·Wᵀ, Xᵀ·dY) read their operands in place; the packing routines absorb the layout.
+struct MatrixOperand {
+    let base: UnsafePointer<Float>
+    let rowStride: Int
+    let columnStride: Int
+
+    /// A row-major matrix whose rows are `leadingDimension` elements apart.
+    init(rowMajor base: UnsafePointer<Float>, leadingDimension: Int) {
+        self.base = base
+        rowStride = leadingDimension
+        columnStride = 1
+    }
+
+    init(base: UnsafePointer<Float>, rowStride: Int, columnStride: Int) {
+        self.base = base
+        self.rowStride = rowStride
+        self.columnStride = columnStride
+    }
+
+    /// The same memory read as the transpose.
+    var transposed: MatrixOperand {
+        MatrixOperand(base: base, rowStride: columnStride, columnStride: rowStride)
+    }
+
+    @inline(__always) subscript(row: Int, column: Int) -> Float {
+        base[row * rowStride + column * columnStride]
+    }
+}
+
+/// What a GEMM does with each finished tile of A·B as it leaves the registers.
+enum Epilogue {
+    /// C = A·B.
+    case store
+    /// C += A·B.
+    case accumulate
+    /// C = f(A·B + bias), with one bias element per column. Softmax is left to the caller
+    /// (it is not elementwise): the tile gets A·B + bias.
+    case biasActivation(bias: UnsafePointer<Float>, activation: Activation)
+    /// C = (A·B) ⊙ f′(Y), where Y = f(·) is the forward output laid out like C with rows
+    /// `outputStride` apart. This is the backward step through the previous layer's activation.
+    case activationGradient(output: UnsafePointer<Float>, outputStride: Int, activation: Activation)
+}

@@ -1,0 +1,175 @@
+/// Where one dense layer's parameters live in the network's single parameter buffer.
+///
+/// W is `inputs × outputs`, row-major (so a batch X, `batch × inputs`, gives Y = X·W + b), and
+/// the bias follows it.
+struct DenseLayer {
+    let inputs: Int
+    let outputs: Int
+    let activation: Activation
+    let weightOffset: Int
+    var biasOffset: Int { weightOffset + inputs * outputs }
+}
+
+/// A multilayer perceptron: an ``Architecture`` and its parameters.
+///
+/// All weights and biases live in one contiguous, 64-byte-aligned buffer in layer order
+/// (W₀, b₀, W₁, b₁, …), so that an optimiser step is one pass over memory and a saved model is
+/// that buffer. A reference type: a ``Trainer`` updates the parameters in place.
+public final class Network {
+    public let architecture: Architecture
+    let layers: [DenseLayer]
+    let parameters: FloatBuffer
+
+    /// A network with freshly drawn weights and constant biases.
+    ///
+    /// The same seed gives the same weights on every platform (up to the last bit of the system
+    /// `log`/`cos` for the normal initialisers).
+    public init(
+        architecture: Architecture, weightInitializer: WeightInitializer,
+        biasInitializer: Float = 0, seed: UInt64
+    ) {
+        self.architecture = architecture
+        layers = Network.layout(architecture)
+        parameters = FloatBuffer(count: architecture.parameterCount)
+        var generator = Xoshiro256StarStar(seed: seed)
+        for layer in layers {
+            weightInitializer.fill(
+                parameters.base + layer.weightOffset, fanIn: layer.inputs, fanOut: layer.outputs,
+                using: &generator)
+            (parameters.base + layer.biasOffset).update(repeating: biasInitializer, count: layer.outputs)
+        }
+    }
+
+    /// A network with the given parameters, in the layout of ``parameterValues``.
+    public init(architecture: Architecture, parameters values: [Float]) throws(ModelError) {
+        guard values.count == architecture.parameterCount else {
+            throw .parameterCountMismatch(expected: architecture.parameterCount, actual: values.count)
+        }
+        self.architecture = architecture
+        layers = Network.layout(architecture)
+        parameters = FloatBuffer(values)
+    }
+
+    /// An independent copy.
+    public func copy() -> Network {
+        // The parameter count matches by construction.
+        (try? Network(architecture: architecture, parameters: parameterValues))!
+    }
+
+    private static func layout(_ architecture: Architecture) -> [DenseLayer] {
+        var offset = 0
+        return (0..<architecture.layerCount).map { l in
+            let layer = DenseLayer(
+                inputs: architecture.layerSizes[l], outputs: architecture.layerSizes[l + 1],
+                activation: architecture.activations[l], weightOffset: offset)
+            offset += layer.inputs * layer.outputs + layer.outputs
+            return layer
+        }
+    }
+
+    /// All parameters, W₀ (inputs × outputs, row-major), b₀, W₁, b₁, … (a copy).
+    public var parameterValues: [Float] { parameters.array }
+
+    /// Layer `index`'s weights, `inputs × outputs` row-major (a copy).
+    public func weights(ofLayer index: Int) throws(ModelError) -> [Float] {
+        guard layers.indices.contains(index) else { throw .invalidLayer(index) }
+        let layer = layers[index]
+        return Array(UnsafeBufferPointer(start: parameters.base + layer.weightOffset, count: layer.inputs * layer.outputs))
+    }
+
+    /// Layer `index`'s biases (a copy).
+    public func bias(ofLayer index: Int) throws(ModelError) -> [Float] {
+        guard layers.indices.contains(index) else { throw .invalidLayer(index) }
+        let layer = layers[index]
+        return Array(UnsafeBufferPointer(start: parameters.base + layer.biasOffset, count: layer.outputs))
+    }
+
+    /// Runs the forward pass on `count` rows already in `workspace.activations[0]`.
+    ///
+    /// Each layer is one GEMM with the bias and activation fused into its epilogue. A softmax
+    /// output is applied row-wise afterwards unless `softmaxOutput` is false, which leaves the
+    /// logits for a loss that fuses the softmax.
+    func forward(_ workspace: Workspace, count: Int, softmaxOutput: Bool = true) {
+        for (l, layer) in layers.enumerated() {
+            let input = workspace.activations[l].base
+            let output = workspace.activations[l + 1].base
+            gemm(
+                m: count, n: layer.outputs, k: layer.inputs,
+                a: MatrixOperand(rowMajor: input, leadingDimension: layer.inputs),
+                b: MatrixOperand(rowMajor: parameters.base + layer.weightOffset, leadingDimension: layer.outputs),
+                c: output, ldc: layer.outputs,
+                epilogue: .biasActivation(bias: parameters.base + layer.biasOffset, activation: layer.activation),
+                workspace: workspace.gemm)
+            if layer.activation == .softmax && softmaxOutput {
+                softmaxRows(output, rows: count, columns: layer.outputs)
+            }
+        }
+    }
+
+    /// Back-propagates `workspace.deltas[last]` (∂loss/∂ pre-activation of the output layer)
+    /// into `workspace.gradients`, layer by layer:
+    ///   dW = Xᵀ·dZ,  db = Σ_rows dZ,  dZ_prev = (dZ·Wᵀ) ⊙ f′_prev(X)
+    /// with the activation derivative fused into the GEMM's epilogue.
+    func backward(_ workspace: Workspace, count: Int) {
+        for l in layers.indices.reversed() {
+            let layer = layers[l]
+            let input = workspace.activations[l].base        // (count, inputs)
+            let delta = workspace.deltas[l].base             // (count, outputs)
+            let gradient = workspace.gradients.base
+            gemm(
+                m: layer.inputs, n: layer.outputs, k: count,
+                a: MatrixOperand(rowMajor: input, leadingDimension: layer.inputs).transposed,
+                b: MatrixOperand(rowMajor: delta, leadingDimension: layer.outputs),
+                c: gradient + layer.weightOffset, ldc: layer.outputs, epilogue: .store,
+                workspace: workspace.gemm)
+            columnSums(delta, rows: count, columns: layer.outputs, into: gradient + layer.biasOffset)
+            if l > 0 {
+                gemm(
+                    m: count, n: layer.inputs, k: layer.outputs,
+                    a: MatrixOperand(rowMajor: delta, leadingDimension: layer.outputs),
+                    b: MatrixOperand(rowMajor: parameters.base + layer.weightOffset, leadingDimension: layer.outputs)
+                        .transposed,
+                    c: workspace.deltas[l - 1].base, ldc: layer.inputs,
+                    epilogue: .activationGradient(
+                        output: input, outputStride: layer.inputs, activation: layers[l - 1].activation),
+                    workspace: workspace.gemm)
+            }
+        }
+    }
+}
+
+/// Row-wise softmax in place, with the row maximum subtracted (no overflow for any finite input).
+func softmaxRows(_ x: UnsafeMutablePointer<Float>, rows: Int, columns: Int) {
+    for r in 0..<rows {
+        let row = x + r * columns
+        var maximum = -Float.infinity
+        for j in 0..<columns { maximum = max(maximum, row[j]) }
+        var sum: Float = 0
+        for j in 0..<columns {
+            let e = _exp(row[j] - maximum)
+            row[j] = e
+            sum += e
+        }
+        let scale = 1 / sum
+        for j in 0..<columns { row[j] *= scale }
+    }
+}
+
+/// out[j] = Σᵢ x[i, j], in a fixed order (row by row) so results do not depend on threads.
+func columnSums(_ x: UnsafePointer<Float>, rows: Int, columns: Int, into out: UnsafeMutablePointer<Float>) {
+    out.update(repeating: 0, count: columns)
+    for r in 0..<rows {
+        let row = x + r * columns
+        var j = 0
+        while j + Vector.scalarCount <= columns {
+            let sum = UnsafeRawPointer(out + j).loadUnaligned(as: Vector.self)
+                + UnsafeRawPointer(row + j).loadUnaligned(as: Vector.self)
+            UnsafeMutableRawPointer(out + j).storeBytes(of: sum, as: Vector.self)
+            j += Vector.scalarCount
+        }
+        while j < columns {
+            out[j] += row[j]
+            j += 1
+        }
+    }
+}

@@ -1,0 +1,21 @@
+/// Every buffer a forward and backward pass needs for batches of up to `capacity` rows,
+/// allocated once per network and batch size and reused by every step.
+final class Workspace {
+    let capacity: Int
+    /// activations[0] is the input batch (capacity, inputs); activations[l + 1] is layer l's
+    /// output (capacity, outputs of l).
+    let activations: [FloatBuffer]
+    /// deltas[l]: ∂loss/∂ pre-activation of layer l, (capacity, outputs of l).
+    let deltas: [FloatBuffer]
+    /// ∂loss/∂parameters, laid out like ``Network/parameterValues``.
+    let gradients: FloatBuffer
+    let gemm: GEMMWorkspace
+
+    init(architecture: Architecture, capacity: Int) {
+        self.capacity = capacity
+        activations = architecture.layerSizes.map { FloatBuffer(count: capacity * $0) }
+        deltas = architecture.layerSizes.dropFirst().map { FloatBuffer(count: capacity * $0) }
+        gradients = FloatBuffer(count: architecture.parameterCount)
+        gemm = GEMMWorkspace()
+    }
+}

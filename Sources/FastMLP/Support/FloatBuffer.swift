@@ -1,0 +1,41 @@
+/// Heap storage for `Float`s, aligned to a 64-byte cache line, allocated once and reused.
+///
+/// A reference type because identity is the point: layers, the optimiser and the kernels all
+/// work in place on the same parameter and activation memory.
+final class FloatBuffer {
+    /// The number of elements.
+    let count: Int
+    /// The first element; valid for `count` elements for the lifetime of the buffer.
+    let base: UnsafeMutablePointer<Float>
+
+    /// Allocates `count` zeroed elements.
+    init(count: Int) {
+        precondition(count >= 0, "FloatBuffer: negative count")
+        self.count = count
+        let raw = UnsafeMutableRawPointer.allocate(
+            byteCount: max(count, 1) * MemoryLayout<Float>.stride, alignment: 64)
+        base = raw.initializeMemory(as: Float.self, repeating: 0, count: max(count, 1))
+    }
+
+    /// Allocates a copy of `values`.
+    convenience init(_ values: [Float]) {
+        self.init(count: values.count)
+        values.withUnsafeBufferPointer { source in
+            guard let from = source.baseAddress else { return }
+            base.update(from: from, count: values.count)
+        }
+    }
+
+    deinit { base.deallocate() }
+
+    /// The elements as an array (a copy).
+    var array: [Float] { Array(UnsafeBufferPointer(start: base, count: count)) }
+
+    /// Sets every element to zero.
+    func zero() { base.update(repeating: 0, count: count) }
+
+    subscript(index: Int) -> Float {
+        get { base[index] }
+        set { base[index] = newValue }
+    }
+}

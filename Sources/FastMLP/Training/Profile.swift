@@ -1,0 +1,115 @@
+import Foundation
+
+/// A named training preset: a ``TrainingConfiguration`` stored as plain JSON in `Profiles/`.
+public struct Profile: Equatable, Sendable {
+    public var name: String
+    public var summary: String
+    public var configuration: TrainingConfiguration
+
+    /// Reads a profile file; its name is the file name without `.json`.
+    ///
+    /// - Throws: ``ProfileError`` naming the file and what was wrong (unreadable, not JSON, an
+    ///   unknown key, a bad value, an invalid configuration).
+    public init(contentsOf url: URL) throws(ProfileError) {
+        let path = url.path
+        let data: Data
+        do {
+            data = try Data(contentsOf: url)
+        } catch {
+            throw .unreadable(path: path, reason: FileManager.default.fileExists(atPath: path) ? "cannot be read" : "no such file")
+        }
+        let object: Any
+        do {
+            object = try JSONSerialization.jsonObject(with: data)
+        } catch {
+            throw .invalid(path: path, reason: "not valid JSON")
+        }
+        guard let dictionary = object as? [String: Any] else {
+            throw .invalid(path: path, reason: "expected a JSON object")
+        }
+        let known = Set(TrainingConfiguration.CodingKeys.allCases.map(\.stringValue) + ["description", "name"])
+        if let unknown = dictionary.keys.sorted().first(where: { !known.contains($0) }) {
+            throw .invalid(path: path, reason: "unknown key '\(unknown)'")
+        }
+        do {
+            configuration = try JSONDecoder().decode(TrainingConfiguration.self, from: data)
+        } catch let DecodingError.dataCorrupted(context) {
+            throw .invalid(path: path, reason: Profile.describe(context))
+        } catch let DecodingError.typeMismatch(_, context) {
+            throw .invalid(path: path, reason: Profile.describe(context))
+        } catch {
+            throw .invalid(path: path, reason: "cannot be decoded")
+        }
+        do {
+            try configuration.validate()
+        } catch {
+            throw .invalid(path: path, reason: error.description)
+        }
+        name = url.deletingPathExtension().lastPathComponent
+        summary = dictionary["description"] as? String ?? ""
+    }
+
+    private static func describe(_ context: DecodingError.Context) -> String {
+        let key = context.codingPath.map(\.stringValue).joined(separator: ".")
+        return key.isEmpty ? context.debugDescription : "bad value for '\(key)': \(context.debugDescription)"
+    }
+
+    /// The `Profiles/` directory of the repository this library was built from, if it is there.
+    public static var bundledDirectory: URL? {
+        let root = URL(fileURLWithPath: #filePath)
+            .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent()
+        let directory = root.appendingPathComponent("Profiles")
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: directory.path, isDirectory: &isDirectory), isDirectory.boolValue
+        else { return nil }
+        return directory
+    }
+
+    /// Every `*.json` profile in `directory`, sorted by name.
+    public static func all(in directory: URL) throws(ProfileError) -> [Profile] {
+        let names: [String]
+        do {
+            names = try FileManager.default.contentsOfDirectory(atPath: directory.path)
+        } catch {
+            throw .unreadable(path: directory.path, reason: "cannot list the directory")
+        }
+        var profiles: [Profile] = []
+        for name in names.sorted() where name.hasSuffix(".json") {
+            profiles.append(try Profile(contentsOf: directory.appendingPathComponent(name)))
+        }
+        return profiles
+    }
+
+    /// Resolves `nameOrPath`: a path to a `.json` file if it names one, otherwise a profile
+    /// name in `directory`.
+    public static func resolve(_ nameOrPath: String, in directory: URL?) throws(ProfileError) -> Profile {
+        if nameOrPath.hasSuffix(".json") || nameOrPath.contains("/") {
+            return try Profile(contentsOf: URL(fileURLWithPath: nameOrPath))
+        }
+        guard let directory else { throw .unknownName(nameOrPath, available: []) }
+        let url = directory.appendingPathComponent(nameOrPath + ".json")
+        guard FileManager.default.fileExists(atPath: url.path) else {
+            let available = (try? all(in: directory).map(\.name)) ?? []
+            throw .unknownName(nameOrPath, available: available)
+        }
+        return try Profile(contentsOf: url)
+    }
+}
+
+/// Why a profile could not be used.
+public enum ProfileError: Error, Equatable, Sendable, CustomStringConvertible {
+    case unreadable(path: String, reason: String)
+    case invalid(path: String, reason: String)
+    case unknownName(String, available: [String])
+
+    public var description: String {
+        switch self {
+        case .unreadable(let path, let reason): return "\(path): \(reason)"
+        case .invalid(let path, let reason): return "\(path): \(reason)"
+        case .unknownName(let name, let available):
+            let list = available.isEmpty ? "" : " (available: \(available.joined(separator: ", ")))"
+            return "--profile: no profile named '\(name)'\(list)"
+        }
+    }
+}

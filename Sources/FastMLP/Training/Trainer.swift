@@ -1,0 +1,89 @@
+/// Why training stopped with an error.
+public enum TrainingError: Error, Equatable, Sendable, CustomStringConvertible {
+    /// The loss became NaN or infinite; the parameters of the failing step were not applied.
+    case diverged(epoch: Int, step: Int, loss: Double)
+
+    public var description: String {
+        switch self {
+        case .diverged(let epoch, let step, let loss):
+            return "training diverged: loss is \(loss) at epoch \(epoch), step \(step); try a smaller --lr"
+        }
+    }
+}
+
+/// Minibatch training of a ``Network`` with SGD and momentum (synchronous, deterministic).
+///
+/// Each epoch visits every sample once in an order drawn from the trainer's own generator
+/// (seeded from the configuration), in batches of `batchSize`; the last, partial batch is
+/// included and its loss is its own mean. All buffers are allocated here, none per step.
+public final class Trainer {
+    public let network: Network
+    public let configuration: TrainingConfiguration
+    let optimizer: SGD
+    let workspace: Workspace
+    private var shuffler: Xoshiro256StarStar
+    private var batchLabels: [Int32]
+    private var order: [Int32] = []
+    /// Epochs finished so far.
+    public private(set) var completedEpochs = 0
+
+    /// - Throws: ``ModelError`` if the configuration is invalid or does not match the network.
+    public init(network: Network, configuration: TrainingConfiguration) throws(ModelError) {
+        try configuration.validate()
+        guard try configuration.architecture() == network.architecture else {
+            throw .invalidConfiguration(
+                "the configuration describes \(try configuration.architecture()), the network is \(network.architecture)")
+        }
+        self.network = network
+        self.configuration = configuration
+        optimizer = SGD(configuration: configuration.optimizer, parameterCount: network.architecture.parameterCount)
+        workspace = Workspace(architecture: network.architecture, capacity: configuration.batchSize)
+        shuffler = Xoshiro256StarStar(seed: configuration.seed ^ 0x5DEE_CE66_D1CE_5EED)
+        batchLabels = [Int32](repeating: 0, count: configuration.batchSize)
+    }
+
+    /// Trains one epoch over `data`; returns the mean training loss over its samples.
+    ///
+    /// `progress` is called after every step with the number of samples done and the total.
+    public func trainEpoch(
+        on data: Dataset, progress: ((_ done: Int, _ total: Int) -> Void)? = nil
+    ) throws -> Double {
+        try network.checkCompatible(with: data)
+        if order.count != data.count { order = (0..<Int32(data.count)).map { $0 } }
+        shuffler.shuffle(&order)
+        let batchSize = configuration.batchSize
+        let architecture = network.architecture
+        let loss = configuration.loss
+        var total: Double = 0
+        var start = 0
+        var step = 0
+        while start < data.count {
+            let rows = min(batchSize, data.count - start)
+            let batchLoss = order.withUnsafeBufferPointer { indices in
+                batchLabels.withUnsafeMutableBufferPointer { labels in
+                    data.gather(
+                        UnsafeBufferPointer(rebasing: indices[start..<start + rows]),
+                        into: workspace.activations[0].base, labels: labels.baseAddress!)
+                    network.forward(workspace, count: rows, softmaxOutput: !loss.consumesLogits)
+                    return loss.evaluate(
+                        output: workspace.activations[architecture.layerCount].base, labels: labels.baseAddress!,
+                        rows: rows, columns: architecture.outputCount, outputActivation: architecture.outputActivation,
+                        gradient: workspace.deltas[architecture.layerCount - 1].base, gradientScale: 1 / Float(rows))
+                }
+            }
+            guard batchLoss.isFinite else {
+                throw TrainingError.diverged(epoch: completedEpochs + 1, step: step + 1, loss: batchLoss / Double(rows))
+            }
+            network.backward(workspace, count: rows)
+            optimizer.step(
+                parameters: network.parameters.base, gradients: workspace.gradients.base,
+                count: architecture.parameterCount)
+            total += batchLoss
+            start += rows
+            step += 1
+            progress?(start, data.count)
+        }
+        completedEpochs += 1
+        return total / Double(max(data.count, 1))
+    }
+}

@@ -1,0 +1,106 @@
+/// Everything that defines a training run: the model, the objective, the optimiser and the
+/// schedule. Profiles are this structure as JSON (snake_case keys, see `Profiles/`).
+public struct TrainingConfiguration: Equatable, Sendable {
+    /// Layer widths from input to output.
+    public var layers: [Int] = [784, 128, 10]
+    /// The activation of every hidden layer.
+    public var activation: Activation = .relu
+    /// The activation of the output layer; `nil` follows the loss (``Loss/defaultOutputActivation``).
+    public var outputActivation: Activation?
+    public var loss: Loss = .softmaxCrossEntropy
+    public var weightInitializer: WeightInitializer = .heNormal
+    /// The value every bias starts at.
+    public var biasInitializer: Float = 0
+    public var epochs: Int = 5
+    public var batchSize: Int = 64
+    public var learningRate: Float = 0.05
+    public var momentum: Float = 0.9
+    public var seed: UInt64 = 42
+    /// Worker threads; `nil` means one per online core.
+    public var threads: Int?
+    /// Digits to keep, relabelled 0..<count in this order; `nil` keeps all.
+    public var classes: [Int]?
+
+    public init() {}
+
+    /// The output activation in force.
+    public var resolvedOutputActivation: Activation { outputActivation ?? loss.defaultOutputActivation }
+
+    /// The network shape this configuration trains.
+    public func architecture() throws(ModelError) -> Architecture {
+        try Architecture(layerSizes: layers, hiddenActivation: activation, outputActivation: resolvedOutputActivation)
+    }
+
+    public var optimizer: SGDConfiguration { SGDConfiguration(learningRate: learningRate, momentum: momentum) }
+
+    /// Checks every value; the error names the setting (as spelled on the command line) and why.
+    public func validate() throws(ModelError) {
+        _ = try architecture()
+        func fail(_ text: String) -> ModelError { .invalidConfiguration(text) }
+        if loss == .softmaxCrossEntropy && resolvedOutputActivation != .softmax {
+            throw fail("--loss softmax-ce needs a softmax output layer, not \(resolvedOutputActivation)")
+        }
+        guard epochs >= 0 else { throw fail("--epochs must be 0 or more, got \(epochs)") }
+        guard batchSize >= 1 else { throw fail("--batch-size must be at least 1, got \(batchSize)") }
+        guard learningRate.isFinite, learningRate > 0 else {
+            throw fail("--lr must be a positive number, got \(learningRate)")
+        }
+        guard momentum.isFinite, momentum >= 0, momentum < 1 else {
+            throw fail("--momentum must be in [0, 1), got \(momentum)")
+        }
+        guard biasInitializer.isFinite else { throw fail("bias init must be finite") }
+        if let threads, threads < 1 { throw fail("--threads must be at least 1, got \(threads)") }
+        if let classes {
+            guard !classes.isEmpty, Set(classes).count == classes.count else {
+                throw fail("--classes must list distinct classes, got \(classes)")
+            }
+            guard classes.count == layers[layers.count - 1] else {
+                throw fail("--classes lists \(classes.count) classes but the output layer has \(layers[layers.count - 1]) units")
+            }
+        }
+    }
+}
+
+extension TrainingConfiguration: Codable {
+    enum CodingKeys: String, CodingKey, CaseIterable {
+        case layers, activation, outputActivation = "output_activation", loss, weightInitializer = "init"
+        case biasInitializer = "bias_init", epochs, batchSize = "batch_size", learningRate = "learning_rate"
+        case momentum, seed, threads, classes
+    }
+
+    /// Decodes a partial configuration: missing keys keep their defaults.
+    public init(from decoder: any Decoder) throws {
+        self.init()
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        layers = try c.decodeIfPresent([Int].self, forKey: .layers) ?? layers
+        activation = try c.decodeIfPresent(Activation.self, forKey: .activation) ?? activation
+        outputActivation = try c.decodeIfPresent(Activation.self, forKey: .outputActivation)
+        loss = try c.decodeIfPresent(Loss.self, forKey: .loss) ?? loss
+        weightInitializer = try c.decodeIfPresent(WeightInitializer.self, forKey: .weightInitializer) ?? weightInitializer
+        biasInitializer = try c.decodeIfPresent(Float.self, forKey: .biasInitializer) ?? biasInitializer
+        epochs = try c.decodeIfPresent(Int.self, forKey: .epochs) ?? epochs
+        batchSize = try c.decodeIfPresent(Int.self, forKey: .batchSize) ?? batchSize
+        learningRate = try c.decodeIfPresent(Float.self, forKey: .learningRate) ?? learningRate
+        momentum = try c.decodeIfPresent(Float.self, forKey: .momentum) ?? momentum
+        seed = try c.decodeIfPresent(UInt64.self, forKey: .seed) ?? seed
+        threads = try c.decodeIfPresent(Int.self, forKey: .threads)
+        classes = try c.decodeIfPresent([Int].self, forKey: .classes)
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(layers, forKey: .layers)
+        try c.encode(activation, forKey: .activation)
+        try c.encodeIfPresent(outputActivation, forKey: .outputActivation)
+        try c.encode(loss, forKey: .loss)
+        try c.encode(weightInitializer, forKey: .weightInitializer)
+        try c.encode(biasInitializer, forKey: .biasInitializer)
+        try c.encode(epochs, forKey: .epochs)
+        try c.encode(batchSize, forKey: .batchSize)
+        try c.encode(learningRate, forKey: .learningRate)
+        try c.encode(momentum, forKey: .momentum)
+        try c.encode(seed, forKey: .seed)
+        try c.encodeIfPresent(threads, forKey: .threads)
+        try c.encodeIfPresent(classes, forKey: .classes)
+    }
+}

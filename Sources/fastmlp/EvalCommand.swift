@@ -1,0 +1,49 @@
+import FastMLP
+import Foundation
+
+enum EvalCommand {
+    static let spec = CommandSpec(
+        name: "eval",
+        summary: "Evaluate a saved model on the MNIST test set: loss, accuracy and the confusion matrix.",
+        options: [CommonOptions.model, CommonOptions.data, CommonOptions.json],
+        details: "Rows of the confusion matrix are true labels, columns predictions.")
+
+    static func run(_ arguments: ParsedArguments) throws {
+        let model = try loadModel(arguments)
+        let (_, test) = try loadMNIST(arguments, classes: model.classes)
+        let evaluation: Evaluation
+        do {
+            evaluation = try model.network.evaluate(on: test, loss: model.loss)
+        } catch {
+            throw RuntimeError("\(arguments.string("model") ?? ""): \(describe(error))")
+        }
+        let labels = model.classes ?? Array(0..<model.network.architecture.outputCount)
+        if arguments.has("json") {
+            printLine(jsonLine(EvalResult(
+                model: arguments.string("model") ?? "", architecture: model.network.architecture.description,
+                loss: model.loss.rawValue, testSamples: evaluation.count, testLoss: evaluation.loss,
+                testAccuracy: evaluation.accuracy, classes: labels, confusion: evaluation.confusion)))
+            return
+        }
+        printLine("model \(arguments.string("model") ?? "") — \(model.network.architecture), loss \(model.loss)")
+        printLine("test samples \(evaluation.count)  test_loss \(String(format: "%.4f", evaluation.loss))  test_acc \(percent(evaluation.accuracy))")
+        printLine()
+        printLine("confusion matrix (rows: true label, columns: predicted)")
+        let width = max(5, String(evaluation.count).count + 1)
+        printLine("      " + labels.map { leftPad(String($0), width) }.joined())
+        for (row, counts) in evaluation.confusion.enumerated() {
+            printLine(leftPad(String(labels[row]), 5) + " " + counts.map { leftPad(String($0), width) }.joined())
+        }
+    }
+}
+
+struct EvalResult: Encodable {
+    let model: String
+    let architecture: String
+    let loss: String
+    let testSamples: Int
+    let testLoss: Double
+    let testAccuracy: Double
+    let classes: [Int]
+    let confusion: [[Int]]
+}

@@ -1,0 +1,73 @@
+import FastMLP
+import Foundation
+
+enum PredictCommand {
+    static let spec = CommandSpec(
+        name: "predict",
+        summary: "Predict labels for MNIST test images with a saved model.",
+        options: [
+            CommonOptions.model, CommonOptions.data,
+            OptionSpec("count", "N", "Predict the first N test images (default 10)."),
+            OptionSpec("show", "N", "Also draw the first N of them in the terminal with predicted and true labels."),
+            CommonOptions.json,
+        ],
+        details: "Prints one line per image: index, predicted label, true label.")
+
+    static func run(_ arguments: ParsedArguments) throws {
+        let model = try loadModel(arguments)
+        let show = try arguments.int("show", range: 0...10_000) ?? 0
+        let count = try arguments.int("count", range: 1...1_000_000) ?? max(10, show)
+        let (_, fullTest) = try loadMNIST(arguments, classes: model.classes)
+        let test = fullTest.prefix(count)
+        let predicted: [Int]
+        do {
+            predicted = try model.network.predictions(for: test)
+        } catch {
+            throw RuntimeError("\(arguments.string("model") ?? ""): \(describe(error))")
+        }
+        let names = model.classes ?? Array(0..<model.network.architecture.outputCount)
+        let rows = predicted.indices.map {
+            PredictionRow(index: $0, predicted: names[predicted[$0]], label: names[Int(test.labels[$0])])
+        }
+        if arguments.has("json") {
+            printLine(jsonLine(rows))
+            return
+        }
+        for row in rows.prefix(show) {
+            printLine(drawDigit(test, index: row.index))
+            printLine("#\(row.index): predicted \(row.predicted), label \(row.label) \(row.predicted == row.label ? "✓" : "✗")")
+            printLine()
+        }
+        printLine("index  predicted  label")
+        for row in rows {
+            printLine(leftPad(String(row.index), 5) + leftPad(String(row.predicted), 11) + leftPad(String(row.label), 7))
+        }
+        let correct = rows.filter { $0.predicted == $0.label }.count
+        printLine("\(correct)/\(rows.count) correct")
+    }
+
+    /// The image as text, two pixel rows per line with Unicode half blocks shaded by intensity.
+    static func drawDigit(_ data: Dataset, index: Int) -> String {
+        let shades: [Character] = [" ", "░", "▒", "▓", "█"]
+        var lines: [String] = []
+        var row = 0
+        while row < data.rows {
+            var line = ""
+            for column in 0..<data.columns {
+                let top = Int(data.pixels[index * data.featureCount + row * data.columns + column])
+                let bottom = row + 1 < data.rows ? Int(data.pixels[index * data.featureCount + (row + 1) * data.columns + column]) : 0
+                let level = ((top + bottom) / 2 * (shades.count - 1) + 127) / 255
+                line.append(shades[min(level, shades.count - 1)])
+            }
+            lines.append(line)
+            row += 2
+        }
+        return lines.joined(separator: "\n")
+    }
+}
+
+struct PredictionRow: Encodable {
+    let index: Int
+    let predicted: Int
+    let label: Int
+}

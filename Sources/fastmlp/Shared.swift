@@ -1,0 +1,50 @@
+import FastMLP
+import Foundation
+
+/// Options that several commands share.
+enum CommonOptions {
+    static let data = OptionSpec(
+        "data", "DIR", "Directory with the four MNIST IDX files, raw or .gz (default: the repository's Data/mnist).")
+    static let json = OptionSpec("json", nil, "Print one JSON object on stdout instead of text.")
+    static let quiet = OptionSpec("quiet", nil, "No progress line and no informational messages.")
+    static let model = OptionSpec("model", "PATH", "The model file to use (written by 'fastmlp train --save').")
+}
+
+/// The MNIST training and test sets from `--data` or the bundled copy, optionally restricted
+/// to some digits (relabelled 0..<count in the given order).
+func loadMNIST(_ arguments: ParsedArguments, classes: [Int]?) throws -> (training: Dataset, test: Dataset) {
+    let directory: URL
+    if let path = arguments.string("data") {
+        directory = URL(fileURLWithPath: path)
+    } else if let bundled = MNIST.bundledDirectory {
+        directory = bundled
+    } else {
+        throw RuntimeError("--data: no directory given and the bundled Data/mnist was not found")
+    }
+    do {
+        var (training, test) = try MNIST.load(from: directory)
+        if let classes {
+            training = try training.keeping(classes: classes)
+            test = try test.keeping(classes: classes)
+        }
+        return (training, test)
+    } catch {
+        throw RuntimeError(describe(error))
+    }
+}
+
+/// Reads a model file, turning its typed error into a one-line message.
+func loadModel(_ arguments: ParsedArguments) throws -> SavedModel {
+    guard let path = arguments.string("model") else { throw arguments.usage("--model PATH is required") }
+    do {
+        return try ModelFile.load(from: path)
+    } catch {
+        throw RuntimeError(describe(error))
+    }
+}
+
+func percent(_ fraction: Double) -> String { String(format: "%.2f%%", 100 * fraction) }
+
+func leftPad(_ text: String, _ width: Int) -> String {
+    String(repeating: " ", count: max(0, width - text.count)) + text
+}

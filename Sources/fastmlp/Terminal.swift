@@ -1,0 +1,79 @@
+import Foundation
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// Writes to standard error (diagnostics, warnings, progress), unbuffered.
+func printError(_ text: String) {
+    FileHandle.standardError.write(Data((text + "\n").utf8))
+}
+
+/// Standard output, flushed line by line so that progress and results interleave correctly.
+func printLine(_ text: String = "") {
+    print(text)
+    fflush(nil)
+}
+
+/// A live progress line on standard error (samples done, samples/s, ETA), redrawn in place at
+/// most ten times a second. Silent when standard error is not a terminal or with `--quiet`.
+final class ProgressLine {
+    let enabled: Bool
+    private var lastDraw: ContinuousClock.Instant
+    private var start: ContinuousClock.Instant
+    private var visible = false
+
+    init(quiet: Bool) {
+        enabled = !quiet && isatty(STDERR_FILENO) != 0
+        start = .now
+        lastDraw = .now
+    }
+
+    /// Starts timing a new stretch of work (an epoch).
+    func begin() {
+        start = .now
+        lastDraw = start
+    }
+
+    func update(label: String, done: Int, total: Int) {
+        guard enabled else { return }
+        let now = ContinuousClock.now
+        guard now - lastDraw >= .milliseconds(100) || done == total else { return }
+        lastDraw = now
+        let elapsed = seconds(now - start)
+        let rate = elapsed > 0 ? Double(done) / elapsed : 0
+        let eta = rate > 0 ? Double(total - done) / rate : 0
+        let percent = total > 0 ? 100 * done / total : 100
+        let text = "\(label)  \(done)/\(total) (\(percent)%)  \(Int(rate)) samples/s  ETA \(String(format: "%.1f", eta)) s"
+        FileHandle.standardError.write(Data(("\r\u{1B}[2K" + text).utf8))
+        visible = true
+    }
+
+    /// Erases the line so that ordinary output continues on a clean line.
+    func clear() {
+        guard enabled, visible else { return }
+        FileHandle.standardError.write(Data("\r\u{1B}[2K".utf8))
+        visible = false
+    }
+}
+
+func seconds(_ duration: Duration) -> Double {
+    let parts = duration.components
+    return Double(parts.seconds) + Double(parts.attoseconds) * 1e-18
+}
+
+/// Encodes a value as one line of JSON with snake_case keys.
+func jsonLine<T: Encodable>(_ value: T) -> String {
+    let encoder = JSONEncoder()
+    encoder.keyEncodingStrategy = .convertToSnakeCase
+    encoder.outputFormatting = [.sortedKeys]
+    guard let data = try? encoder.encode(value), let text = String(data: data, encoding: .utf8) else { return "{}" }
+    return text
+}
+
+/// The one-line description of a library error (they are all `CustomStringConvertible`).
+func describe(_ error: any Error) -> String {
+    String(describing: error)
+}

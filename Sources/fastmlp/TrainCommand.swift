@@ -1,0 +1,195 @@
+import FastMLP
+import Foundation
+
+enum TrainCommand {
+    static let spec = CommandSpec(
+        name: "train",
+        summary: "Train a multilayer perceptron on MNIST and report loss and accuracy after every epoch.",
+        options: [
+            OptionSpec("profile", "NAME|PATH", "Start from a preset in Profiles/ (or a JSON file); flags override it."),
+            OptionSpec("layers", "N,N,...", "Layer widths from input to output (default 784,128,10)."),
+            OptionSpec("activation", "NAME", "Hidden activation: relu, sigmoid, tanh, identity (default relu)."),
+            OptionSpec("output-activation", "NAME", "Output activation (default: softmax for softmax-ce, identity for mse)."),
+            OptionSpec("init", "NAME", "Weights: zeros, normal[:SIGMA], xavier-uniform, xavier-normal, he-uniform, he-normal."),
+            OptionSpec("bias-init", "X", "Initial value of every bias (default 0)."),
+            OptionSpec("loss", "NAME", "softmax-ce or mse (default softmax-ce)."),
+            OptionSpec("epochs", "N", "Passes over the training set (default 5)."),
+            OptionSpec("batch-size", "N", "Samples per SGD step (default 64)."),
+            OptionSpec("lr", "X", "Learning rate (default 0.05)."),
+            OptionSpec("momentum", "X", "Momentum μ in v = μ·v + g (default 0.9)."),
+            OptionSpec("seed", "N", "Seed for initialisation and shuffling (default 42)."),
+            OptionSpec("threads", "N", "Worker threads (default: online cores)."),
+            CommonOptions.data,
+            OptionSpec("classes", "D,D,...", "Keep only these digits, e.g. 1,7 (relabelled in this order)."),
+            OptionSpec("save", "PATH", "Write the trained model here (atomically)."),
+            CommonOptions.json,
+            CommonOptions.quiet,
+        ],
+        details: """
+            Each epoch prints: epoch, train loss, test loss, test accuracy, seconds, samples/s.
+            Example: fastmlp train --profile mlp-128 --epochs 5 --save mlp128.fmlp
+            """)
+
+    static func run(_ arguments: ParsedArguments) throws {
+        var configuration = TrainingConfiguration()
+        var profileName: String?
+        if let name = arguments.string("profile") {
+            do {
+                let profile = try Profile.resolve(name, in: Profile.bundledDirectory)
+                configuration = profile.configuration
+                profileName = profile.name
+            } catch {
+                throw RuntimeError(describe(error))
+            }
+        }
+        try applyOverrides(arguments, to: &configuration)
+        do {
+            try configuration.validate()
+        } catch {
+            throw arguments.usage(describe(error))
+        }
+        let json = arguments.has("json")
+        let quiet = arguments.has("quiet") || json
+        if let path = arguments.string("save") { try checkWritable(path) }
+
+        let (training, test) = try loadMNIST(arguments, classes: configuration.classes)
+        let architecture = try configuration.architecture()
+        let network = Network(
+            architecture: architecture, weightInitializer: configuration.weightInitializer,
+            biasInitializer: configuration.biasInitializer, seed: configuration.seed)
+        let trainer: Trainer
+        do {
+            trainer = try Trainer(network: network, configuration: configuration)
+        } catch {
+            throw RuntimeError(describe(error))
+        }
+        let threads = configuration.threads ?? ProcessInfo.processInfo.activeProcessorCount
+        if !quiet {
+            printLine(
+                "training \(architecture) on \(training.count) samples (test \(test.count)): loss \(configuration.loss), "
+                    + "init \(configuration.weightInitializer), batch \(configuration.batchSize), lr \(configuration.learningRate), "
+                    + "momentum \(configuration.momentum), seed \(configuration.seed), \(threads) thread\(threads == 1 ? "" : "s")")
+            printLine("epoch  train_loss  test_loss  test_acc  seconds  samples/s")
+        }
+        let progress = ProgressLine(quiet: arguments.has("quiet"))
+        var records: [EpochRecord] = []
+        for epoch in stride(from: 1, through: configuration.epochs, by: 1) {
+            progress.begin()
+            let started = ContinuousClock.now
+            let trainLoss: Double
+            do {
+                trainLoss = try trainer.trainEpoch(on: training) { done, total in
+                    progress.update(label: "epoch \(epoch)/\(configuration.epochs)", done: done, total: total)
+                }
+            } catch let error as TrainingError {
+                progress.clear()
+                throw RuntimeError(describe(error))
+            }
+            let elapsed = seconds(ContinuousClock.now - started)
+            progress.clear()
+            let evaluation = try network.evaluate(on: test, loss: configuration.loss)
+            let record = EpochRecord(
+                epoch: epoch, trainLoss: trainLoss, testLoss: evaluation.loss, testAccuracy: evaluation.accuracy,
+                seconds: elapsed, samplesPerSecond: Double(training.count) / max(elapsed, 1e-9))
+            records.append(record)
+            if !json {
+                printLine(
+                    String(format: "%5d  %10.4f  %9.4f  ", epoch, trainLoss, evaluation.loss)
+                        + leftPad(percent(evaluation.accuracy), 8)
+                        + String(format: "  %7.2f  %9.0f", elapsed, record.samplesPerSecond))
+            }
+        }
+        // With --epochs 0 the result is the untrained network's.
+        let final = try records.last.map { (loss: $0.testLoss, accuracy: $0.testAccuracy) }
+            ?? network.evaluate(on: test, loss: configuration.loss).lossAndAccuracy
+        if let path = arguments.string("save") {
+            do {
+                try ModelFile.save(SavedModel(network: network, loss: configuration.loss, classes: configuration.classes), to: path)
+            } catch {
+                throw RuntimeError(describe(error))
+            }
+            if !quiet { printLine("saved \(path)") }
+        }
+        if json {
+            printLine(jsonLine(TrainResult(
+                profile: profileName, architecture: architecture.description, configuration: configuration,
+                threads: threads, trainSamples: training.count, testSamples: test.count, epochs: records,
+                testLoss: final.loss, testAccuracy: final.accuracy,
+                trainSeconds: records.reduce(0) { $0 + $1.seconds }, savedModel: arguments.string("save"))))
+        }
+    }
+
+    static func applyOverrides(_ arguments: ParsedArguments, to c: inout TrainingConfiguration) throws(UsageError) {
+        if let layers = try arguments.intList("layers") { c.layers = layers }
+        let activations = Activation.allCases.map(\.rawValue).joined(separator: ", ")
+        if let value = try arguments.choice("activation", Activation.init(rawValue:), expected: activations) {
+            c.activation = value
+        }
+        if let value = try arguments.choice("output-activation", Activation.init(rawValue:), expected: activations) {
+            c.outputActivation = value
+        }
+        if let value = try arguments.choice(
+            "init", WeightInitializer.init(name:),
+            expected: "zeros, normal, normal:SIGMA, xavier-uniform, xavier-normal, he-uniform, he-normal")
+        {
+            c.weightInitializer = value
+        }
+        if let value = try arguments.float("bias-init") { c.biasInitializer = value }
+        if let value = try arguments.choice("loss", Loss.init(rawValue:), expected: "softmax-ce, mse") {
+            if value != c.loss && arguments.string("output-activation") == nil {
+                // A profile's output activation belongs to its loss.
+                c.outputActivation = nil
+            }
+            c.loss = value
+        }
+        if let value = try arguments.int("epochs", range: 0...1_000_000) { c.epochs = value }
+        if let value = try arguments.int("batch-size", range: 1...1_000_000) { c.batchSize = value }
+        if let value = try arguments.float("lr") { c.learningRate = value }
+        if let value = try arguments.float("momentum") { c.momentum = value }
+        if let value = try arguments.uint64("seed") { c.seed = value }
+        if let value = try arguments.int("threads", range: 1...1024) { c.threads = value }
+        if let value = try arguments.intList("classes") { c.classes = value }
+    }
+
+    /// Fails before training, not after, when the model could not be saved.
+    static func checkWritable(_ path: String) throws {
+        var isDirectory: ObjCBool = false
+        if FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), isDirectory.boolValue {
+            throw RuntimeError("--save: \(path) is a directory")
+        }
+        let directory = URL(fileURLWithPath: path).deletingLastPathComponent().path
+        guard FileManager.default.fileExists(atPath: directory, isDirectory: &isDirectory), isDirectory.boolValue else {
+            throw RuntimeError("--save: \(path): directory \(directory) does not exist")
+        }
+        guard FileManager.default.isWritableFile(atPath: directory) else {
+            throw RuntimeError("--save: \(path): directory \(directory) is not writable")
+        }
+    }
+}
+
+struct EpochRecord: Encodable {
+    let epoch: Int
+    let trainLoss: Double
+    let testLoss: Double
+    let testAccuracy: Double
+    let seconds: Double
+    let samplesPerSecond: Double
+}
+
+struct TrainResult: Encodable {
+    let profile: String?
+    let architecture: String
+    let configuration: TrainingConfiguration
+    let threads: Int
+    let trainSamples: Int
+    let testSamples: Int
+    let epochs: [EpochRecord]
+    let testLoss: Double
+    let testAccuracy: Double
+    let trainSeconds: Double
+    let savedModel: String?
+}
+
+extension Evaluation {
+    var lossAndAccuracy: (loss: Double, accuracy: Double) { (loss, accuracy) }
+}

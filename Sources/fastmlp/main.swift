@@ -1,0 +1,57 @@
+import FastMLP
+import Foundation
+
+/// The subcommands, in the order `fastmlp --help` lists them.
+let commands: [(spec: CommandSpec, run: (ParsedArguments) throws -> Void)] = [
+    (TrainCommand.spec, TrainCommand.run),
+    (EvalCommand.spec, EvalCommand.run),
+    (PredictCommand.spec, PredictCommand.run),
+    (ProfilesCommand.spec, ProfilesCommand.run),
+]
+
+let topLevelHelp = """
+    fastmlp — train multilayer perceptrons on MNIST, fast, on the CPU.
+
+    Usage: fastmlp <command> [options]
+
+    Commands:
+    \(commands.map { "  " + $0.spec.name.padding(toLength: 10, withPad: " ", startingAt: 0) + $0.spec.summary }.joined(separator: "\n"))
+
+    Run 'fastmlp <command> --help' for a command's options.
+    """
+
+/// Runs the command line and returns the exit status: 0 success, 1 failure, 64 usage error.
+@MainActor func main(_ arguments: [String]) -> Int32 {
+    guard let name = arguments.first else {
+        printError("Error: no command given (usage: fastmlp <command> [options]; see 'fastmlp --help')")
+        return 64
+    }
+    if name == "--help" || name == "-h" || name == "help" {
+        print(topLevelHelp)
+        return 0
+    }
+    guard let command = commands.first(where: { $0.spec.name == name }) else {
+        printError("Error: unknown command '\(name)' (usage: fastmlp <command> [options]; see 'fastmlp --help')")
+        return 64
+    }
+    do {
+        let parsed = try ParsedArguments(Array(arguments.dropFirst()), spec: command.spec)
+        if parsed.wantsHelp {
+            print(command.spec.help, terminator: "")
+            return 0
+        }
+        try command.run(parsed)
+        return 0
+    } catch let error as UsageError {
+        printError("Error: \(error.message) (usage: \(error.usage); see 'fastmlp \(name) --help')")
+        return 64
+    } catch let error as RuntimeError {
+        printError("Error: \(error.message)")
+        return 1
+    } catch {
+        printError("Error: \(error)")
+        return 1
+    }
+}
+
+exit(main(Array(CommandLine.arguments.dropFirst())))

@@ -1,0 +1,160 @@
+import Foundation
+import Testing
+
+/// The result of running the built `fastmlp` binary.
+struct CommandResult {
+    let status: Int32
+    let stdout: String
+    let stderr: String
+    var stderrLines: [Substring] { stderr.split(separator: "\n") }
+}
+
+/// The `fastmlp` executable built next to this test bundle.
+let fastmlpBinary: URL = {
+    let executable = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe"))
+        ?? CommandLine.arguments[0]
+    return URL(fileURLWithPath: executable).deletingLastPathComponent().appendingPathComponent("fastmlp")
+}()
+
+func fastmlp(_ arguments: String...) throws -> CommandResult { try fastmlp(arguments) }
+
+func fastmlp(_ arguments: [String]) throws -> CommandResult {
+    let process = Process()
+    process.executableURL = fastmlpBinary
+    process.arguments = arguments
+    let out = Pipe(), err = Pipe()
+    process.standardOutput = out
+    process.standardError = err
+    process.standardInput = FileHandle.nullDevice
+    try process.run()
+    // Read both pipes to the end before waiting, so that a full pipe cannot block the child.
+    let stdout = out.fileHandleForReading.readDataToEndOfFile()
+    let stderr = err.fileHandleForReading.readDataToEndOfFile()
+    process.waitUntilExit()
+    return CommandResult(
+        status: process.terminationStatus, stdout: String(decoding: stdout, as: UTF8.self),
+        stderr: String(decoding: stderr, as: UTF8.self))
+}
+
+func jsonObject(_ text: String) throws -> [String: Any] {
+    let object = try JSONSerialization.jsonObject(with: Data(text.utf8))
+    return try #require(object as? [String: Any])
+}
+
+@Suite("Command line", .serialized)
+struct CLITests {
+    @Test("the binary exists")
+    func binaryExists() {
+        #expect(FileManager.default.isExecutableFile(atPath: fastmlpBinary.path), "\(fastmlpBinary.path)")
+    }
+
+    @Test("--help on every command prints usage and exits 0", arguments: [[], ["train"], ["eval"], ["predict"], ["profiles"]])
+    func help(_ command: [String]) throws {
+        let result = try fastmlp(command + ["--help"])
+        #expect(result.status == 0)
+        #expect(result.stdout.contains("Usage: fastmlp"))
+        #expect(result.stderr.isEmpty)
+    }
+
+    @Test("usage errors exit 64 with one line on stderr", arguments: [
+        ["train", "--frobnicate"], ["bogus"], [], ["train", "--epochs", "x"], ["train", "--lr", "-1"],
+        ["train", "--threads", "0"], ["train", "--batch-size", "0"], ["train", "--activation", "swish"],
+        ["train", "--loss", "softmax-ce", "--output-activation", "sigmoid"], ["train", "--layers", "784"],
+        ["train", "extra"], ["train", "--epochs"], ["eval"],
+    ])
+    func usageErrors(_ arguments: [String]) throws {
+        let result = try fastmlp(arguments)
+        #expect(result.status == 64, "\(arguments): status \(result.status), stderr \(result.stderr)")
+        #expect(result.stderrLines.count == 1, "\(arguments): \(result.stderr)")
+        #expect(result.stderr.hasPrefix("Error: "))
+        #expect(result.stdout.isEmpty)
+    }
+
+    @Test("a missing data directory exits 1 and names it")
+    func missingData() throws {
+        let result = try fastmlp("train", "--data", "/nonexistent/mnist", "--epochs", "1")
+        #expect(result.status == 1)
+        #expect(result.stderrLines.count == 1)
+        #expect(result.stderr.contains("/nonexistent/mnist"))
+    }
+
+    @Test("an unknown profile and a missing model exit 1 and name them")
+    func missingFiles() throws {
+        let profile = try fastmlp("train", "--profile", "no-such-profile")
+        #expect(profile.status == 1 && profile.stderr.contains("no-such-profile") && profile.stderrLines.count == 1)
+        let model = try fastmlp("eval", "--model", "/nonexistent/model.fmlp")
+        #expect(model.status == 1 && model.stderr.contains("/nonexistent/model.fmlp") && model.stderrLines.count == 1)
+    }
+
+    @Test("--save into a missing directory fails before training")
+    func unwritableSave() throws {
+        let result = try fastmlp("train", "--epochs", "1", "--save", "/nonexistent/dir/m.fmlp")
+        #expect(result.status == 1)
+        #expect(result.stderr.contains("/nonexistent/dir"))
+        #expect(result.stdout.isEmpty)
+    }
+
+    @Test("profiles lists the four presets")
+    func profiles() throws {
+        let result = try fastmlp("profiles")
+        #expect(result.status == 0)
+        for name in ["seed-sigmoid", "mlp-128", "mlp-wide", "binary-1v7"] { #expect(result.stdout.contains(name)) }
+        let json = try fastmlp("profiles", "--json")
+        let rows = try #require(try JSONSerialization.jsonObject(with: Data(json.stdout.utf8)) as? [[String: Any]])
+        #expect(rows.count >= 4)
+    }
+
+    @Test("train → save → eval → predict end to end")
+    func endToEnd() throws {
+        let directory = temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let path = directory.appendingPathComponent("seed.fmlp").path
+        let train = try fastmlp("train", "--profile", "seed-sigmoid", "--epochs", "1", "--json", "--save", path)
+        #expect(train.status == 0, "\(train.stderr)")
+        let result = try jsonObject(train.stdout)
+        let accuracy = try #require(result["test_accuracy"] as? Double)
+        #expect(accuracy >= 0.95)
+        #expect(result["test_loss"] is Double)
+        let epochs = try #require(result["epochs"] as? [[String: Any]])
+        #expect(epochs.count == 1)
+        for key in ["epoch", "train_loss", "test_loss", "test_accuracy", "seconds", "samples_per_second"] {
+            #expect(epochs[0][key] != nil, "missing \(key)")
+        }
+
+        let eval = try fastmlp("eval", "--model", path, "--json")
+        #expect(eval.status == 0, "\(eval.stderr)")
+        let evaluation = try jsonObject(eval.stdout)
+        #expect(evaluation["test_accuracy"] as? Double == accuracy)
+        let confusion = try #require(evaluation["confusion"] as? [[Int]])
+        #expect(confusion.count == 10 && confusion.joined().reduce(0, +) == 10000)
+
+        let text = try fastmlp("eval", "--model", path)
+        #expect(text.status == 0 && text.stdout.contains("confusion matrix"))
+
+        let predict = try fastmlp("predict", "--model", path, "--show", "2", "--count", "5")
+        #expect(predict.status == 0, "\(predict.stderr)")
+        #expect(predict.stdout.contains("#0: predicted"))
+        #expect(predict.stdout.contains("█"))
+        #expect(predict.stdout.split(separator: "\n").filter { $0.hasSuffix("    7") || $0.hasSuffix("    2") }.count >= 1)
+
+        // A corrupt model is refused with one line, and the good file is not touched.
+        let corrupt = directory.appendingPathComponent("corrupt.fmlp").path
+        try Data("FASTMLP\0garbage".utf8).write(to: URL(fileURLWithPath: corrupt))
+        let bad = try fastmlp("eval", "--model", corrupt)
+        #expect(bad.status == 1 && bad.stderrLines.count == 1 && bad.stderr.contains(corrupt))
+    }
+
+    @Test("--classes trains the 1-vs-7 net and eval applies the stored classes")
+    func classes() throws {
+        let directory = temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let path = directory.appendingPathComponent("b.fmlp").path
+        let train = try fastmlp("train", "--profile", "binary-1v7", "--json", "--quiet", "--save", path)
+        #expect(train.status == 0, "\(train.stderr)")
+        #expect(try jsonObject(train.stdout)["test_samples"] as? Int == 2163)
+        let eval = try fastmlp("eval", "--model", path, "--json")
+        let evaluation = try jsonObject(eval.stdout)
+        #expect(evaluation["classes"] as? [Int] == [1, 7])
+        #expect((evaluation["test_accuracy"] as? Double ?? 0) >= 0.98)
+    }
+}

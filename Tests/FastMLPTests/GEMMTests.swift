@@ -1,0 +1,140 @@
+import Testing
+@testable import FastMLP
+
+/// The three product forms of training, as (A, B) layouts over row-major storage.
+enum ProductForm: String, CaseIterable, CustomStringConvertible {
+    /// X·W: A and B row-major.
+    case forward
+    /// dY·Wᵀ: B is the transpose of a row-major n × k matrix.
+    case inputGradient
+    /// Xᵀ·dY: A is the transpose of a row-major k × m matrix.
+    case weightGradient
+
+    var description: String { rawValue }
+
+    /// Operands for an m × k times k × n product over the given storage.
+    func operands(m: Int, n: Int, k: Int, a: UnsafePointer<Float>, b: UnsafePointer<Float>) -> (MatrixOperand, MatrixOperand) {
+        switch self {
+        case .forward:
+            return (MatrixOperand(rowMajor: a, leadingDimension: k), MatrixOperand(rowMajor: b, leadingDimension: n))
+        case .inputGradient:
+            return (MatrixOperand(rowMajor: a, leadingDimension: k), MatrixOperand(rowMajor: b, leadingDimension: k).transposed)
+        case .weightGradient:
+            return (MatrixOperand(rowMajor: a, leadingDimension: m).transposed, MatrixOperand(rowMajor: b, leadingDimension: n))
+        }
+    }
+}
+
+/// Deterministic values in [−1, 1).
+func randomValues(_ count: Int, seed: UInt64) -> [Float] {
+    var generator = Xoshiro256StarStar(seed: seed)
+    return (0..<count).map { _ in 2 * generator.nextUnitFloat() - 1 }
+}
+
+/// Runs the fast GEMM and the reference on the same inputs; returns the largest absolute
+/// difference relative to the size of the terms, max |fast − ref| / (1 + max |ref|).
+func gemmDifference(m: Int, n: Int, k: Int, form: ProductForm, epilogue: (UnsafePointer<Float>, UnsafePointer<Float>) -> Epilogue = { _, _ in .store }) -> Float {
+    let a = randomValues(m * k, seed: 1), b = randomValues(k * n, seed: 2)
+    let bias = randomValues(n, seed: 3)
+    let output = randomValues(m * n, seed: 4).map { ($0 + 1) / 2 }  // forward outputs in [0, 1)
+    let initial = randomValues(m * n, seed: 5)
+    var fast = initial, reference = initial
+    let workspace = GEMMWorkspace()
+    a.withUnsafeBufferPointer { a in
+        b.withUnsafeBufferPointer { b in
+            bias.withUnsafeBufferPointer { bias in
+                output.withUnsafeBufferPointer { output in
+                    let (opA, opB) = form.operands(m: m, n: n, k: k, a: a.baseAddress!, b: b.baseAddress!)
+                    let e = epilogue(bias.baseAddress!, output.baseAddress!)
+                    fast.withUnsafeMutableBufferPointer {
+                        gemm(m: m, n: n, k: k, a: opA, b: opB, c: $0.baseAddress!, ldc: n, epilogue: e, workspace: workspace)
+                    }
+                    reference.withUnsafeMutableBufferPointer {
+                        Reference.gemm(m: m, n: n, k: k, a: opA, b: opB, c: $0.baseAddress!, ldc: n, epilogue: e)
+                    }
+                }
+            }
+        }
+    }
+    let scale = 1 + (reference.map(abs).max() ?? 0)
+    return zip(fast, reference).map { abs($0 - $1) }.max().map { $0 / scale } ?? 0
+}
+
+/// Odd shapes (edge tiles in every direction, k across several kc passes) and the MLP shapes.
+let gemmShapes: [(Int, Int, Int)] = [
+    (1, 1, 1), (7, 13, 5), (33, 785, 129), (6, 16, 256), (13, 17, 257), (97, 33, 520), (1, 40, 3),
+    (64, 128, 784), (64, 10, 128), (32, 100, 784), (32, 10, 100), (5, 3, 0),
+]
+
+@Suite("GEMM against the reference")
+struct GEMMTests {
+    @Test("plain products", arguments: ProductForm.allCases)
+    func plainProducts(form: ProductForm) {
+        for (m, n, k) in gemmShapes {
+            let difference = gemmDifference(m: m, n: n, k: k, form: form)
+            #expect(difference < 1e-5, "\(form) \(m)×\(n)×\(k): max relative difference \(difference)")
+        }
+    }
+
+    @Test("accumulating products", arguments: ProductForm.allCases)
+    func accumulate(form: ProductForm) {
+        for (m, n, k) in gemmShapes {
+            let difference = gemmDifference(m: m, n: n, k: k, form: form) { _, _ in .accumulate }
+            #expect(difference < 1e-5, "\(form) \(m)×\(n)×\(k): max relative difference \(difference)")
+        }
+    }
+
+    @Test("bias + activation epilogue", arguments: Activation.allCases)
+    func biasActivation(activation: Activation) {
+        for (m, n, k) in gemmShapes {
+            let difference = gemmDifference(m: m, n: n, k: k, form: .forward) { bias, _ in
+                .biasActivation(bias: bias, activation: activation)
+            }
+            #expect(difference < 1e-5, "\(activation) \(m)×\(n)×\(k): max relative difference \(difference)")
+        }
+    }
+
+    @Test("activation-gradient epilogue", arguments: [Activation.identity, .relu, .sigmoid, .tanh])
+    func activationGradient(activation: Activation) {
+        for (m, n, k) in gemmShapes {
+            let difference = gemmDifference(m: m, n: n, k: k, form: .inputGradient) { _, output in
+                .activationGradient(output: output, outputStride: n, activation: activation)
+            }
+            #expect(difference < 1e-5, "\(activation) \(m)×\(n)×\(k): max relative difference \(difference)")
+        }
+    }
+
+    @Test("exact small product")
+    func exactSmall() {
+        // [1 2; 3 4] · [5 6; 7 8] = [19 22; 43 50], exactly representable.
+        let a: [Float] = [1, 2, 3, 4], b: [Float] = [5, 6, 7, 8]
+        var c = [Float](repeating: -1, count: 4)
+        a.withUnsafeBufferPointer { a in
+            b.withUnsafeBufferPointer { b in
+                c.withUnsafeMutableBufferPointer {
+                    gemm(m: 2, n: 2, k: 2, a: MatrixOperand(rowMajor: a.baseAddress!, leadingDimension: 2),
+                         b: MatrixOperand(rowMajor: b.baseAddress!, leadingDimension: 2),
+                         c: $0.baseAddress!, ldc: 2, epilogue: .store, workspace: GEMMWorkspace())
+                }
+            }
+        }
+        #expect(c == [19, 22, 43, 50])
+    }
+
+    @Test("vector exp against the C library")
+    func vectorExp() {
+        var worst: Float = 0
+        var x: Float = -87
+        while x < 88.0 {
+            var v = Vector()
+            for i in 0..<16 { v[i] = x + Float(i) * 0.0137 }
+            let e = VectorMath.exp(v)
+            for i in 0..<16 {
+                let exact = Float(_expDouble(Double(v[i])))
+                worst = max(worst, abs(e[i] - exact) / exact)
+            }
+            x += 0.173
+        }
+        #expect(worst < 3e-7, "worst relative error \(worst)")
+    }
+}

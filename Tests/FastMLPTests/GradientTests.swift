@@ -1,0 +1,101 @@
+import Testing
+@testable import FastMLP
+
+/// An output layer and the loss trained through it.
+struct OutputCase: CustomStringConvertible, Sendable {
+    let loss: Loss
+    let activation: Activation
+    var description: String { "\(loss)/\(activation)" }
+}
+
+let outputCases = [
+    OutputCase(loss: .softmaxCrossEntropy, activation: .softmax),
+    OutputCase(loss: .meanSquaredError, activation: .identity),
+    OutputCase(loss: .meanSquaredError, activation: .sigmoid),
+    OutputCase(loss: .meanSquaredError, activation: .tanh),
+    OutputCase(loss: .meanSquaredError, activation: .relu),
+    OutputCase(loss: .meanSquaredError, activation: .softmax),
+]
+let hiddenActivations: [Activation] = [.identity, .relu, .sigmoid, .tanh]
+
+/// A small problem: parameters N(0, 0.5²) rounded to Float, inputs in [−1, 1), labels in 0..<outputs.
+struct GradientProblem {
+    let architecture: Architecture
+    let parameters: [Float]
+    let input: [Float]
+    let labels: [Int]
+    let count: Int
+
+    init(sizes: [Int], hidden: Activation, output: Activation, count: Int, seed: UInt64) throws {
+        architecture = try Architecture(layerSizes: sizes, hiddenActivation: hidden, outputActivation: output)
+        var generator = Xoshiro256StarStar(seed: seed)
+        parameters = (0..<architecture.parameterCount).map { _ in generator.nextGaussian() * 0.5 }
+        input = (0..<(count * sizes[0])).map { _ in 2 * generator.nextUnitFloat() - 1 }
+        labels = (0..<count).map { _ in generator.nextIndex(below: sizes[sizes.count - 1]) }
+        self.count = count
+    }
+
+    /// Loss and gradient from the fast path: fused GEMM epilogues, the fused loss, the network's backward.
+    func fast(_ loss: Loss) throws -> (loss: Double, gradient: [Float]) {
+        let network = try Network(architecture: architecture, parameters: parameters)
+        let workspace = Workspace(architecture: architecture, capacity: count)
+        input.withUnsafeBufferPointer { workspace.activations[0].base.update(from: $0.baseAddress!, count: input.count) }
+        network.forward(workspace, count: count, softmaxOutput: !loss.consumesLogits)
+        let labels32 = labels.map(Int32.init)
+        let total = labels32.withUnsafeBufferPointer {
+            loss.evaluate(
+                output: workspace.activations[architecture.layerCount].base, labels: $0.baseAddress!, rows: count,
+                columns: architecture.outputCount, outputActivation: architecture.outputActivation,
+                gradient: workspace.deltas[architecture.layerCount - 1].base, gradientScale: 1 / Float(count))
+        }
+        network.backward(workspace, count: count)
+        return (total / Double(count), workspace.gradients.array)
+    }
+}
+
+@Suite("Gradients")
+struct GradientTests {
+    @Test("reference back-propagation matches central finite differences", arguments: hiddenActivations, outputCases)
+    func referenceAgainstFiniteDifferences(hidden: Activation, output: OutputCase) throws {
+        let problem = try GradientProblem(sizes: [5, 4, 3, 3], hidden: hidden, output: output.activation, count: 7, seed: 11)
+        let parameters = problem.parameters.map(Double.init)
+        let input = problem.input.map(Double.init)
+        let analytic = Reference.gradient(
+            problem.architecture, loss: output.loss, parameters: parameters, input: input, labels: problem.labels,
+            count: problem.count)
+        let epsilon = 1e-6
+        var worst = 0.0
+        for i in parameters.indices {
+            var plus = parameters, minus = parameters
+            plus[i] += epsilon
+            minus[i] -= epsilon
+            let lossPlus = Reference.loss(problem.architecture, loss: output.loss, parameters: plus, input: input, labels: problem.labels, count: problem.count)
+            let lossMinus = Reference.loss(problem.architecture, loss: output.loss, parameters: minus, input: input, labels: problem.labels, count: problem.count)
+            let numeric = (lossPlus - lossMinus) / (2 * epsilon)
+            worst = max(worst, abs(numeric - analytic[i]) / (1e-6 + abs(numeric)))
+        }
+        let norm = analytic.map { $0 * $0 }.reduce(0, +).squareRoot()
+        #expect(norm > 1e-3, "gradient is trivially zero (norm \(norm))")
+        #expect(worst < 1e-4, "\(hidden) → \(output): worst relative difference \(worst)")
+    }
+
+    @Test("fast forward/backward matches the reference", arguments: hiddenActivations, outputCases)
+    func fastAgainstReference(hidden: Activation, output: OutputCase) throws {
+        for (sizes, count) in [([5, 4, 3, 3], 7), ([300, 21, 17, 10], 13)] {
+            let problem = try GradientProblem(sizes: sizes, hidden: hidden, output: output.activation, count: count, seed: 5)
+            let parameters = problem.parameters.map(Double.init)
+            let input = problem.input.map(Double.init)
+            let expected = Reference.gradient(
+                problem.architecture, loss: output.loss, parameters: parameters, input: input, labels: problem.labels,
+                count: problem.count)
+            let expectedLoss = Reference.loss(
+                problem.architecture, loss: output.loss, parameters: parameters, input: input, labels: problem.labels,
+                count: problem.count)
+            let (loss, gradient) = try problem.fast(output.loss)
+            let scale = 1e-3 + (expected.map(abs).max() ?? 0)
+            let worst = zip(gradient, expected).map { abs(Double($0) - $1) }.max()! / scale
+            #expect(abs(loss - expectedLoss) <= 1e-5 * (1 + abs(expectedLoss)), "loss \(loss) vs \(expectedLoss)")
+            #expect(worst < 1e-4, "\(sizes) \(hidden) → \(output): max difference \(worst) of the largest gradient")
+        }
+    }
+}

@@ -1,0 +1,184 @@
+import Foundation
+import Testing
+@testable import FastMLP
+
+/// The repository's shipped MNIST, loaded once for every test that needs real data.
+let shippedMNIST: (training: Dataset, test: Dataset) = {
+    let directory = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .deletingLastPathComponent().appendingPathComponent("Data/mnist")
+    do {
+        return try MNIST.load(from: directory)
+    } catch {
+        fatalError("the shipped MNIST does not load: \(error)")
+    }
+}()
+
+func profile(_ name: String) throws -> TrainingConfiguration {
+    try Profile.resolve(name, in: Profile.bundledDirectory).configuration
+}
+
+/// Trains a configuration on the shipped MNIST and returns the test evaluation.
+func trainOnMNIST(_ configuration: TrainingConfiguration) throws -> (Network, Evaluation) {
+    var (training, test) = shippedMNIST
+    if let classes = configuration.classes {
+        training = try training.keeping(classes: classes)
+        test = try test.keeping(classes: classes)
+    }
+    let network = Network(
+        architecture: try configuration.architecture(), weightInitializer: configuration.weightInitializer,
+        biasInitializer: configuration.biasInitializer, seed: configuration.seed)
+    let trainer = try Trainer(network: network, configuration: configuration)
+    for _ in 0..<configuration.epochs { _ = try trainer.trainEpoch(on: training) }
+    return (network, try network.evaluate(on: test, loss: configuration.loss))
+}
+
+@Suite("Training")
+struct TrainingTests {
+    /// 2-2-1, ReLU hidden, identity output, MSE, one sample x = (2, 1) with target 1 (label 0);
+    /// every value below is exact in binary floating point.
+    @Test("exact 2-2-1 forward pass and two SGD steps with momentum")
+    func exactTinyNetwork() throws {
+        let architecture = try Architecture(layerSizes: [2, 2, 1], hiddenActivation: .relu, outputActivation: .identity)
+        // W0 = [[0.5, −1], [0.25, 0.5]], b0 = [0.5, 0], W1 = [[1], [−2]], b1 = [0.25].
+        let network = try Network(architecture: architecture, parameters: [0.5, -1, 0.25, 0.5, 0.5, 0, 1, -2, 0.25])
+        let workspace = Workspace(architecture: architecture, capacity: 1)
+        let sgd = SGD(configuration: SGDConfiguration(learningRate: 0.125, momentum: 0.5), parameterCount: 9)
+        var labels: [Int32] = [0]
+
+        func step() -> Double {
+            workspace.activations[0].base[0] = 2
+            workspace.activations[0].base[1] = 1
+            network.forward(workspace, count: 1)
+            let loss = Loss.meanSquaredError.evaluate(
+                output: workspace.activations[2].base, labels: &labels, rows: 1, columns: 1,
+                outputActivation: .identity, gradient: workspace.deltas[1].base, gradientScale: 1)
+            network.backward(workspace, count: 1)
+            sgd.step(parameters: network.parameters.base, gradients: workspace.gradients.base, count: 9)
+            return loss
+        }
+
+        // z1 = (2·0.5 + 0.25 + 0.5, −2 + 0.5) = (1.75, −1.5); h = (1.75, 0); y = 1.75 + 0.25 = 2.
+        let firstLoss = step()
+        #expect(workspace.activations[1].array == [1.75, 0])
+        #expect(workspace.activations[2].array == [2])
+        #expect(firstLoss == 1)  // (2 − 1)²
+        // dy = 2; dW1 = (3.5, 0); db1 = 2; dz1 = (2, −4) ⊙ (1, 0) = (2, 0); dW0 = [[4, 0], [2, 0]]; db0 = (2, 0).
+        #expect(workspace.gradients.array == [4, 0, 2, 0, 2, 0, 3.5, 0, 2])
+        // First step: v = g, w −= 0.125·g.
+        #expect(network.parameterValues == [0, -1, 0, 0.5, 0.25, 0, 0.5625, -2, 0])
+
+        // Second step: h = (0.25, 0), y = 0.140625, dy = −1.71875, dW1[0] = −0.4296875;
+        // v = 0.5·3.5 − 0.4296875 = 1.3203125, W1[0] = 0.5625 − 0.125·1.3203125 = 0.3974609375.
+        let secondLoss = step()
+        #expect(workspace.activations[2].array == [0.140625])
+        #expect(secondLoss == 0.859375 * 0.859375)
+        #expect(network.parameterValues[6] == 0.3974609375)
+        // b1: v = 0.5·2 − 1.71875 = −0.71875, b1 = 0 + 0.125·0.71875.
+        #expect(network.parameterValues[8] == 0.08984375)
+    }
+
+    @Test("the same seed gives bit-identical weights; another seed does not")
+    func determinism() throws {
+        var configuration = try profile("mlp-128")
+        configuration.epochs = 1
+        let subset = shippedMNIST.training.prefix(3000)
+        func run(seed: UInt64) throws -> [Float] {
+            configuration.seed = seed
+            let network = Network(
+                architecture: try configuration.architecture(), weightInitializer: configuration.weightInitializer, seed: seed)
+            _ = try Trainer(network: network, configuration: configuration).trainEpoch(on: subset)
+            return network.parameterValues
+        }
+        let first = try run(seed: 7)
+        #expect(try run(seed: 7).map(\.bitPattern) == first.map(\.bitPattern))
+        #expect(try run(seed: 8) != first)
+    }
+
+    @Test("a partial last batch is trained and every sample is visited")
+    func partialBatch() throws {
+        var configuration = try profile("mlp-128")
+        configuration.batchSize = 64
+        let subset = shippedMNIST.training.prefix(100)  // one batch of 64, one of 36
+        let network = Network(architecture: try configuration.architecture(), weightInitializer: .heNormal, seed: 1)
+        var steps: [Int] = []
+        _ = try Trainer(network: network, configuration: configuration).trainEpoch(on: subset) { done, _ in steps.append(done) }
+        #expect(steps == [64, 100])
+    }
+
+    @Test("divergence stops training with a clear error")
+    func divergence() throws {
+        var configuration = try profile("mlp-128")
+        configuration.learningRate = 1e30
+        configuration.momentum = 0
+        let network = Network(architecture: try configuration.architecture(), weightInitializer: .heNormal, seed: 1)
+        let trainer = try Trainer(network: network, configuration: configuration)
+        #expect(throws: TrainingError.self) {
+            for _ in 0..<3 { _ = try trainer.trainEpoch(on: shippedMNIST.training.prefix(2000)) }
+        }
+    }
+
+    @Test("initialisers have the stated spread")
+    func initializers() throws {
+        let architecture = try Architecture(layerSizes: [784, 128], hiddenActivation: .relu, outputActivation: .identity)
+        func weights(_ initializer: WeightInitializer) throws -> [Float] {
+            try Network(architecture: architecture, weightInitializer: initializer, biasInitializer: 0.5, seed: 3).weights(ofLayer: 0)
+        }
+        func standardDeviation(_ x: [Float]) -> Double {
+            let mean = x.reduce(0.0) { $0 + Double($1) } / Double(x.count)
+            return (x.reduce(0.0) { $0 + (Double($1) - mean) * (Double($1) - mean) } / Double(x.count)).squareRoot()
+        }
+        #expect(try weights(.zeros).allSatisfy { $0 == 0 })
+        #expect(abs(standardDeviation(try weights(.heNormal)) / (2.0 / 784).squareRoot() - 1) < 0.02)
+        #expect(abs(standardDeviation(try weights(.xavierNormal)) / (2.0 / 912).squareRoot() - 1) < 0.02)
+        #expect(abs(standardDeviation(try weights(.normal(standardDeviation: 1))) - 1) < 0.02)
+        let heLimit = Float((6.0 / 784).squareRoot()), xavierLimit = Float((6.0 / 912).squareRoot())
+        let he = try weights(.heUniform), xavier = try weights(.xavierUniform)
+        #expect(he.allSatisfy { abs($0) <= heLimit } && he.max()! > 0.95 * heLimit)
+        #expect(xavier.allSatisfy { abs($0) <= xavierLimit } && xavier.max()! > 0.95 * xavierLimit)
+        #expect(try Network(architecture: architecture, weightInitializer: .heNormal, biasInitializer: 0.5, seed: 3)
+            .bias(ofLayer: 0).allSatisfy { $0 == 0.5 })
+    }
+
+    @Test("SplitMix64 and shuffling are the published, platform-independent streams")
+    func randomStreams() {
+        var mixer = SplitMix64(seed: 0)
+        #expect(mixer.next() == 0xE220_A839_7B1D_CDAF)
+        var generator = Xoshiro256StarStar(seed: 42)
+        var indices = (0..<Int32(1000)).map { $0 }
+        generator.shuffle(&indices)
+        #expect(Set(indices).count == 1000)
+        #expect(indices != (0..<Int32(1000)).map { $0 })
+        var again = Xoshiro256StarStar(seed: 42)
+        var second = (0..<Int32(1000)).map { $0 }
+        again.shuffle(&second)
+        #expect(indices == second)
+    }
+}
+
+/// Convergence on the real 60k MNIST, to the accuracies the recipes are known to reach.
+@Suite("Convergence on MNIST", .serialized)
+struct ConvergenceTests {
+    @Test("seed-sigmoid reaches ≥ 95 % test accuracy after 1 epoch")
+    func seedSigmoid() throws {
+        var configuration = try profile("seed-sigmoid")
+        configuration.epochs = 1
+        let (_, evaluation) = try trainOnMNIST(configuration)
+        #expect(evaluation.accuracy >= 0.95, "test accuracy \(evaluation.accuracy)")
+    }
+
+    @Test("mlp-128 reaches ≥ 97.5 % test accuracy after 5 epochs")
+    func mlp128() throws {
+        var configuration = try profile("mlp-128")
+        configuration.epochs = 5
+        let (_, evaluation) = try trainOnMNIST(configuration)
+        #expect(evaluation.accuracy >= 0.975, "test accuracy \(evaluation.accuracy)")
+    }
+
+    @Test("binary-1v7 reaches ≥ 98 % on the test digits 1 and 7")
+    func binary1v7() throws {
+        let configuration = try profile("binary-1v7")
+        let (_, evaluation) = try trainOnMNIST(configuration)
+        #expect(evaluation.count == 1135 + 1028)
+        #expect(evaluation.accuracy >= 0.98, "test accuracy \(evaluation.accuracy)")
+    }
+}
