@@ -29,6 +29,11 @@ let package = Package(
             dependencies: ["FastMLP"],
             path: "Sources/fastmlp"
         ),
+        .executableTarget(
+            name: "fastmlp-benchmarks",
+            dependencies: ["FastMLP"],
+            path: "Benchmarks"
+        ),
         .testTarget(
             name: "FastMLPTests",
             dependencies: ["FastMLP", "fastmlp"],

@@ -1,11 +1,12 @@
 /// Packing buffers for one GEMM caller, allocated once and reused by every product.
-final class GEMMWorkspace {
+@_spi(Benchmarks)
+public final class GEMMWorkspace {
     /// One mc × kc block of A in mr-row panels.
     let packedA: FloatBuffer
     /// One kc × nc block of B in nr-column panels.
     let packedB: FloatBuffer
 
-    init() {
+    public init() {
         packedA = FloatBuffer(count: KernelConfig.mc * KernelConfig.kc)
         packedB = FloatBuffer(count: KernelConfig.kc * roundUp(KernelConfig.nc, to: KernelConfig.nr))
     }
@@ -22,7 +23,8 @@ final class GEMMWorkspace {
 /// row block of A; within a row block a kc × nr micro-panel of B stays in L1 while the mr-row
 /// micro-panels of A stream past it from L2. With k > kc the tile is stored raw after every
 /// pass but the last, and the epilogue runs on the last pass only.
-func gemm(
+@_spi(Benchmarks)
+public func gemm(
     m: Int, n: Int, k: Int, a: MatrixOperand, b: MatrixOperand,
     c: UnsafeMutablePointer<Float>, ldc: Int, epilogue: Epilogue, workspace: GEMMWorkspace
 ) {

@@ -2,26 +2,27 @@
 ///
 /// Transposes are expressed by swapping the strides, so the three products of training
 /// (X·W, dY·Wᵀ, Xᵀ·dY) read their operands in place; the packing routines absorb the layout.
-struct MatrixOperand {
-    let base: UnsafePointer<Float>
-    let rowStride: Int
-    let columnStride: Int
+@_spi(Benchmarks)
+public struct MatrixOperand {
+    public let base: UnsafePointer<Float>
+    public let rowStride: Int
+    public let columnStride: Int
 
     /// A row-major matrix whose rows are `leadingDimension` elements apart.
-    init(rowMajor base: UnsafePointer<Float>, leadingDimension: Int) {
+    public init(rowMajor base: UnsafePointer<Float>, leadingDimension: Int) {
         self.base = base
         rowStride = leadingDimension
         columnStride = 1
     }
 
-    init(base: UnsafePointer<Float>, rowStride: Int, columnStride: Int) {
+    public init(base: UnsafePointer<Float>, rowStride: Int, columnStride: Int) {
         self.base = base
         self.rowStride = rowStride
         self.columnStride = columnStride
     }
 
     /// The same memory read as the transpose.
-    var transposed: MatrixOperand {
+    public var transposed: MatrixOperand {
         MatrixOperand(base: base, rowStride: columnStride, columnStride: rowStride)
     }
 
@@ -31,7 +32,8 @@ struct MatrixOperand {
 }
 
 /// What a GEMM does with each finished tile of A·B as it leaves the registers.
-enum Epilogue {
+@_spi(Benchmarks)
+public enum Epilogue {
     /// C = A·B.
     case store
     /// C += A·B.

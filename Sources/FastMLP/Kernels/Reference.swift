@@ -1,6 +1,7 @@
 /// Naive, obviously correct implementations: the oracle that every fast kernel is tested
 /// against, and a readable statement of what the fast code computes.
-enum Reference {
+@_spi(Benchmarks)
+public enum Reference {
     /// C = A·B (m × k times k × n), or C += A·B when `accumulate`, in the plain triple loop with
     /// a `Double` accumulator.
     static func gemm(
@@ -17,7 +18,7 @@ enum Reference {
     }
 
     /// Applies an epilogue to C = A·B element by element, as the fast GEMM does in registers.
-    static func gemm(
+    public static func gemm(
         m: Int, n: Int, k: Int, a: MatrixOperand, b: MatrixOperand,
         c: UnsafeMutablePointer<Float>, ldc: Int, epilogue: Epilogue
     ) {

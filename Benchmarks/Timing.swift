@@ -1,0 +1,37 @@
+import Foundation
+
+/// Wall-clock seconds of `body`.
+func time(_ body: () -> Void) -> Double {
+    let start = ContinuousClock.now
+    body()
+    let elapsed = start.duration(to: .now)
+    return Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) * 1e-18
+}
+
+func median(_ values: [Double]) -> Double {
+    let sorted = values.sorted()
+    guard !sorted.isEmpty else { return .nan }
+    return sorted.count % 2 == 1 ? sorted[sorted.count / 2] : (sorted[sorted.count / 2 - 1] + sorted[sorted.count / 2]) / 2
+}
+
+/// Whether this binary was built with optimisation; timing a debug build measures nothing useful.
+var isDebugBuild: Bool {
+    #if DEBUG
+    return true
+    #else
+    return false
+    #endif
+}
+
+func warnIfDebug() {
+    if isDebugBuild {
+        let line = String(repeating: "!", count: 78)
+        FileHandle.standardError.write(Data("""
+            \(line)
+            WARNING: this is a DEBUG build; its timings are meaningless.
+            Build with: swift run -c release -Xswiftc -target-cpu -Xswiftc native fastmlp-benchmarks ...
+            \(line)
+
+            """.utf8))
+    }
+}
