@@ -1,7 +1,7 @@
 import Foundation
 import Testing
 
-@testable import FastMLP
+@_spi(Benchmarks) @testable import FastMLP
 
 // MARK: - Fixtures
 

@@ -1,5 +1,5 @@
 import Testing
-@testable import FastMLP
+@_spi(Benchmarks) @testable import FastMLP
 
 /// An output layer and the loss trained through it.
 struct OutputCase: CustomStringConvertible, Sendable {
