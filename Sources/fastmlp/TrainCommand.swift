@@ -63,7 +63,11 @@ enum TrainCommand {
         } catch {
             throw RuntimeError(describe(error))
         }
-        let threads = configuration.threads ?? ProcessInfo.processInfo.activeProcessorCount
+        let threads = trainer.pool.threadCount
+        let cores = ProcessInfo.processInfo.activeProcessorCount
+        if threads > cores && !arguments.has("quiet") {
+            printError("warning: --threads \(threads) is more than the \(cores) online cores; threads will share cores")
+        }
         if !quiet {
             printLine(
                 "training \(architecture) on \(training.count) samples (test \(test.count)): loss \(configuration.loss), "
@@ -87,7 +91,7 @@ enum TrainCommand {
             }
             let elapsed = seconds(ContinuousClock.now - started)
             progress.clear()
-            let evaluation = try network.evaluate(on: test, loss: configuration.loss)
+            let evaluation = try trainer.evaluate(on: test)
             let record = EpochRecord(
                 epoch: epoch, trainLoss: trainLoss, testLoss: evaluation.loss, testAccuracy: evaluation.accuracy,
                 seconds: elapsed, samplesPerSecond: Double(training.count) / max(elapsed, 1e-9))
@@ -101,7 +105,7 @@ enum TrainCommand {
         }
         // With --epochs 0 the result is the untrained network's.
         let final = try records.last.map { (loss: $0.testLoss, accuracy: $0.testAccuracy) }
-            ?? network.evaluate(on: test, loss: configuration.loss).lossAndAccuracy
+            ?? trainer.evaluate(on: test).lossAndAccuracy
         if let path = arguments.string("save") {
             do {
                 try ModelFile.save(SavedModel(network: network, loss: configuration.loss, classes: configuration.classes), to: path)

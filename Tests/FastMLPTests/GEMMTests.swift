@@ -33,13 +33,17 @@ func randomValues(_ count: Int, seed: UInt64) -> [Float] {
 
 /// Runs the fast GEMM and the reference on the same inputs; returns the largest absolute
 /// difference relative to the size of the terms, max |fast − ref| / (1 + max |ref|).
-func gemmDifference(m: Int, n: Int, k: Int, form: ProductForm, epilogue: (UnsafePointer<Float>, UnsafePointer<Float>) -> Epilogue = { _, _ in .store }) -> Float {
+func gemmDifference(
+    m: Int, n: Int, k: Int, form: ProductForm, threads: Int = 1, ldc: Int? = nil,
+    epilogue: (UnsafePointer<Float>, UnsafePointer<Float>) -> Epilogue = { _, _ in .store }
+) -> Float {
+    let ldc = ldc ?? n
     let a = randomValues(m * k, seed: 1), b = randomValues(k * n, seed: 2)
     let bias = randomValues(n, seed: 3)
-    let output = randomValues(m * n, seed: 4).map { ($0 + 1) / 2 }  // forward outputs in [0, 1)
-    let initial = randomValues(m * n, seed: 5)
+    let output = randomValues(m * ldc, seed: 4).map { ($0 + 1) / 2 }  // forward outputs in [0, 1)
+    let initial = randomValues(m * ldc, seed: 5)
     var fast = initial, reference = initial
-    let workspace = GEMMWorkspace()
+    let workspace = GEMMWorkspace(pool: threads > 1 ? ThreadPool(threadCount: threads) : nil)
     a.withUnsafeBufferPointer { a in
         b.withUnsafeBufferPointer { b in
             bias.withUnsafeBufferPointer { bias in
@@ -47,23 +51,32 @@ func gemmDifference(m: Int, n: Int, k: Int, form: ProductForm, epilogue: (Unsafe
                     let (opA, opB) = form.operands(m: m, n: n, k: k, a: a.baseAddress!, b: b.baseAddress!)
                     let e = epilogue(bias.baseAddress!, output.baseAddress!)
                     fast.withUnsafeMutableBufferPointer {
-                        gemm(m: m, n: n, k: k, a: opA, b: opB, c: $0.baseAddress!, ldc: n, epilogue: e, workspace: workspace)
+                        gemm(m: m, n: n, k: k, a: opA, b: opB, c: $0.baseAddress!, ldc: ldc, epilogue: e, workspace: workspace)
                     }
                     reference.withUnsafeMutableBufferPointer {
-                        Reference.gemm(m: m, n: n, k: k, a: opA, b: opB, c: $0.baseAddress!, ldc: n, epilogue: e)
+                        Reference.gemm(m: m, n: n, k: k, a: opA, b: opB, c: $0.baseAddress!, ldc: ldc, epilogue: e)
                     }
                 }
             }
         }
     }
+    // Elements outside the m × n window (ldc > n) must be untouched.
+    for i in 0..<m where ldc > n {
+        for j in n..<ldc where fast[i * ldc + j] != initial[i * ldc + j] { return .infinity }
+    }
     let scale = 1 + (reference.map(abs).max() ?? 0)
     return zip(fast, reference).map { abs($0 - $1) }.max().map { $0 / scale } ?? 0
 }
 
-/// Odd shapes (edge tiles in every direction, k across several kc passes) and the MLP shapes.
+/// Odd shapes (edge tiles in every direction, k across several kc passes) and the MLP shapes,
+/// as (m, n, k). The odd shapes appear in both orders of M×K×N and M×N×K.
 let gemmShapes: [(Int, Int, Int)] = [
-    (1, 1, 1), (7, 13, 5), (33, 785, 129), (6, 16, 256), (13, 17, 257), (97, 33, 520), (1, 40, 3),
-    (64, 128, 784), (64, 10, 128), (32, 100, 784), (32, 10, 100), (5, 3, 0),
+    (1, 1, 1), (7, 13, 5), (7, 5, 13), (33, 785, 129), (33, 129, 785), (6, 16, 256), (8, 32, 256),
+    (13, 17, 257), (97, 33, 520), (1, 40, 3), (5, 3, 0), (130, 70, 9),
+    // mlp-128, seed-sigmoid and mlp-wide: X·W, Xᵀ·dY, dY·Wᵀ shapes of every layer.
+    (64, 128, 784), (784, 128, 64), (64, 784, 128), (64, 10, 128), (128, 10, 64), (64, 128, 10),
+    (32, 100, 784), (784, 100, 32), (32, 10, 100), (100, 10, 32), (32, 100, 10),
+    (128, 1024, 784), (784, 1024, 128), (128, 1024, 1024), (128, 10, 1024), (1024, 10, 128), (128, 1024, 10),
 ]
 
 @Suite("GEMM against the reference")
@@ -101,6 +114,54 @@ struct GEMMTests {
                 .activationGradient(output: output, outputStride: n, activation: activation)
             }
             #expect(difference < 1e-5, "\(activation) \(m)×\(n)×\(k): max relative difference \(difference)")
+        }
+    }
+
+    @Test("every thread count gives bitwise the same product", arguments: [2, 3, 8])
+    func threads(_ threads: Int) {
+        for (m, n, k) in [(64, 128, 784), (784, 128, 64), (130, 70, 300), (128, 1024, 1024), (33, 785, 129)] {
+            for form in ProductForm.allCases {
+                let a = randomValues(m * k, seed: 1), b = randomValues(k * n, seed: 2)
+                func product(_ workspace: GEMMWorkspace) -> [Float] {
+                    var c = [Float](repeating: 0, count: m * n)
+                    a.withUnsafeBufferPointer { a in
+                        b.withUnsafeBufferPointer { b in
+                            let (opA, opB) = form.operands(m: m, n: n, k: k, a: a.baseAddress!, b: b.baseAddress!)
+                            c.withUnsafeMutableBufferPointer {
+                                gemm(m: m, n: n, k: k, a: opA, b: opB, c: $0.baseAddress!, ldc: n, epilogue: .store, workspace: workspace)
+                            }
+                        }
+                    }
+                    return c
+                }
+                let serial = product(GEMMWorkspace())
+                let parallel = product(GEMMWorkspace(pool: ThreadPool(threadCount: threads)))
+                #expect(serial.map(\.bitPattern) == parallel.map(\.bitPattern), "\(form) \(m)×\(n)×\(k) at \(threads) threads")
+            }
+        }
+    }
+
+    @Test("parallel products and epilogues match the reference", arguments: [2, 3, 8])
+    func parallelAgainstReference(_ threads: Int) {
+        for (m, n, k) in gemmShapes where m * n * k >= KernelConfig.parallelThreshold {
+            for form in ProductForm.allCases {
+                let difference = gemmDifference(m: m, n: n, k: k, form: form, threads: threads)
+                #expect(difference < 1e-5, "\(form) \(m)×\(n)×\(k) at \(threads) threads: \(difference)")
+            }
+            let fused = gemmDifference(m: m, n: n, k: k, form: .forward, threads: threads) { bias, _ in
+                .biasActivation(bias: bias, activation: .sigmoid)
+            }
+            #expect(fused < 1e-5, "sigmoid epilogue \(m)×\(n)×\(k) at \(threads) threads: \(fused)")
+        }
+    }
+
+    @Test("a leading dimension wider than n leaves the rest of each row alone")
+    func leadingDimension() {
+        for (m, n, k) in [(7, 13, 5), (64, 100, 784), (9, 40, 300)] {
+            for form in ProductForm.allCases {
+                let difference = gemmDifference(m: m, n: n, k: k, form: form, ldc: n + 19)
+                #expect(difference < 1e-5, "\(form) \(m)×\(n)×\(k), ldc \(n + 19): \(difference)")
+            }
         }
     }
 

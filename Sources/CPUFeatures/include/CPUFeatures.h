@@ -3,7 +3,8 @@
 
 // The instruction-set features the Swift code is being compiled for. The Swift compiler's
 // Clang importer sees the same target CPU as the Swift code (`-target-cpu`), so these constants
-// tell Swift at compile time whether a fused multiply-add is a single instruction.
+// tell Swift at compile time whether a fused multiply-add is a single instruction and how many
+// vector registers the micro-kernel may use.
 #if defined(__FMA__) || defined(__aarch64__) || defined(__ARM_FEATURE_FMA)
 #define FASTMLP_HAS_FMA 1
 #else
@@ -21,6 +22,16 @@
 #else
 #define FASTMLP_HAS_AVX2 0
 #endif
+
+/// The CPU's spin-wait hint (`pause` on x86, `yield` on ARM): lets the other hardware thread
+/// and the memory system breathe while a thread polls a flag.
+static inline void fastmlp_spin_pause(void) {
+#if defined(__x86_64__) || defined(__i386__)
+    __builtin_ia32_pause();
+#elif defined(__aarch64__)
+    __asm__ __volatile__("yield");
+#endif
+}
 
 /// A no-op so that the target has an object file.
 int fastmlp_cpu_features_version(void);

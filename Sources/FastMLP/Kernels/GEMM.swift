@@ -1,14 +1,17 @@
-/// Packing buffers for one GEMM caller, allocated once and reused by every product.
+/// Per-thread scratch memory of the GEMM: one packed kc × nr panel of B per thread, allocated
+/// once and reused by every product.
 @_spi(Benchmarks)
 public final class GEMMWorkspace {
-    /// One mc × kc block of A in mr-row panels.
-    let packedA: FloatBuffer
-    /// One kc × nc block of B in nr-column panels.
-    let packedB: FloatBuffer
+    let packedPanels: [FloatBuffer]
+    /// The thread pool products may use; `nil` runs everything on the calling thread.
+    public let pool: ThreadPool?
 
-    public init() {
-        packedA = FloatBuffer(count: KernelConfig.mc * KernelConfig.kc)
-        packedB = FloatBuffer(count: KernelConfig.kc * roundUp(KernelConfig.nc, to: KernelConfig.nr))
+    /// Scratch for `pool`'s threads (or for the calling thread alone).
+    public init(pool: ThreadPool? = nil) {
+        self.pool = pool
+        packedPanels = (0..<(pool?.threadCount ?? 1)).map { _ in
+            FloatBuffer(count: KernelConfig.kc * KernelConfig.nr)
+        }
     }
 }
 
@@ -16,138 +19,146 @@ public final class GEMMWorkspace {
     (x + multiple - 1) / multiple * multiple
 }
 
-/// C (m × n, rows `ldc` apart) = epilogue(A·B) for A m × k and B k × n: the five BLIS loops
-/// around ``microKernel6x16``.
+@inline(__always) func ceilDivide(_ x: Int, _ y: Int) -> Int { (x + y - 1) / y }
+
+/// C (m × n, rows `ldc` apart) = epilogue(A·B) for A m × k and B k × n.
 ///
-/// Loop order jc → pc → ic → jr → ir: a kc × nc block of B is packed once and reused by every
-/// row block of A; within a row block a kc × nr micro-panel of B stays in L1 while the mr-row
-/// micro-panels of A stream past it from L2. With k > kc the tile is stored raw after every
-/// pass but the last, and the epilogue runs on the last pass only.
+/// C is cut into tiles (row blocks × column ranges) that are independent tasks for the pool;
+/// within a tile the loops run pc (kc-deep passes) → jr (nr-wide panels of B) → ir (mr-row
+/// slivers of A) around the micro-kernel. Operands are read in place when their layout allows:
+/// A at any strides (X, dY and Xᵀ all qualify), B when its rows are contiguous (W and dY); only
+/// a transposed B (Wᵀ) and a partial last panel are packed, one kc × nr panel at a time into the
+/// thread's scratch. With k > kc the tile is stored raw after every pass but the last, and the
+/// epilogue runs on the last pass only.
+///
+/// Every element of C is computed by one thread, summing over k in the same order whatever the
+/// tiling, so results are bitwise the same for any number of threads.
 @_spi(Benchmarks)
 public func gemm(
     m: Int, n: Int, k: Int, a: MatrixOperand, b: MatrixOperand,
     c: UnsafeMutablePointer<Float>, ldc: Int, epilogue: Epilogue, workspace: GEMMWorkspace
 ) {
     guard m > 0, n > 0 else { return }
-    let (mr, nr, kcMax, mcMax, ncMax) =
-        (KernelConfig.mr, KernelConfig.nr, KernelConfig.kc, KernelConfig.mc, KernelConfig.nc)
+    let (mr, nr) = (KernelConfig.mr, KernelConfig.nr)
+    let rowUnits = ceilDivide(m, mr), columnUnits = ceilDivide(n, nr)
+    var threads = 1
+    if let pool = workspace.pool, m * n * max(k, 1) >= KernelConfig.parallelThreshold {
+        threads = pool.threadCount
+    }
+    // Split columns first (each column range reads A once), then rows.
+    let target = threads == 1 ? 1 : threads * KernelConfig.tasksPerThread
+    let columnTiles = min(columnUnits, target)
+    var rowTiles = min(rowUnits, ceilDivide(target, columnTiles))
+    rowTiles = max(rowTiles, ceilDivide(m, KernelConfig.mc))
+    let rowsPerTile = roundUp(ceilDivide(m, rowTiles), to: mr)
+    let columnsPerTile = roundUp(ceilDivide(n, columnTiles), to: nr)
+    rowTiles = ceilDivide(m, rowsPerTile)
+    let tiles = rowTiles * ceilDivide(n, columnsPerTile)
+    let tilesPerRow = ceilDivide(n, columnsPerTile)
+
+    let body = { (task: Int, worker: Int) in
+        let i0 = task / tilesPerRow * rowsPerTile
+        let j0 = task % tilesPerRow * columnsPerTile
+        gemmTile(
+            rows: i0..<min(m, i0 + rowsPerTile), columns: j0..<min(n, j0 + columnsPerTile), k: k, a: a, b: b,
+            c: c, ldc: ldc, epilogue: epilogue, scratch: workspace.packedPanels[worker].base)
+    }
+    if threads > 1, tiles > 1, let pool = workspace.pool {
+        pool.run(tasks: tiles, body)
+    } else {
+        for task in 0..<tiles { body(task, 0) }
+    }
+}
+
+/// One tile of C: all k passes over the given rows and columns.
+@inline(__always)
+private func gemmTile(
+    rows: Range<Int>, columns: Range<Int>, k: Int, a: MatrixOperand, b: MatrixOperand,
+    c: UnsafeMutablePointer<Float>, ldc: Int, epilogue: Epilogue, scratch: UnsafeMutablePointer<Float>
+) {
+    let (mr, nr, kcMax) = (KernelConfig.mr, KernelConfig.nr, KernelConfig.kc)
+    // A B whose rows are a multiple of 2 KiB apart maps a panel's steps onto one or two L1
+    // sets (a 1024-wide W thrashes L1); pack it when enough row slivers reuse the packed panel.
+    let packAlways = b.rowStride % 512 == 0 && rows.count > 2 * mr
     let accumulateFirst: Bool
     if case .accumulate = epilogue { accumulateFirst = true } else { accumulateFirst = false }
-    var jc = 0
-    while jc < n {
-        let nc = min(ncMax, n - jc)
-        var pc = 0
-        repeat {
-            let kc = min(kcMax, k - pc)
-            let isLastPass = pc + kc >= k
-            packB(b, row: pc, column: jc, depth: kc, width: nc, into: workspace.packedB.base)
-            var ic = 0
-            while ic < m {
-                let mc = min(mcMax, m - ic)
-                packA(a, row: ic, column: pc, height: mc, depth: kc, into: workspace.packedA.base)
-                var jr = 0
-                while jr < nc {
-                    let columns = min(nr, nc - jr)
-                    let panelB = workspace.packedB.base + jr * kc
-                    var ir = 0
-                    while ir < mc {
-                        let rows = min(mr, mc - ir)
-                        let i = ic + ir, j = jc + jr
-                        let finish: TileFinish
-                        switch epilogue {
-                        case .biasActivation(let bias, let activation) where isLastPass:
-                            finish = .biasActivation(bias: bias + j, activation: activation)
-                        case .activationGradient(let output, let stride, let activation) where isLastPass:
-                            finish = .activationGradient(
-                                output: output + i * stride + j, outputStride: stride, activation: activation)
-                        default:
-                            finish = .none
-                        }
-                        microKernel6x16(
-                            kc: kc, a: workspace.packedA.base + ir * kc, b: panelB,
-                            c: c + i * ldc + j, ldc: ldc, rows: rows, columns: columns,
-                            loadC: pc > 0 || accumulateFirst, finish: finish)
-                        ir += mr
-                    }
-                    jr += nr
+    var pc = 0
+    repeat {
+        let kc = min(kcMax, k - pc)
+        let isLastPass = pc + kc >= k
+        var j = columns.lowerBound
+        while j < columns.upperBound {
+            let width = min(nr, columns.upperBound - j)
+            // The B panel for steps pc..<pc+kc and columns j..<j+width: in place when its steps
+            // are contiguous runs of nr floats, otherwise packed (zero-padded) into scratch.
+            let panel: UnsafePointer<Float>
+            let panelStride: Int
+            if b.columnStride == 1 && width == nr && !packAlways {
+                panel = b.base + pc * b.rowStride + j
+                panelStride = b.rowStride
+            } else {
+                packB(b, row: pc, column: j, depth: kc, width: width, into: scratch)
+                panel = UnsafePointer(scratch)
+                panelStride = nr
+            }
+            var i = rows.lowerBound
+            while i < rows.upperBound {
+                let height = min(mr, rows.upperBound - i)
+                let finish: TileFinish
+                switch epilogue {
+                case .biasActivation(let bias, let activation) where isLastPass:
+                    finish = .biasActivation(bias: bias + j, activation: activation)
+                case .activationGradient(let output, let stride, let activation) where isLastPass:
+                    finish = .activationGradient(output: output + i * stride + j, outputStride: stride, activation: activation)
+                default:
+                    finish = .none
                 }
-                ic += mc
-            }
-            pc += kc
-        } while pc < k
-        jc += nc
-    }
-}
-
-/// Packs A[row..<row+height, column..<column+depth] into panels of mr rows: panel p holds,
-/// for each step s of the depth, the mr values A[row + p·mr + r, column + s], zero-padded
-/// past `height`.
-func packA(
-    _ a: MatrixOperand, row: Int, column: Int, height: Int, depth: Int,
-    into destination: UnsafeMutablePointer<Float>
-) {
-    let mr = KernelConfig.mr
-    var panelStart = 0
-    var out = destination
-    while panelStart < height {
-        let rows = min(mr, height - panelStart)
-        let origin = a.base + (row + panelStart) * a.rowStride + column * a.columnStride
-        if a.rowStride == 1 && rows == mr {
-            // Column-major source (Xᵀ): the mr values of a step are contiguous.
-            for s in 0..<depth {
-                let src = origin + s * a.columnStride
-                for r in 0..<mr { out[s * mr + r] = src[r] }
-            }
-        } else {
-            for r in 0..<mr {
-                if r < rows {
-                    let src = origin + r * a.rowStride
-                    if a.columnStride == 1 {
-                        for s in 0..<depth { out[s * mr + r] = src[s] }
-                    } else {
-                        for s in 0..<depth { out[s * mr + r] = src[s * a.columnStride] }
-                    }
+                let aTile = a.base + i * a.rowStride + pc * a.columnStride
+                let cTile = c + i * ldc + j
+                let loadC = pc > 0 || accumulateFirst
+                if KernelConfig.wideKernel {
+                    microKernel8x32(
+                        kc: kc, a: aTile, aRowStride: a.rowStride, aColumnStride: a.columnStride,
+                        b: panel, bRowStride: panelStride, c: cTile, ldc: ldc, rows: height, columns: width,
+                        loadC: loadC, finish: finish)
                 } else {
-                    for s in 0..<depth { out[s * mr + r] = 0 }
+                    microKernel6x16(
+                        kc: kc, a: aTile, aRowStride: a.rowStride, aColumnStride: a.columnStride,
+                        b: panel, bRowStride: panelStride, c: cTile, ldc: ldc, rows: height, columns: width,
+                        loadC: loadC, finish: finish)
                 }
+                i += mr
             }
+            j += nr
         }
-        out += depth * mr
-        panelStart += mr
-    }
+        pc += kc
+    } while pc < k
 }
 
-/// Packs B[row..<row+depth, column..<column+width] into panels of nr columns: panel p holds,
-/// for each step s of the depth, the nr values B[row + s, column + p·nr + c], zero-padded past
-/// `width`.
+/// Packs B[row..<row+depth, column..<column+width] as one panel: step s holds the nr values
+/// B[row + s, column + c], zero past `width`.
 func packB(
     _ b: MatrixOperand, row: Int, column: Int, depth: Int, width: Int,
     into destination: UnsafeMutablePointer<Float>
 ) {
     let nr = KernelConfig.nr
-    var panelStart = 0
-    var out = destination
-    while panelStart < width {
-        let columns = min(nr, width - panelStart)
-        let origin = b.base + row * b.rowStride + (column + panelStart) * b.columnStride
-        if b.columnStride == 1 {
-            // Row-major source (W, dY): each step is one contiguous run of up to nr values.
-            for s in 0..<depth {
-                let v = VectorMath.load(origin + s * b.rowStride, count: columns)
-                UnsafeMutableRawPointer(out + s * nr).storeBytes(of: v, as: Vector.self)
-            }
-        } else {
-            // Transposed source (Wᵀ): walk each column along its contiguous depth.
-            for cIndex in 0..<nr {
-                if cIndex < columns {
-                    let src = origin + cIndex * b.columnStride
-                    for s in 0..<depth { out[s * nr + cIndex] = src[s * b.rowStride] }
-                } else {
-                    for s in 0..<depth { out[s * nr + cIndex] = 0 }
-                }
+    let origin = b.base + row * b.rowStride + column * b.columnStride
+    if b.columnStride == 1 {
+        // Rows of B are contiguous: copy each step's run (only a partial panel gets here).
+        for s in 0..<depth {
+            let source = origin + s * b.rowStride
+            let out = destination + s * nr
+            for cIndex in 0..<nr { out[cIndex] = cIndex < width ? source[cIndex] : 0 }
+        }
+    } else {
+        // Transposed source (Wᵀ): walk each column along its contiguous depth.
+        for cIndex in 0..<nr {
+            if cIndex < width {
+                let source = origin + cIndex * b.columnStride
+                for s in 0..<depth { destination[s * nr + cIndex] = source[s * b.rowStride] }
+            } else {
+                for s in 0..<depth { destination[s * nr + cIndex] = 0 }
             }
         }
-        out += depth * nr
-        panelStart += nr
     }
 }

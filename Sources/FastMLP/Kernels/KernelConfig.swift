@@ -1,19 +1,28 @@
 import CPUFeatures
 
-/// Blocking parameters of the GEMM, in the BLIS naming.
+/// Blocking parameters of the GEMM, in the BLIS naming, chosen at compile time from the target
+/// CPU's features (see `Sources/CPUFeatures`).
 ///
-/// - `mr × nr`: the register tile of the micro-kernel (6 rows × 16 columns: 12 ymm accumulators,
-///   2 ymm for a row of B and one broadcast register fit the 16 ymm registers of AVX2).
-/// - `kc`: depth of a packed panel; a kc × nr panel of B (16 KiB) stays in the 48 KiB L1.
-/// - `mc`: rows of A packed at once; mc × kc (96 KiB) stays in L2.
-/// - `nc`: columns of B packed at once; kc × nc stays in L2/L3.
+/// - `mr × nr`: the register tile. With AVX-512 (32 vector registers, two 512-bit FMA pipes of
+///   latency 4 on Zen 4/5) it is 8 × 32: 16 zmm accumulators keep both pipes busy through the
+///   latency, two zmm hold a row of B, and A is broadcast from memory into the FMAs. Otherwise
+///   it is 6 × 16: 12 ymm accumulators, 2 for B, 1 broadcast — the 16 ymm registers of AVX2.
+/// - `kc`: depth of one pass; a kc × nr slice of B (32 KiB at 8 × 32) stays in the 48 KiB L1
+///   while the row tiles of A stream past it.
+/// - `mc`: the most rows of A one task covers; mc × kc (128 KiB) stays in the 1 MiB L2.
 enum KernelConfig {
-    static let mr = 6
-    static let nr = 16
+    static let wideKernel = FASTMLP_HAS_AVX512F != 0
+    static let mr = wideKernel ? 8 : 6
+    static let nr = wideKernel ? 32 : 16
     static let kc = 256
-    static let mc = 96
-    static let nc = 2048
+    static let mc = 128
 
     /// Whether this build emits a fused multiply-add instruction (decided by `-target-cpu`).
     static let hasFMA = FASTMLP_HAS_FMA != 0
+
+    /// Products with fewer multiply-adds than this run on the calling thread: below it the
+    /// fork/join costs more than it saves.
+    static let parallelThreshold = 1 << 16
+    /// Tasks per thread a parallel product aims for, so that uneven tiles still balance.
+    static let tasksPerThread = 4
 }

@@ -1,69 +1,42 @@
-/// What the micro-kernel does with its finished tile besides storing it.
-enum TileFinish {
-    /// Store (or accumulate) the raw products: an intermediate kc pass, or a plain GEMM.
-    case none
-    /// Add `bias[j]` and apply the activation; `bias` points at the tile's first column.
-    case biasActivation(bias: UnsafePointer<Float>, activation: Activation)
-    /// Multiply by f′(Y); `output` points at the tile's (0, 0) element of Y.
-    case activationGradient(output: UnsafePointer<Float>, outputStride: Int, activation: Activation)
-}
-
-/// The 6 × 16 register tile: C[0..<6, 0..<16] (+)= Ã·B̃ over `kc` packed steps, then the epilogue.
+/// The 6 × 16 register tile for CPUs with 16 vector registers (AVX2, or baseline x86-64):
+/// C[0..<6, 0..<16] (+)= A·B over `kc` steps, then the epilogue.
 ///
-/// `a` is a packed A panel (kc steps of 6 values), `b` a packed B panel (kc steps of 16 values);
-/// both are zero-padded, so the loop is the same for edge tiles, and only the final store looks
-/// at `rows` and `columns`. Per step: one 16-wide load of B (2 ymm), six broadcasts of A and six
-/// 16-wide FMAs (12 ymm FMAs) — 12 accumulators keep both FMA pipes busy through their latency.
+/// A is read in place: element (r, p) at `a[r * aRowStride + p * aColumnStride]` (rows past
+/// `rows` read row 0 and are not stored). B is a panel whose step p is 16 contiguous floats at
+/// `b + p * bRowStride`. Per step: one 16-wide load of B (2 ymm), six broadcasts of A and six
+/// 16-wide FMAs (12 ymm FMAs) into 12 accumulators.
 @inline(__always)
 func microKernel6x16(
-    kc: Int, a: UnsafePointer<Float>, b: UnsafePointer<Float>,
-    c: UnsafeMutablePointer<Float>, ldc: Int, rows: Int, columns: Int,
-    loadC: Bool, finish: TileFinish
+    kc: Int, a: UnsafePointer<Float>, aRowStride: Int, aColumnStride: Int,
+    b: UnsafePointer<Float>, bRowStride: Int,
+    c: UnsafeMutablePointer<Float>, ldc: Int, rows: Int, columns: Int, loadC: Bool, finish: TileFinish
 ) {
+    let a0 = a
+    let a1 = rows > 1 ? a + aRowStride : a
+    let a2 = rows > 2 ? a + 2 * aRowStride : a
+    let a3 = rows > 3 ? a + 3 * aRowStride : a
+    let a4 = rows > 4 ? a + 4 * aRowStride : a
+    let a5 = rows > 5 ? a + 5 * aRowStride : a
     var c0 = Vector(), c1 = Vector(), c2 = Vector(), c3 = Vector(), c4 = Vector(), c5 = Vector()
-    var pa = a
+    var offset = 0
     var pb = UnsafeRawPointer(b)
+    let bStep = bRowStride * MemoryLayout<Float>.stride
     for _ in 0..<kc {
         let bv = pb.loadUnaligned(as: Vector.self)
-        c0 = c0.multiplyAdd(pa[0], bv)
-        c1 = c1.multiplyAdd(pa[1], bv)
-        c2 = c2.multiplyAdd(pa[2], bv)
-        c3 = c3.multiplyAdd(pa[3], bv)
-        c4 = c4.multiplyAdd(pa[4], bv)
-        c5 = c5.multiplyAdd(pa[5], bv)
-        pa += 6
-        pb += MemoryLayout<Vector>.stride
+        c0 = c0.multiplyAdd(a0[offset], bv)
+        c1 = c1.multiplyAdd(a1[offset], bv)
+        c2 = c2.multiplyAdd(a2[offset], bv)
+        c3 = c3.multiplyAdd(a3[offset], bv)
+        c4 = c4.multiplyAdd(a4[offset], bv)
+        c5 = c5.multiplyAdd(a5[offset], bv)
+        offset += aColumnStride
+        pb += bStep
     }
-    var bias = Vector()
-    if case .biasActivation(let biasPointer, _) = finish {
-        bias = VectorMath.load(biasPointer, count: columns)
-    }
-    storeRow(c0, 0, c: c, ldc: ldc, rows: rows, columns: columns, loadC: loadC, finish: finish, bias: bias)
-    storeRow(c1, 1, c: c, ldc: ldc, rows: rows, columns: columns, loadC: loadC, finish: finish, bias: bias)
-    storeRow(c2, 2, c: c, ldc: ldc, rows: rows, columns: columns, loadC: loadC, finish: finish, bias: bias)
-    storeRow(c3, 3, c: c, ldc: ldc, rows: rows, columns: columns, loadC: loadC, finish: finish, bias: bias)
-    storeRow(c4, 4, c: c, ldc: ldc, rows: rows, columns: columns, loadC: loadC, finish: finish, bias: bias)
-    storeRow(c5, 5, c: c, ldc: ldc, rows: rows, columns: columns, loadC: loadC, finish: finish, bias: bias)
-}
-
-/// Applies the epilogue to one accumulator row and stores its valid columns.
-@inline(__always)
-private func storeRow(
-    _ accumulator: Vector, _ row: Int, c: UnsafeMutablePointer<Float>, ldc: Int,
-    rows: Int, columns: Int, loadC: Bool, finish: TileFinish, bias: Vector
-) {
-    guard row < rows else { return }
-    let p = c + row * ldc
-    var v = accumulator
-    if loadC { v += VectorMath.load(p, count: columns) }
-    switch finish {
-    case .none:
-        break
-    case .biasActivation(_, let activation):
-        v = VectorMath.activate(v + bias, activation)
-    case .activationGradient(let output, let stride, let activation):
-        let y = VectorMath.load(output + row * stride, count: columns)
-        v *= VectorMath.derivative(fromOutput: y, activation)
-    }
-    VectorMath.store(v, p, count: columns)
+    let tile = TileStore(c: c, ldc: ldc, rows: rows, columns: columns, loadC: loadC, finish: finish)
+    tile.store(c0, row: 0, column: 0)
+    tile.store(c1, row: 1, column: 0)
+    tile.store(c2, row: 2, column: 0)
+    tile.store(c3, row: 3, column: 0)
+    tile.store(c4, row: 4, column: 0)
+    tile.store(c5, row: 5, column: 0)
 }

@@ -11,11 +11,12 @@ final class Workspace {
     let gradients: FloatBuffer
     let gemm: GEMMWorkspace
 
-    init(architecture: Architecture, capacity: Int) {
+    /// Buffers for batches of up to `capacity` rows; products use `pool` when it is given.
+    init(architecture: Architecture, capacity: Int, pool: ThreadPool? = nil) {
         self.capacity = capacity
         activations = architecture.layerSizes.map { FloatBuffer(count: capacity * $0) }
         deltas = architecture.layerSizes.dropFirst().map { FloatBuffer(count: capacity * $0) }
         gradients = FloatBuffer(count: architecture.parameterCount)
-        gemm = GEMMWorkspace()
+        gemm = GEMMWorkspace(pool: pool)
     }
 }

@@ -24,11 +24,20 @@ final class SGD {
         velocity = FloatBuffer(count: parameterCount)
     }
 
-    /// One update of `count` parameters from their gradients; 16 lanes at a time.
-    func step(parameters: UnsafeMutablePointer<Float>, gradients: UnsafePointer<Float>, count: Int) {
+    /// One update of `count` parameters from their gradients, spread over `pool` in fixed
+    /// chunks (each parameter's update is independent, so any split gives the same bits).
+    func step(parameters: UnsafeMutablePointer<Float>, gradients: UnsafePointer<Float>, count: Int, pool: ThreadPool? = nil) {
+        forEachChunk(count: count, pool: pool) { range in
+            update(parameters: parameters, gradients: gradients, range: range)
+        }
+    }
+
+    /// The update of parameters `range`, 16 lanes at a time.
+    private func update(parameters: UnsafeMutablePointer<Float>, gradients: UnsafePointer<Float>, range: Range<Int>) {
         let lr = configuration.learningRate, mu = configuration.momentum
         let v = velocity.base
-        var i = 0
+        let count = range.upperBound
+        var i = range.lowerBound
         while i + Vector.scalarCount <= count {
             let g = UnsafeRawPointer(gradients + i).loadUnaligned(as: Vector.self)
             let vOld = UnsafeRawPointer(v + i).loadUnaligned(as: Vector.self)

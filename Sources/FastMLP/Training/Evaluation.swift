@@ -14,13 +14,15 @@ extension Network {
     ///
     /// - Throws: ``ModelError/inputWidthMismatch(expected:actual:)`` when the data's width is not
     ///   the model's input, ``ModelError/invalidConfiguration(_:)`` when it has more classes than outputs.
-    public func evaluate(on data: Dataset, loss: Loss, chunkSize: Int = 1000) throws(ModelError) -> Evaluation {
+    public func evaluate(
+        on data: Dataset, loss: Loss, chunkSize: Int = 1000, pool: ThreadPool? = nil
+    ) throws(ModelError) -> Evaluation {
         try checkCompatible(with: data)
         let classes = architecture.outputCount
         var confusion = Array(repeating: Array(repeating: 0, count: classes), count: classes)
         var total: Double = 0
         var correct = 0
-        forEachChunk(of: data, chunkSize: chunkSize, softmaxOutput: !loss.consumesLogits) { output, labels, rows in
+        forEachChunk(of: data, chunkSize: chunkSize, softmaxOutput: !loss.consumesLogits, pool: pool) { output, labels, rows in
             total += loss.evaluate(
                 output: output, labels: labels, rows: rows, columns: classes,
                 outputActivation: architecture.outputActivation, gradient: nil, gradientScale: 0)
@@ -36,12 +38,12 @@ extension Network {
     }
 
     /// The predicted class (index of the highest output) of every sample.
-    public func predictions(for data: Dataset, chunkSize: Int = 1000) throws(ModelError) -> [Int] {
+    public func predictions(for data: Dataset, chunkSize: Int = 1000, pool: ThreadPool? = nil) throws(ModelError) -> [Int] {
         try checkCompatible(with: data)
         var result: [Int] = []
         result.reserveCapacity(data.count)
         let classes = architecture.outputCount
-        forEachChunk(of: data, chunkSize: chunkSize, softmaxOutput: false) { output, _, rows in
+        forEachChunk(of: data, chunkSize: chunkSize, softmaxOutput: false, pool: pool) { output, _, rows in
             for r in 0..<rows { result.append(argmax(output + r * classes, count: classes)) }
         }
         return result
@@ -71,11 +73,11 @@ extension Network {
     }
 
     private func forEachChunk(
-        of data: Dataset, chunkSize: Int, softmaxOutput: Bool,
+        of data: Dataset, chunkSize: Int, softmaxOutput: Bool, pool: ThreadPool?,
         _ body: (UnsafePointer<Float>, UnsafePointer<Int32>, Int) -> Void
     ) {
         let capacity = max(1, min(chunkSize, data.count))
-        let workspace = Workspace(architecture: architecture, capacity: capacity)
+        let workspace = Workspace(architecture: architecture, capacity: capacity, pool: pool)
         var labels = [Int32](repeating: 0, count: capacity)
         var indices = [Int32](repeating: 0, count: capacity)
         var start = 0
@@ -86,7 +88,7 @@ extension Network {
                 indices.withUnsafeBufferPointer { indexBuffer in
                     data.gather(
                         UnsafeBufferPointer(rebasing: indexBuffer[0..<rows]),
-                        into: workspace.activations[0].base, labels: labelBuffer.baseAddress!)
+                        into: workspace.activations[0].base, labels: labelBuffer.baseAddress!, pool: pool)
                 }
                 forward(workspace, count: rows, softmaxOutput: softmaxOutput)
                 body(workspace.activations[architecture.layerCount].base, labelBuffer.baseAddress!, rows)

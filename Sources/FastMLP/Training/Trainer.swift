@@ -1,3 +1,5 @@
+import Foundation
+
 /// Why training stopped with an error.
 public enum TrainingError: Error, Equatable, Sendable, CustomStringConvertible {
     /// The loss became NaN or infinite; the parameters of the failing step were not applied.
@@ -16,9 +18,15 @@ public enum TrainingError: Error, Equatable, Sendable, CustomStringConvertible {
 /// Each epoch visits every sample once in an order drawn from the trainer's own generator
 /// (seeded from the configuration), in batches of `batchSize`; the last, partial batch is
 /// included and its loss is its own mean. All buffers are allocated here, none per step.
+///
+/// With more than one thread, every product and elementwise pass of a step is split over the
+/// trainer's ``ThreadPool`` by output elements, each computed by one thread in a fixed order:
+/// the weights after any number of steps are bitwise the same for every thread count.
 public final class Trainer {
     public let network: Network
     public let configuration: TrainingConfiguration
+    /// The worker threads of this trainer (`configuration.threads`, default: online cores).
+    public let pool: ThreadPool
     let optimizer: SGD
     let workspace: Workspace
     private var shuffler: Xoshiro256StarStar
@@ -37,7 +45,8 @@ public final class Trainer {
         self.network = network
         self.configuration = configuration
         optimizer = SGD(configuration: configuration.optimizer, parameterCount: network.architecture.parameterCount)
-        workspace = Workspace(architecture: network.architecture, capacity: configuration.batchSize)
+        pool = ThreadPool(threadCount: configuration.threads ?? ProcessInfo.processInfo.activeProcessorCount)
+        workspace = Workspace(architecture: network.architecture, capacity: configuration.batchSize, pool: pool)
         shuffler = Xoshiro256StarStar(seed: configuration.seed ^ 0x5DEE_CE66_D1CE_5EED)
         batchLabels = [Int32](repeating: 0, count: configuration.batchSize)
     }
@@ -63,7 +72,7 @@ public final class Trainer {
                 batchLabels.withUnsafeMutableBufferPointer { labels in
                     data.gather(
                         UnsafeBufferPointer(rebasing: indices[start..<start + rows]),
-                        into: workspace.activations[0].base, labels: labels.baseAddress!)
+                        into: workspace.activations[0].base, labels: labels.baseAddress!, pool: pool)
                     network.forward(workspace, count: rows, softmaxOutput: !loss.consumesLogits)
                     return loss.evaluate(
                         output: workspace.activations[architecture.layerCount].base, labels: labels.baseAddress!,
@@ -77,7 +86,7 @@ public final class Trainer {
             network.backward(workspace, count: rows)
             optimizer.step(
                 parameters: network.parameters.base, gradients: workspace.gradients.base,
-                count: architecture.parameterCount)
+                count: architecture.parameterCount, pool: pool)
             total += batchLoss
             start += rows
             step += 1
@@ -85,5 +94,10 @@ public final class Trainer {
         }
         completedEpochs += 1
         return total / Double(max(data.count, 1))
+    }
+
+    /// Evaluates the network on `data` using this trainer's threads.
+    public func evaluate(on data: Dataset) throws(ModelError) -> Evaluation {
+        try network.evaluate(on: data, loss: configuration.loss, pool: pool)
     }
 }

@@ -1,0 +1,40 @@
+/// What the micro-kernel does with its finished tile besides storing it.
+enum TileFinish {
+    /// Store (or accumulate) the raw products: an intermediate kc pass, or a plain GEMM.
+    case none
+    /// Add `bias[j]` and apply the activation; `bias` points at the tile's first column.
+    case biasActivation(bias: UnsafePointer<Float>, activation: Activation)
+    /// Multiply by f′(Y); `output` points at the tile's (0, 0) element of Y.
+    case activationGradient(output: UnsafePointer<Float>, outputStride: Int, activation: Activation)
+}
+
+/// The epilogue of a register tile: for each 16-wide accumulator, optionally add what C holds,
+/// apply the fused operation, and store the lanes that fall inside the matrix. Edge tiles are
+/// handled here, so the kernels' loops are the same for every tile.
+struct TileStore {
+    let c: UnsafeMutablePointer<Float>
+    let ldc: Int
+    let rows: Int
+    let columns: Int
+    let loadC: Bool
+    let finish: TileFinish
+
+    @inline(__always)
+    func store(_ accumulator: Vector, row: Int, column: Int) {
+        guard row < rows, column < columns else { return }
+        let count = min(columns - column, Vector.scalarCount)
+        let p = c + row * ldc + column
+        var v = accumulator
+        if loadC { v += VectorMath.load(p, count: count) }
+        switch finish {
+        case .none:
+            break
+        case .biasActivation(let bias, let activation):
+            v = VectorMath.activate(v + VectorMath.load(bias + column, count: count), activation)
+        case .activationGradient(let output, let stride, let activation):
+            let y = VectorMath.load(output + row * stride + column, count: count)
+            v *= VectorMath.derivative(fromOutput: y, activation)
+        }
+        VectorMath.store(v, p, count: count)
+    }
+}

@@ -1,0 +1,86 @@
+import Foundation
+import Synchronization
+import Testing
+@_spi(Benchmarks) @testable import FastMLP
+
+@Suite("Thread pool", .serialized)
+struct ThreadPoolTests {
+    @Test("every task of every region runs exactly once, on a valid worker", arguments: [1, 2, 3, 8])
+    func tasksRunOnce(_ threads: Int) {
+        let pool = ThreadPool(threadCount: threads)
+        for tasks in [1, 2, 3, 7, 64, 1000] {
+            for _ in 0..<50 {
+                let counts = UnsafeMutableBufferPointer<Int>.allocate(capacity: tasks)
+                counts.initialize(repeating: 0)
+                defer { counts.deallocate() }
+                let badWorker = Atomic<Bool>(false)
+                pool.run(tasks: tasks) { task, worker in
+                    counts[task] += 1  // each task index is handed out once, so no two threads share a slot
+                    if !(0..<threads).contains(worker) { badWorker.store(true, ordering: .relaxed) }
+                }
+                #expect(counts.allSatisfy { $0 == 1 }, "\(tasks) tasks on \(threads) threads")
+                let sawBadWorker = badWorker.load(ordering: .relaxed)
+                #expect(!sawBadWorker)
+            }
+        }
+    }
+
+    @Test("workers that went to sleep wake up for the next region")
+    func wakesSleepingWorkers() {
+        let pool = ThreadPool(threadCount: 3)
+        for _ in 0..<3 {
+            usleep(50_000)  // long enough for the workers to stop spinning and sleep
+            let ran = Atomic<Int>(0)
+            pool.run(tasks: 100) { _, _ in ran.add(1, ordering: .relaxed) }
+            let count = ran.load(ordering: .relaxed)
+            #expect(count == 100)
+        }
+    }
+
+    @Test("a pool is released and its workers exit")
+    func releases() {
+        for _ in 0..<20 {
+            let pool = ThreadPool(threadCount: 4)
+            pool.run(tasks: 8) { _, _ in }
+        }
+    }
+}
+
+@Suite("Deterministic parallel training", .serialized)
+struct ParallelTrainingTests {
+    @Test("weights after 2 epochs are bitwise equal at 1, 2, 3 and 8 threads", arguments: ["mlp-128", "seed-sigmoid", "binary-1v7"])
+    func bitIdentical(_ name: String) throws {
+        var configuration = try profile(name)
+        var training = shippedMNIST.training
+        if let classes = configuration.classes { training = try training.keeping(classes: classes) }
+        training = training.prefix(name == "binary-1v7" ? 600 : 4000)
+        configuration.epochs = 2
+        var results: [[UInt32]] = []
+        for threads in [1, 2, 3, 8] {
+            configuration.threads = threads
+            let network = Network(
+                architecture: try configuration.architecture(), weightInitializer: configuration.weightInitializer,
+                biasInitializer: configuration.biasInitializer, seed: configuration.seed)
+            let trainer = try Trainer(network: network, configuration: configuration)
+            for _ in 0..<2 { _ = try trainer.trainEpoch(on: training) }
+            results.append(network.parameterValues.map(\.bitPattern))
+        }
+        for (index, threads) in [2, 3, 8].enumerated() {
+            #expect(results[index + 1] == results[0], "\(name): \(threads) threads differ from 1 thread")
+        }
+    }
+
+    @Test("mlp-wide steps are bitwise equal at 1 and 2 threads")
+    func wideBitIdentical() throws {
+        var configuration = try profile("mlp-wide")
+        let training = shippedMNIST.training.prefix(1000)
+        var results: [[UInt32]] = []
+        for threads in [1, 2] {
+            configuration.threads = threads
+            let network = Network(architecture: try configuration.architecture(), weightInitializer: .heNormal, seed: 3)
+            _ = try Trainer(network: network, configuration: configuration).trainEpoch(on: training)
+            results.append(network.parameterValues.map(\.bitPattern))
+        }
+        #expect(results[0] == results[1])
+    }
+}
