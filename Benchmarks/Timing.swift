@@ -1,9 +1,9 @@
 import Foundation
 
 /// Wall-clock seconds of `body`.
-func time(_ body: () -> Void) -> Double {
+func time(_ body: () throws -> Void) rethrows -> Double {
     let start = ContinuousClock.now
-    body()
+    try body()
     let elapsed = start.duration(to: .now)
     return Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) * 1e-18
 }

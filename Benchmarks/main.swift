@@ -1,11 +1,15 @@
 import Foundation
 
 let usage = """
-    Usage: fastmlp-benchmarks <gemm> [--json] [--quick]
+    Usage: fastmlp-benchmarks gemm [--json] [--quick]
+           fastmlp-benchmarks epoch [--profiles mlp-128,seed-sigmoid,mlp-wide] [--threads 1,2] [--epochs 3] [--json]
 
       gemm    GEMM sweep over the MLP shapes (all three product forms) and squares 256…2048,
               each verified against the reference before it is timed; GFLOP/s and % of the
               FMA peak measured in the same run.
+      epoch   Training throughput of each profile at each thread count on the 60k MNIST set:
+              median s/epoch of --epochs epochs after a warm-up epoch, samples/s, GFLOP/s,
+              % of peak, the floor (FLOPs ÷ peak) and peak RSS. Each row runs in its own process.
 
     Build it with the target CPU's features:
       swift run -c release -Xswiftc -target-cpu -Xswiftc native fastmlp-benchmarks gemm
@@ -20,7 +24,11 @@ warnIfDebug()
 switch arguments.first {
 case "gemm":
     GEMMSweep.run(json: arguments.contains("--json"), quick: arguments.contains("--quick"))
+case "epoch":
+    EpochBenchmark.run(arguments: arguments)
+case "epoch-row":
+    EpochBenchmark.runRow(arguments: arguments)
 default:
-    FileHandle.standardError.write(Data("Error: expected a benchmark name (usage: fastmlp-benchmarks <gemm> [--json])\n".utf8))
+    FileHandle.standardError.write(Data("Error: expected a benchmark name: gemm or epoch (see fastmlp-benchmarks --help)\n".utf8))
     exit(64)
 }
