@@ -18,9 +18,42 @@ struct TileStore {
     let columns: Int
     let loadC: Bool
     let finish: TileFinish
+    /// A full tile with nothing fused: the common case of the short-k weight-gradient products,
+    /// stored inline with plain vector moves.
+    let isPlainFullTile: Bool
+
+    @inline(__always)
+    init(c: UnsafeMutablePointer<Float>, ldc: Int, rows: Int, columns: Int, loadC: Bool, finish: TileFinish) {
+        self.c = c
+        self.ldc = ldc
+        self.rows = rows
+        self.columns = columns
+        self.loadC = loadC
+        self.finish = finish
+        if case .none = finish {
+            isPlainFullTile = rows == KernelConfig.mr && columns == KernelConfig.nr
+        } else {
+            isPlainFullTile = false
+        }
+    }
 
     @inline(__always)
     func store(_ accumulator: Vector, row: Int, column: Int) {
+        if isPlainFullTile {
+            let p = UnsafeMutableRawPointer(c + row * ldc + column)
+            if loadC {
+                p.storeBytes(of: accumulator + p.loadUnaligned(as: Vector.self), as: Vector.self)
+            } else {
+                p.storeBytes(of: accumulator, as: Vector.self)
+            }
+        } else {
+            storeGeneral(accumulator, row: row, column: column)
+        }
+    }
+
+    /// Edge tiles and fused epilogues.
+    @inline(never)
+    func storeGeneral(_ accumulator: Vector, row: Int, column: Int) {
         guard row < rows, column < columns else { return }
         let count = min(columns - column, Vector.scalarCount)
         let p = c + row * ldc + column
