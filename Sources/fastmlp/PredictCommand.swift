@@ -14,9 +14,9 @@ enum PredictCommand {
         details: "Prints one line per image: index, predicted label, true label.")
 
     static func run(_ arguments: ParsedArguments) throws {
-        let model = try loadModel(arguments)
         let show = try arguments.int("show", range: 0...10_000) ?? 0
         let count = try arguments.int("count", range: 1...1_000_000) ?? max(10, show)
+        let model = try loadModel(arguments)
         let (_, fullTest) = try loadMNIST(arguments, classes: model.classes)
         let test = fullTest.prefix(count)
         let predicted: [Int]

@@ -37,7 +37,7 @@ final class ProgressLine {
         lastDraw = start
     }
 
-    func update(label: String, done: Int, total: Int) {
+    func update(label: @autoclosure () -> String, done: Int, total: Int) {
         guard enabled else { return }
         let now = ContinuousClock.now
         guard now - lastDraw >= .milliseconds(100) || done == total else { return }
@@ -46,7 +46,7 @@ final class ProgressLine {
         let rate = elapsed > 0 ? Double(done) / elapsed : 0
         let eta = rate > 0 ? Double(total - done) / rate : 0
         let percent = total > 0 ? 100 * done / total : 100
-        let text = "\(label)  \(done)/\(total) (\(percent)%)  \(Int(rate)) samples/s  ETA \(String(format: "%.1f", eta)) s"
+        let text = "\(label())  \(done)/\(total) (\(percent)%)  \(Int(rate)) samples/s  ETA \(String(format: "%.1f", eta)) s"
         FileHandle.standardError.write(Data(("\r\u{1B}[2K" + text).utf8))
         visible = true
     }
@@ -69,8 +69,13 @@ func jsonLine<T: Encodable>(_ value: T) -> String {
     let encoder = JSONEncoder()
     encoder.keyEncodingStrategy = .convertToSnakeCase
     encoder.outputFormatting = [.sortedKeys]
-    guard let data = try? encoder.encode(value), let text = String(data: data, encoding: .utf8) else { return "{}" }
-    return text
+    encoder.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
+    do {
+        return String(decoding: try encoder.encode(value), as: UTF8.self)
+    } catch {
+        // Every value printed here is plain numbers, strings and arrays: this is unreachable.
+        preconditionFailure("JSON encoding failed: \(error)")
+    }
 }
 
 /// The one-line description of a library error (they are all `CustomStringConvertible`).

@@ -43,6 +43,9 @@ enum TrainCommand {
             }
         }
         try applyOverrides(arguments, to: &configuration)
+        if let classes = configuration.classes, let bad = classes.first(where: { !(0...9).contains($0) }) {
+            throw arguments.usage("--classes: MNIST digits are 0...9, got \(bad)")
+        }
         do {
             try configuration.validate()
         } catch {

@@ -61,6 +61,9 @@ struct CLITests {
         ["train", "--threads", "0"], ["train", "--batch-size", "0"], ["train", "--activation", "swish"],
         ["train", "--loss", "softmax-ce", "--output-activation", "sigmoid"], ["train", "--layers", "784"],
         ["train", "extra"], ["train", "--epochs"], ["eval"],
+        ["train", "--classes", "3,12", "--layers", "784,10,2"], ["train", "--classes", "1,1", "--layers", "784,10,2"],
+        ["train", "--layers", "784,16777216,10"], ["train", "--layers", "784,100000,10", "--batch-size", "100000"],
+        ["predict", "--model", "m", "--show", "-1"],
     ])
     func usageErrors(_ arguments: [String]) throws {
         let result = try fastmlp(arguments)
@@ -135,13 +138,18 @@ struct CLITests {
         #expect(predict.status == 0, "\(predict.stderr)")
         #expect(predict.stdout.contains("#0: predicted"))
         #expect(predict.stdout.contains("█"))
-        #expect(predict.stdout.split(separator: "\n").filter { $0.hasSuffix("    7") || $0.hasSuffix("    2") }.count >= 1)
+        // The table row of the first test image (a 7): index 0, then the prediction, then the label.
+        let firstRow = predict.stdout.split(separator: "\n").first { $0.split(separator: " ").first == "0" }
+        let fields = try #require(firstRow?.split(separator: " ").map(String.init))
+        #expect(fields.count == 3 && fields[2] == "7" && Int(fields[1]) != nil, "\(fields)")
 
         // A corrupt model is refused with one line, and the good file is not touched.
+        let before = try Data(contentsOf: URL(fileURLWithPath: path))
         let corrupt = directory.appendingPathComponent("corrupt.fmlp").path
         try Data("FASTMLP\0garbage".utf8).write(to: URL(fileURLWithPath: corrupt))
         let bad = try fastmlp("eval", "--model", corrupt)
         #expect(bad.status == 1 && bad.stderrLines.count == 1 && bad.stderr.contains(corrupt))
+        #expect(try Data(contentsOf: URL(fileURLWithPath: path)) == before)
     }
 
     @Test("--classes trains the 1-vs-7 net and eval applies the stored classes")

@@ -113,6 +113,18 @@ struct IOTests {
         }
     }
 
+    @Test("inconsistent metadata is refused even with a valid checksum")
+    func inconsistentMetadata() throws {
+        let architecture = try Architecture(layerSizes: [4, 3, 2], hiddenActivation: .relu, outputActivation: .sigmoid)
+        let network = Network(architecture: architecture, weightInitializer: .heNormal, seed: 1)
+        let wrongLoss = ModelFile.encode(SavedModel(network: network, loss: .softmaxCrossEntropy))
+        #expect(throws: ModelFileError.self) { _ = try ModelFile.decode(wrongLoss, path: "m") }
+        let repeated = ModelFile.encode(SavedModel(network: network, loss: .meanSquaredError, classes: [7, 7]))
+        #expect(throws: ModelFileError.self) { _ = try ModelFile.decode(repeated, path: "m") }
+        let fine = ModelFile.encode(SavedModel(network: network, loss: .meanSquaredError, classes: [1, 7]))
+        #expect(try ModelFile.decode(fine, path: "m").classes == [1, 7])
+    }
+
     @Test("missing paths and directories are refused by name")
     func badPaths() throws {
         let directory = temporaryDirectory()

@@ -94,15 +94,41 @@ struct TrainingTests {
         #expect(try run(seed: 8) != first)
     }
 
-    @Test("a partial last batch is trained and every sample is visited")
-    func partialBatch() throws {
+    @Test("an epoch visits every sample once, in batches whose loss is their own mean, the partial last one included")
+    func epochSemantics() throws {
         var configuration = try profile("mlp-128")
         configuration.batchSize = 64
         let subset = shippedMNIST.training.prefix(100)  // one batch of 64, one of 36
-        let network = Network(architecture: try configuration.architecture(), weightInitializer: .heNormal, seed: 1)
+        let architecture = try configuration.architecture()
+        let network = Network(architecture: architecture, weightInitializer: .heNormal, seed: 1)
+        let replica = network.copy()
+        let trainer = try Trainer(network: network, configuration: configuration)
         var steps: [Int] = []
-        _ = try Trainer(network: network, configuration: configuration).trainEpoch(on: subset) { done, _ in steps.append(done) }
+        let meanLoss = try trainer.trainEpoch(on: subset) { done, _ in steps.append(done) }
         #expect(steps == [64, 100])
+        #expect(trainer.order.sorted() == (0..<Int32(100)).map { $0 })
+
+        // The same two steps by hand, in the trainer's order, with each batch's mean loss.
+        let workspace = Workspace(architecture: architecture, capacity: 64)
+        let sgd = SGD(configuration: configuration.optimizer, parameterCount: architecture.parameterCount)
+        var labels = [Int32](repeating: 0, count: 64)
+        var total = 0.0
+        for batch in [0..<64, 64..<100] {
+            let loss = trainer.order.withUnsafeBufferPointer { order in
+                labels.withUnsafeMutableBufferPointer { labels in
+                    subset.gather(UnsafeBufferPointer(rebasing: order[batch]), into: workspace.activations[0].base, labels: labels.baseAddress!)
+                    replica.forward(workspace, count: batch.count, softmaxOutput: false)
+                    return Loss.softmaxCrossEntropy.evaluate(
+                        output: workspace.activations[2].base, labels: labels.baseAddress!, rows: batch.count, columns: 10,
+                        outputActivation: .softmax, gradient: workspace.deltas[1].base, gradientScale: 1 / Float(batch.count))
+                }
+            }
+            total += loss
+            replica.backward(workspace, count: batch.count)
+            sgd.step(parameters: replica.parameters.base, gradients: workspace.gradients.base, count: architecture.parameterCount)
+        }
+        #expect(replica.parameterValues.map(\.bitPattern) == network.parameterValues.map(\.bitPattern))
+        #expect(abs(meanLoss - total / 100) < 1e-12)
     }
 
     @Test("divergence stops training with a clear error")
@@ -143,6 +169,9 @@ struct TrainingTests {
     func randomStreams() {
         var mixer = SplitMix64(seed: 0)
         #expect(mixer.next() == 0xE220_A839_7B1D_CDAF)
+        // The reference implementation's stream from the state (1, 2, 3, 4).
+        var reference = Xoshiro256StarStar(state: [1, 2, 3, 4])
+        #expect((0..<4).map { _ in reference.next() } == [11520, 0, 1_509_978_240, 1_215_971_899_390_074_240])
         var generator = Xoshiro256StarStar(seed: 42)
         var indices = (0..<Int32(1000)).map { $0 }
         generator.shuffle(&indices)

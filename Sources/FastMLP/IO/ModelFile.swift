@@ -143,7 +143,9 @@ public enum ModelFile {
         var classes: [Int] = []
         for _ in 0..<Int(classCount) {
             let digit: UInt32 = try reader.read()
-            guard digit < 1 << 24 else { throw .corrupt(path: path, reason: "class label \(digit) is out of range") }
+            guard digit < 256, !classes.contains(Int(digit)) else {
+                throw .corrupt(path: path, reason: "class label \(digit) is out of range or repeated")
+            }
             classes.append(Int(digit))
         }
         let architecture: Architecture
@@ -151,6 +153,9 @@ public enum ModelFile {
             architecture = try Architecture(layerSizes: sizes, activations: activations)
         } catch {
             throw .corrupt(path: path, reason: error.description)
+        }
+        if lossCodes[Int(lossCode)] == .softmaxCrossEntropy && architecture.outputActivation != .softmax {
+            throw .corrupt(path: path, reason: "softmax cross-entropy with a \(architecture.outputActivation) output layer")
         }
         let parameterCount: UInt64 = try reader.read()
         guard parameterCount == UInt64(architecture.parameterCount) else {

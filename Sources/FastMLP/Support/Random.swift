@@ -15,14 +15,20 @@ public struct SplitMix64: RandomNumberGenerator, Sendable {
     }
 }
 
-/// xoshiro256**: the project's generator for initialisation, shuffling and dropout.
+/// xoshiro256**: the project's generator for initialisation and shuffling.
 ///
 /// Owned by the project (not `SystemRandomNumberGenerator`, not the standard library's
 /// `shuffle`), so that a seed gives the same weights and the same sample order on every
 /// platform and Swift version.
 public struct Xoshiro256StarStar: RandomNumberGenerator, Sendable, Equatable, Codable {
-    /// The four state words; exposed so that checkpoints can restore a stream exactly.
+    /// The four state words.
     public private(set) var state: [UInt64]
+
+    /// A generator continuing from the given state (not all zero).
+    init(state: [UInt64]) {
+        precondition(state.count == 4 && state.contains { $0 != 0 }, "xoshiro256** needs four words, not all zero")
+        self.state = state
+    }
 
     /// Seeds the four state words from SplitMix64, as the generator's authors recommend.
     public init(seed: UInt64) {

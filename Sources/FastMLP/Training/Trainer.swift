@@ -31,7 +31,8 @@ public final class Trainer {
     let workspace: Workspace
     private var shuffler: Xoshiro256StarStar
     private var batchLabels: [Int32]
-    private var order: [Int32] = []
+    /// This epoch's visiting order (a permutation of the sample indices).
+    private(set) var order: [Int32] = []
     /// Epochs finished so far.
     public private(set) var completedEpochs = 0
 

@@ -23,6 +23,10 @@ public struct TrainingConfiguration: Equatable, Sendable {
 
     public init() {}
 
+    /// The most parameters, and the most activations per layer in a batch (2²⁸ floats, 1 GiB),
+    /// so that a typo in a width is an error rather than an allocation failure.
+    public static let maximumElements = 1 << 28
+
     /// The output activation in force.
     public var resolvedOutputActivation: Activation { outputActivation ?? loss.defaultOutputActivation }
 
@@ -50,6 +54,13 @@ public struct TrainingConfiguration: Equatable, Sendable {
         }
         guard biasInitializer.isFinite else { throw fail("bias init must be finite") }
         if let threads, threads < 1 { throw fail("--threads must be at least 1, got \(threads)") }
+        let architecture = try architecture()
+        if architecture.parameterCount > TrainingConfiguration.maximumElements {
+            throw fail("--layers \(layers.map(String.init).joined(separator: ",")) has \(architecture.parameterCount) parameters, more than the \(TrainingConfiguration.maximumElements) this build allows")
+        }
+        if batchSize * (layers.max() ?? 0) > TrainingConfiguration.maximumElements {
+            throw fail("--batch-size \(batchSize) × the widest layer (\(layers.max() ?? 0)) is more than the \(TrainingConfiguration.maximumElements) activations this build allows")
+        }
         if let classes {
             guard !classes.isEmpty, Set(classes).count == classes.count else {
                 throw fail("--classes must list distinct classes, got \(classes)")
