@@ -40,37 +40,42 @@ enum GEMMSweep {
         let shape: String
         let form: String
         let workload: String
+        let threads: Int
         let gflops: Double
         let percentOfPeak: Double
         let maxError: Double
     }
 
-    static func run(json: Bool, quick: Bool) {
+    static func run(json: Bool, quick: Bool, threadCounts: [Int]) {
         let peak = median((0..<3).map { _ in PeakProbe.fmaGFLOPs(iterations: quick ? 2_000_000 : 20_000_000) })
+        let cores = ProcessInfo.processInfo.activeProcessorCount
         if !json {
-            print(String(format: "FMA peak (register-only probe, 1 thread): %.1f GFLOP/s", peak))
-            print("shape (M×K×N)     form     workload                    GFLOP/s  % peak  max |err|")
+            print(String(format: "FMA peak (register-only probe, 1 thread): %.1f GFLOP/s; with T threads the peak is T × that (T ≤ %d cores)", peak, cores))
+            print("shape (M×K×N)     form     workload                  " + threadCounts.map { "  \($0)T GFLOP/s  % peak" }.joined() + "  max |err|")
         }
         var rows: [Row] = []
+        let pools = threadCounts.map { $0 > 1 ? ThreadPool(threadCount: $0) : nil }
         for shape in shapes where !(quick && shape.m * shape.n * shape.k > 300_000_000) {
-            let (gflops, error) = measure(shape, seconds: quick ? 0.05 : 0.3)
-            let row = Row(
-                shape: "\(shape.m)×\(shape.k)×\(shape.n)", form: shape.form.rawValue, workload: shape.workload,
-                gflops: gflops, percentOfPeak: 100 * gflops / peak, maxError: error)
-            rows.append(row)
-            if !json {
-                print(
-                    row.shape.padding(toLength: 18, withPad: " ", startingAt: 0)
-                        + row.form.padding(toLength: 9, withPad: " ", startingAt: 0)
-                        + row.workload.padding(toLength: 26, withPad: " ", startingAt: 0)
-                        + String(format: "%9.1f  %5.1f%%  %.1e", row.gflops, row.percentOfPeak, row.maxError))
+            var line = "\(shape.m)×\(shape.k)×\(shape.n)".padding(toLength: 18, withPad: " ", startingAt: 0)
+                + shape.form.rawValue.padding(toLength: 9, withPad: " ", startingAt: 0)
+                + shape.workload.padding(toLength: 26, withPad: " ", startingAt: 0)
+            var worst = 0.0
+            for (threads, pool) in zip(threadCounts, pools) {
+                let (gflops, error) = measure(shape, seconds: quick ? 0.05 : 0.3, pool: pool)
+                let rowPeak = peak * Double(min(threads, cores))
+                rows.append(Row(
+                    shape: "\(shape.m)×\(shape.k)×\(shape.n)", form: shape.form.rawValue, workload: shape.workload,
+                    threads: threads, gflops: gflops, percentOfPeak: 100 * gflops / rowPeak, maxError: error))
+                worst = max(worst, error)
+                line += String(format: "  %11.1f  %5.1f%%", gflops, 100 * gflops / rowPeak)
             }
+            if !json { print(line + String(format: "  %.1e", worst)) }
         }
         if json {
             let encoder = JSONEncoder()
             encoder.keyEncodingStrategy = .convertToSnakeCase
-            struct Output: Encodable { let peakGflops: Double; let threads: Int; let rows: [Row] }
-            if let data = try? encoder.encode(Output(peakGflops: peak, threads: 1, rows: rows)) {
+            struct Output: Encodable { let peakGflopsPerCore: Double; let rows: [Row] }
+            if let data = try? encoder.encode(Output(peakGflopsPerCore: peak, rows: rows)) {
                 print(String(decoding: data, as: UTF8.self))
             }
         }
@@ -78,13 +83,13 @@ enum GEMMSweep {
 
     /// Verifies the shape against the reference, then times it: the median GFLOP/s of 5 runs of
     /// enough repetitions to last `seconds / 5` each.
-    static func measure(_ shape: GEMMShape, seconds: Double) -> (gflops: Double, maxError: Double) {
+    static func measure(_ shape: GEMMShape, seconds: Double, pool: ThreadPool?) -> (gflops: Double, maxError: Double) {
         let (m, n, k) = (shape.m, shape.n, shape.k)
         var generator = SplitMix64(seed: 1)
         func values(_ count: Int) -> [Float] { (0..<count).map { _ in Float(generator.next() >> 40) * 0x1p-23 - 1 } }
         let a = values(m * k), b = values(k * n), bias = values(n)
         var c = [Float](repeating: 0, count: m * n)
-        let workspace = GEMMWorkspace()
+        let workspace = GEMMWorkspace(pool: pool)
         return a.withUnsafeBufferPointer { a in
             b.withUnsafeBufferPointer { b in
                 bias.withUnsafeBufferPointer { bias in

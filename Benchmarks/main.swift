@@ -1,7 +1,8 @@
 import Foundation
 
 let usage = """
-    Usage: fastmlp-benchmarks gemm [--json] [--quick]
+    Usage: fastmlp-benchmarks gemm [--threads 1,2] [--json] [--quick]
+           fastmlp-benchmarks pool [--threads 2] [--gap 2000]
            fastmlp-benchmarks epoch [--profiles mlp-128,seed-sigmoid,mlp-wide] [--threads 1,2] [--epochs 3] [--json]
 
       gemm    GEMM sweep over the MLP shapes (all three product forms) and squares 256…2048,
@@ -10,6 +11,8 @@ let usage = """
       epoch   Training throughput of each profile at each thread count on the 60k MNIST set:
               median s/epoch of --epochs epochs after a warm-up epoch, samples/s, GFLOP/s,
               % of peak, the floor (FLOPs ÷ peak) and peak RSS. Each row runs in its own process.
+      pool    Fork/join cost of the thread pool: regions of tiny tasks between short serial gaps
+              (--threads N, --gap iterations).
 
     Build it with the target CPU's features:
       swift run -c release -Xswiftc -target-cpu -Xswiftc native fastmlp-benchmarks gemm
@@ -23,9 +26,12 @@ if arguments.contains("--help") || arguments.contains("-h") {
 warnIfDebug()
 switch arguments.first {
 case "gemm":
-    GEMMSweep.run(json: arguments.contains("--json"), quick: arguments.contains("--quick"))
+    let threads = EpochBenchmark.value("--threads", in: arguments)?.split(separator: ",").compactMap { Int($0) } ?? [1, 2]
+    GEMMSweep.run(json: arguments.contains("--json"), quick: arguments.contains("--quick"), threadCounts: threads)
 case "epoch":
     EpochBenchmark.run(arguments: arguments)
+case "pool":
+    PoolBenchmark.run(arguments: arguments)
 case "epoch-row":
     EpochBenchmark.runRow(arguments: arguments)
 default:

@@ -39,7 +39,9 @@ public func gemm(
     c: UnsafeMutablePointer<Float>, ldc: Int, epilogue: Epilogue, workspace: GEMMWorkspace
 ) {
     guard m > 0, n > 0 else { return }
-    let (mr, nr) = (KernelConfig.mr, KernelConfig.nr)
+    // A skinny product (the output layer's n = 10) uses the 16 × 16 tile where there is one.
+    let skinny = KernelConfig.wideKernel && n <= KernelConfig.skinnyNR
+    let (mr, nr) = skinny ? (KernelConfig.skinnyMR, KernelConfig.skinnyNR) : (KernelConfig.mr, KernelConfig.nr)
     let rowUnits = ceilDivide(m, mr), columnUnits = ceilDivide(n, nr)
     var threads = 1
     if let pool = workspace.pool, m * n * max(k, 1) >= KernelConfig.parallelThreshold {
@@ -61,7 +63,7 @@ public func gemm(
         let j0 = task % tilesPerRow * columnsPerTile
         gemmTile(
             rows: i0..<min(m, i0 + rowsPerTile), columns: j0..<min(n, j0 + columnsPerTile), k: k, a: a, b: b,
-            c: c, ldc: ldc, epilogue: epilogue, scratch: workspace.packedPanels[worker].base)
+            c: c, ldc: ldc, epilogue: epilogue, skinny: skinny, scratch: workspace.packedPanels[worker].base)
     }
     if threads > 1, tiles > 1, let pool = workspace.pool {
         pool.run(tasks: tiles, body)
@@ -74,9 +76,10 @@ public func gemm(
 @inline(__always)
 private func gemmTile(
     rows: Range<Int>, columns: Range<Int>, k: Int, a: MatrixOperand, b: MatrixOperand,
-    c: UnsafeMutablePointer<Float>, ldc: Int, epilogue: Epilogue, scratch: UnsafeMutablePointer<Float>
+    c: UnsafeMutablePointer<Float>, ldc: Int, epilogue: Epilogue, skinny: Bool, scratch: UnsafeMutablePointer<Float>
 ) {
-    let (mr, nr, kcMax) = (KernelConfig.mr, KernelConfig.nr, KernelConfig.kc)
+    let (mr, nr) = skinny ? (KernelConfig.skinnyMR, KernelConfig.skinnyNR) : (KernelConfig.mr, KernelConfig.nr)
+    let kcMax = KernelConfig.kc
     // A B whose rows are a multiple of 2 KiB apart maps a panel's steps onto one or two L1
     // sets (a 1024-wide W thrashes L1); pack it when enough row slivers reuse the packed panel.
     let packAlways = b.rowStride % 512 == 0 && rows.count > 2 * mr
@@ -97,7 +100,7 @@ private func gemmTile(
                 panel = b.base + pc * b.rowStride + j
                 panelStride = b.rowStride
             } else {
-                packB(b, row: pc, column: j, depth: kc, width: width, into: scratch)
+                packB(b, row: pc, column: j, depth: kc, width: width, panelWidth: nr, into: scratch)
                 panel = UnsafePointer(scratch)
                 panelStride = nr
             }
@@ -116,7 +119,12 @@ private func gemmTile(
                 let aTile = a.base + i * a.rowStride + pc * a.columnStride
                 let cTile = c + i * ldc + j
                 let loadC = pc > 0 || accumulateFirst
-                if KernelConfig.wideKernel {
+                if skinny {
+                    microKernel16x16(
+                        kc: kc, a: aTile, aRowStride: a.rowStride, aColumnStride: a.columnStride,
+                        b: panel, bRowStride: panelStride, c: cTile, ldc: ldc, rows: height, columns: width,
+                        loadC: loadC, finish: finish)
+                } else if KernelConfig.wideKernel {
                     microKernel8x32(
                         kc: kc, a: aTile, aRowStride: a.rowStride, aColumnStride: a.columnStride,
                         b: panel, bRowStride: panelStride, c: cTile, ldc: ldc, rows: height, columns: width,
@@ -135,13 +143,12 @@ private func gemmTile(
     } while pc < k
 }
 
-/// Packs B[row..<row+depth, column..<column+width] as one panel: step s holds the nr values
-/// B[row + s, column + c], zero past `width`.
+/// Packs B[row..<row+depth, column..<column+width] as one panel: step s holds the `panelWidth`
+/// values B[row + s, column + c], zero past `width`.
 func packB(
-    _ b: MatrixOperand, row: Int, column: Int, depth: Int, width: Int,
+    _ b: MatrixOperand, row: Int, column: Int, depth: Int, width: Int, panelWidth nr: Int,
     into destination: UnsafeMutablePointer<Float>
 ) {
-    let nr = KernelConfig.nr
     let origin = b.base + row * b.rowStride + column * b.columnStride
     if b.columnStride == 1 {
         // Rows of B are contiguous: copy each step's run (only a partial panel gets here).

@@ -14,6 +14,9 @@ enum KernelConfig {
     static let wideKernel = FASTMLP_HAS_AVX512F != 0
     static let mr = wideKernel ? 8 : 6
     static let nr = wideKernel ? 32 : 16
+    /// The skinny tile for n ≤ 16 with 32 vector registers: 16 × 16 (see ``microKernel16x16``).
+    static let skinnyMR = 16
+    static let skinnyNR = 16
     static let kc = 256
     static let mc = 128
 
@@ -22,7 +25,7 @@ enum KernelConfig {
 
     /// Products with fewer multiply-adds than this run on the calling thread: below it the
     /// fork/join costs more than it saves.
-    static let parallelThreshold = 1 << 16
+    static let parallelThreshold = 1 << 18
     /// Tasks per thread a parallel product aims for, so that uneven tiles still balance.
     static let tasksPerThread = 4
 }

@@ -23,7 +23,10 @@ struct TileStore {
     let isPlainFullTile: Bool
 
     @inline(__always)
-    init(c: UnsafeMutablePointer<Float>, ldc: Int, rows: Int, columns: Int, loadC: Bool, finish: TileFinish) {
+    init(
+        c: UnsafeMutablePointer<Float>, ldc: Int, rows: Int, columns: Int, loadC: Bool, finish: TileFinish,
+        fullRows: Int = KernelConfig.mr, fullColumns: Int = KernelConfig.nr
+    ) {
         self.c = c
         self.ldc = ldc
         self.rows = rows
@@ -31,7 +34,7 @@ struct TileStore {
         self.loadC = loadC
         self.finish = finish
         if case .none = finish {
-            isPlainFullTile = rows == KernelConfig.mr && columns == KernelConfig.nr
+            isPlainFullTile = rows == fullRows && columns == fullColumns
         } else {
             isPlainFullTile = false
         }

@@ -10,12 +10,11 @@ import Darwin
 
 /// A fixed set of worker threads for the fork/join parallel regions of a training step.
 ///
-/// `run(tasks:_:)` hands out task indices 0..<tasks to the calling thread and the workers
-/// through one atomic ticket holding the region's generation, its task count and the next task:
-/// a region costs one atomic store to open and one atomic add per task, and a worker that wakes
-/// late finds no task and costs nothing. A claimed task below the count proves its region is
-/// still open (the caller waits for every task), so the job the worker then reads is that
-/// region's. Between regions workers spin briefly (a step's regions come microseconds apart),
+/// `run(tasks:_:)` deals task indices 0..<tasks to the calling thread and the workers in
+/// contiguous blocks through one atomic ticket per thread (a thread that finishes early steals
+/// from the others): a region costs an atomic store per thread to open and one atomic add per
+/// task, a worker that wakes late finds no task and costs nothing, and a thread tends to get the
+/// same tiles — and so the same data in its cache — every step. Between regions workers spin briefly (a step's regions come microseconds apart),
 /// then yield, then sleep on a condition variable: an idle pool uses no CPU, and an
 /// oversubscribed one (more threads than cores) does not starve the threads doing work.
 ///
@@ -33,7 +32,7 @@ public final class ThreadPool: @unchecked Sendable {
     public init(threadCount: Int) {
         precondition(threadCount >= 1, "ThreadPool needs at least one thread")
         self.threadCount = threadCount
-        shared = Shared()
+        shared = Shared(threadCount: threadCount)
         for worker in 1..<threadCount {
             let shared = self.shared
             let thread = Thread { shared.workerLoop(worker) }
@@ -58,19 +57,32 @@ public final class ThreadPool: @unchecked Sendable {
     }
 }
 
+/// One thread's share of a region's tasks: a ticket holding generation (24 bits) | end (20 bits) |
+/// next task (20 bits), alone on its cache lines so that claims on different lanes do not contend.
+private final class Lane: @unchecked Sendable {
+    private let padBefore: (UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64) = (0, 0, 0, 0, 0, 0, 0)
+    let ticket = Atomic<UInt64>(0)
+    private let padAfter: (UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64) = (0, 0, 0, 0, 0, 0, 0, 0)
+}
+
 /// The state the caller and the workers share; workers keep it alive until they have exited.
+///
+/// A region's tasks are dealt out in contiguous blocks, one per thread ("lane"), so that from
+/// one step to the next a thread tends to get the same tiles and finds their data in its own
+/// cache; a thread that finishes its block steals from the others' lanes.
 private final class Shared: @unchecked Sendable {
-    /// Ticket layout: generation (24 bits) | task count (20 bits) | next task (20 bits).
-    static let countShift: UInt64 = 20
+    static let endShift: UInt64 = 20
     static let generationShift: UInt64 = 40
     static let fieldMask: UInt64 = (1 << 20) - 1
-    /// The next-task field must not overflow into the count, even after every thread's last claim.
+    /// The next-task field must not overflow into the end, even after every thread's last claim.
     static let maximumTasks = 1 << 19
-    /// Polls of the ticket before a waiting thread starts yielding, and before a worker sleeps.
+    /// Polls before a waiting thread starts yielding, and before a worker sleeps.
     static let spinPolls = 2_000
     static let yieldPolls = 20_000
 
-    let ticket = Atomic<UInt64>(0)
+    let lanes: [Lane]
+    /// The generation of the newest region, for waiting workers to watch.
+    let announced = Atomic<UInt64>(0)
     let completed = Atomic<Int>(0)
     let sleeping = Atomic<Int>(0)
     let stopping = Atomic<Bool>(false)
@@ -78,11 +90,13 @@ private final class Shared: @unchecked Sendable {
     let condition = UnsafeMutablePointer<pthread_cond_t>.allocate(capacity: 1)
     /// Only the caller touches this.
     var generation: UInt64 = 0
-    /// Written before the ticket store that opens a region (release); read by a worker after the
-    /// ticket add that claimed one of its tasks (acquire).
+    /// Written before the lane stores that open a region (release); read by a thread after the
+    /// lane add that claimed one of its tasks (acquire). A claimed task below its lane's end
+    /// proves the region is still open (the caller waits for every task), so this is its job.
     var job: ((_ task: Int, _ worker: Int) -> Void)?
 
-    init() {
+    init(threadCount: Int) {
+        lanes = (0..<threadCount).map { _ in Lane() }
         pthread_mutex_init(mutex, nil)
         pthread_cond_init(condition, nil)
     }
@@ -94,15 +108,16 @@ private final class Shared: @unchecked Sendable {
         mutex.deallocate()
     }
 
-    static func decode(_ ticket: UInt64) -> (generation: UInt64, count: Int, next: Int) {
-        (ticket >> generationShift, Int((ticket >> countShift) & fieldMask), Int(ticket & fieldMask))
-    }
-
-    /// Opens a region: a new generation (never 0, the workers' initial "seen") with `tasks` tasks.
+    /// Opens a region: a new generation (never 0, the workers' initial "seen"), its tasks dealt
+    /// to the lanes in contiguous blocks.
     private func publish(tasks: Int) {
         generation = generation % ((1 << 24) - 1) + 1
-        ticket.store(
-            generation << Self.generationShift | UInt64(tasks) << Self.countShift, ordering: .sequentiallyConsistent)
+        let count = lanes.count
+        for (index, lane) in lanes.enumerated() {
+            let start = UInt64(tasks * index / count), end = UInt64(tasks * (index + 1) / count)
+            lane.ticket.store(generation << Self.generationShift | end << Self.endShift | start, ordering: .releasing)
+        }
+        announced.store(generation, ordering: .sequentiallyConsistent)
         if sleeping.load(ordering: .sequentiallyConsistent) > 0 {
             pthread_mutex_lock(mutex)
             pthread_cond_broadcast(condition)
@@ -110,17 +125,32 @@ private final class Shared: @unchecked Sendable {
         }
     }
 
+    /// Claims the next task of `lane`, if it has one left.
+    @inline(__always)
+    private func claim(_ lane: Lane) -> Int? {
+        let ticket = lane.ticket.wrappingAdd(1, ordering: .acquiringAndReleasing).oldValue
+        let next = Int(ticket & Self.fieldMask), end = Int((ticket >> Self.endShift) & Self.fieldMask)
+        return next < end ? next : nil
+    }
+
+    /// Runs tasks from this thread's own lane, then from the others'; returns how many it ran.
+    private func work(_ worker: Int, _ run: (Int) -> Void) -> Int {
+        var done = 0
+        for offset in 0..<lanes.count {
+            let lane = lanes[(worker + offset) % lanes.count]
+            while let task = claim(lane) {
+                run(task)
+                done += 1
+            }
+        }
+        return done
+    }
+
     func run(tasks: Int, _ body: @escaping (_ task: Int, _ worker: Int) -> Void) {
         job = body
         completed.store(0, ordering: .relaxed)
         publish(tasks: tasks)
-        var done = 0
-        while true {
-            let task = Self.decode(ticket.wrappingAdd(1, ordering: .acquiringAndReleasing).oldValue).next
-            guard task < tasks else { break }
-            body(task, 0)
-            done += 1
-        }
+        let done = work(0) { body($0, 0) }
         completed.add(done, ordering: .relaxed)
         var polls = 0
         while completed.load(ordering: .acquiring) < tasks {
@@ -147,7 +177,8 @@ private final class Shared: @unchecked Sendable {
         var seen: UInt64 = 0
         while true {
             var polls = 0
-            while Self.decode(ticket.load(ordering: .acquiring)).generation == seen {
+            var current = announced.load(ordering: .acquiring)
+            while current == seen {
                 polls += 1
                 if polls < Self.spinPolls {
                     fastmlp_spin_pause()
@@ -156,24 +187,21 @@ private final class Shared: @unchecked Sendable {
                 } else {
                     pthread_mutex_lock(mutex)
                     sleeping.add(1, ordering: .sequentiallyConsistent)
-                    while Self.decode(ticket.load(ordering: .sequentiallyConsistent)).generation == seen {
+                    while announced.load(ordering: .sequentiallyConsistent) == seen {
                         pthread_cond_wait(condition, mutex)
                     }
                     sleeping.subtract(1, ordering: .sequentiallyConsistent)
                     pthread_mutex_unlock(mutex)
                     polls = 0
                 }
+                current = announced.load(ordering: .acquiring)
             }
             if stopping.load(ordering: .acquiring) { return }
-            while true {
-                let claimed = Self.decode(ticket.wrappingAdd(1, ordering: .acquiringAndReleasing).oldValue)
-                guard claimed.next < claimed.count else {
-                    seen = claimed.generation
-                    break
-                }
-                runJob(task: claimed.next, worker: worker)
+            _ = work(worker) { task in
+                runJob(task: task, worker: worker)
                 completed.add(1, ordering: .releasing)
             }
+            seen = current
         }
     }
 }
