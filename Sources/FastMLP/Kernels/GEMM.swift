@@ -56,11 +56,14 @@ public func gemm(
     let columnsPerTile = roundUp(ceilDivide(n, columnTiles), to: nr)
     rowTiles = ceilDivide(m, rowsPerTile)
     let tiles = rowTiles * ceilDivide(n, columnsPerTile)
-    let tilesPerRow = ceilDivide(n, columnsPerTile)
+    let tilesPerColumn = rowTiles
 
+    // Tasks are numbered down each column of tiles first, so that the pool's contiguous blocks
+    // give each thread whole column ranges: the same columns of W (and of its gradient and
+    // optimiser state) stay with the same thread, in its cache, from one step to the next.
     let body = { (task: Int, worker: Int) in
-        let i0 = task / tilesPerRow * rowsPerTile
-        let j0 = task % tilesPerRow * columnsPerTile
+        let i0 = task % tilesPerColumn * rowsPerTile
+        let j0 = task / tilesPerColumn * columnsPerTile
         gemmTile(
             rows: i0..<min(m, i0 + rowsPerTile), columns: j0..<min(n, j0 + columnsPerTile), k: k, a: a, b: b,
             c: c, ldc: ldc, epilogue: epilogue, skinny: skinny, scratch: workspace.packedPanels[worker].base)
