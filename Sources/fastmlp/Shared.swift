@@ -48,3 +48,18 @@ func percent(_ fraction: Double) -> String { String(format: "%.2f%%", 100 * frac
 func leftPad(_ text: String, _ width: Int) -> String {
     String(repeating: " ", count: max(0, width - text.count)) + text
 }
+
+/// Fails before the work, not after, when an output file could not be written there.
+func checkOutputPath(_ path: String, flag: String) throws {
+    var isDirectory: ObjCBool = false
+    if FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), isDirectory.boolValue {
+        throw RuntimeError("\(flag): \(path) is a directory")
+    }
+    let directory = URL(fileURLWithPath: path).deletingLastPathComponent().path
+    guard FileManager.default.fileExists(atPath: directory, isDirectory: &isDirectory), isDirectory.boolValue else {
+        throw RuntimeError("\(flag): \(path): directory \(directory) does not exist")
+    }
+    guard FileManager.default.isWritableFile(atPath: directory) else {
+        throw RuntimeError("\(flag): \(path): directory \(directory) is not writable")
+    }
+}

@@ -19,6 +19,7 @@ enum TrainCommand {
             OptionSpec("momentum", "X", "Momentum μ in v = μ·v + g (default 0.9)."),
             OptionSpec("seed", "N", "Seed for initialisation and shuffling (default 42)."),
             OptionSpec("threads", "N", "Worker threads (default: online cores)."),
+            OptionSpec("mode", "sync|hogwild", "sync: deterministic, bitwise the same at any --threads (default); hogwild: lock-free, not reproducible."),
             CommonOptions.data,
             OptionSpec("classes", "D,D,...", "Keep only these digits, e.g. 1,7 (relabelled in this order)."),
             OptionSpec("save", "PATH", "Write the trained model here (atomically)."),
@@ -53,7 +54,7 @@ enum TrainCommand {
         }
         let json = arguments.has("json")
         let quiet = arguments.has("quiet") || json
-        if let path = arguments.string("save") { try checkWritable(path) }
+        if let path = arguments.string("save") { try checkOutputPath(path, flag: "--save") }
 
         let (training, test) = try loadMNIST(arguments, classes: configuration.classes)
         let architecture = try configuration.architecture()
@@ -75,7 +76,7 @@ enum TrainCommand {
             printLine(
                 "training \(architecture) on \(training.count) samples (test \(test.count)): loss \(configuration.loss), "
                     + "init \(configuration.weightInitializer), batch \(configuration.batchSize), lr \(configuration.learningRate), "
-                    + "momentum \(configuration.momentum), seed \(configuration.seed), \(threads) thread\(threads == 1 ? "" : "s")")
+                    + "momentum \(configuration.momentum), seed \(configuration.seed), \(threads) thread\(threads == 1 ? "" : "s") (\(configuration.mode))")
             printLine("epoch  train_loss  test_loss  test_acc  seconds  samples/s")
         }
         let progress = ProgressLine(quiet: arguments.has("quiet"))
@@ -155,23 +156,10 @@ enum TrainCommand {
         if let value = try arguments.float("momentum") { c.momentum = value }
         if let value = try arguments.uint64("seed") { c.seed = value }
         if let value = try arguments.int("threads", range: 1...1024) { c.threads = value }
+        if let value = try arguments.choice("mode", ParallelMode.init(rawValue:), expected: "sync, hogwild") { c.mode = value }
         if let value = try arguments.intList("classes") { c.classes = value }
     }
 
-    /// Fails before training, not after, when the model could not be saved.
-    static func checkWritable(_ path: String) throws {
-        var isDirectory: ObjCBool = false
-        if FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), isDirectory.boolValue {
-            throw RuntimeError("--save: \(path) is a directory")
-        }
-        let directory = URL(fileURLWithPath: path).deletingLastPathComponent().path
-        guard FileManager.default.fileExists(atPath: directory, isDirectory: &isDirectory), isDirectory.boolValue else {
-            throw RuntimeError("--save: \(path): directory \(directory) does not exist")
-        }
-        guard FileManager.default.isWritableFile(atPath: directory) else {
-            throw RuntimeError("--save: \(path): directory \(directory) is not writable")
-        }
-    }
 }
 
 struct EpochRecord: Encodable {

@@ -1,5 +1,13 @@
 import Foundation
+#if canImport(FoundationXML)
+import FoundationXML
+#endif
 import Testing
+
+/// Whether `data` parses as XML.
+func XMLWellFormed(_ data: Data) -> Bool {
+    XMLParser(data: data).parse()
+}
 
 /// The result of running the built `fastmlp` binary.
 struct CommandResult {
@@ -64,6 +72,8 @@ struct CLITests {
         ["train", "--classes", "3,12", "--layers", "784,10,2"], ["train", "--classes", "1,1", "--layers", "784,10,2"],
         ["train", "--layers", "784,16777216,10"], ["train", "--layers", "784,100000,10", "--batch-size", "100000"],
         ["predict", "--model", "m", "--show", "-1"],
+        ["train", "--mode", "async"], ["bench", "--modes", "sync,lockfree"], ["bench", "--threads", "0,2"],
+        ["bench", "--epochs", "0"], ["bench", "--threads", "one"],
     ])
     func usageErrors(_ arguments: [String]) throws {
         let result = try fastmlp(arguments)
@@ -95,6 +105,40 @@ struct CLITests {
         #expect(result.status == 1)
         #expect(result.stderr.contains("/nonexistent/dir"))
         #expect(result.stdout.isEmpty)
+    }
+
+    @Test("bench prints one row per mode and thread count, as text, JSON and SVG")
+    func bench() throws {
+        let directory = temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let plot = directory.appendingPathComponent("bench.svg").path
+        let result = try fastmlp("bench", "--epochs", "1", "--threads", "1,2", "--json", "--plot", plot, "--quiet")
+        #expect(result.status == 0, "\(result.stderr)")
+        let object = try jsonObject(result.stdout)
+        #expect(object["profile"] as? String == "mlp-128")
+        let rows = try #require(object["rows"] as? [[String: Any]])
+        #expect(rows.map { "\($0["mode"] ?? "")×\($0["threads"] ?? "")" } == ["sync×1", "sync×2", "hogwild×1", "hogwild×2"])
+        for row in rows {
+            let seconds = try #require(row["median_seconds_per_epoch"] as? Double)
+            let rate = try #require(row["samples_per_second"] as? Double)
+            #expect(seconds > 0 && abs(rate * seconds - 60000) < 1)
+            #expect((row["gflops"] as? Double ?? 0) > 0 && (row["percent_of_peak"] as? Double ?? 0) > 0)
+            #expect((0.9...1).contains(row["test_accuracy"] as? Double ?? 0))
+            #expect((row["test_loss"] as? Double ?? .nan) > 0)
+            #expect(row["speedup"] is Double)
+        }
+        #expect(rows[0]["speedup"] as? Double == 1 && rows[2]["speedup"] as? Double == 1)
+        // Sync runs are deterministic: both sync rows end at the same accuracy.
+        #expect(rows[0]["test_accuracy"] as? Double == rows[1]["test_accuracy"] as? Double)
+        let svg = try Data(contentsOf: URL(fileURLWithPath: plot))
+        #expect(XMLWellFormed(svg), "the SVG does not parse as XML")
+
+        let text = try fastmlp("bench", "--epochs", "1", "--threads", "1", "--modes", "sync", "--quiet")
+        #expect(text.status == 0)
+        #expect(text.stdout.contains("mode") && text.stdout.contains("sync"))
+
+        let badPlot = try fastmlp("bench", "--epochs", "1", "--plot", "/nonexistent/dir/b.svg")
+        #expect(badPlot.status == 1 && badPlot.stderr.contains("--plot") && badPlot.stderrLines.count == 1)
     }
 
     @Test("profiles lists the four presets")

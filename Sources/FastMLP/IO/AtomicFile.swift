@@ -19,8 +19,9 @@ public struct FileWriteError: Error, Equatable, Sendable, CustomStringConvertibl
 /// (`fsync`), and the temporary file is renamed over the destination; then the directory is
 /// flushed so the rename itself is durable. A reader, or a crash at any moment, sees either
 /// the old file or the new one, complete.
-enum AtomicFile {
-    static func write(_ bytes: [UInt8], to path: String) throws(FileWriteError) {
+public enum AtomicFile {
+    /// Replaces the file at `path` with `bytes`, atomically.
+    public static func write(_ bytes: [UInt8], to path: String) throws(FileWriteError) {
         let directory = parentDirectory(of: path)
         let base = path.split(separator: "/").last.map(String.init) ?? path
         var suffix = SplitMix64(seed: UInt64(UInt32(bitPattern: getpid())) << 32 ^ UInt64(bytes.count) ^ UInt64(time(nil)))

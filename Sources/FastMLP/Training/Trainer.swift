@@ -19,9 +19,11 @@ public enum TrainingError: Error, Equatable, Sendable, CustomStringConvertible {
 /// (seeded from the configuration), in batches of `batchSize`; the last, partial batch is
 /// included and its loss is its own mean. All buffers are allocated here, none per step.
 ///
-/// With more than one thread, every product and elementwise pass of a step is split over the
-/// trainer's ``ThreadPool`` by output elements, each computed by one thread in a fixed order:
-/// the weights after any number of steps are bitwise the same for every thread count.
+/// In ``ParallelMode/synchronous`` mode (the default), every product and elementwise pass of a
+/// step is split over the trainer's ``ThreadPool`` by output elements, each computed by one
+/// thread in a fixed order: the weights after any number of steps are bitwise the same for every
+/// thread count. In ``ParallelMode/hogwild`` mode each thread trains its own slice of the epoch
+/// on the shared weights without locks (``HogwildSchedule``); runs are not reproducible.
 public final class Trainer {
     public let network: Network
     public let configuration: TrainingConfiguration
@@ -29,6 +31,7 @@ public final class Trainer {
     public let pool: ThreadPool
     let optimizer: SGD
     let workspace: Workspace
+    let hogwild: HogwildSchedule?
     private var shuffler: Xoshiro256StarStar
     private var batchLabels: [Int32]
     /// This epoch's visiting order (a permutation of the sample indices).
@@ -48,6 +51,8 @@ public final class Trainer {
         optimizer = SGD(configuration: configuration.optimizer, parameterCount: network.architecture.parameterCount)
         pool = ThreadPool(threadCount: configuration.threads ?? ProcessInfo.processInfo.activeProcessorCount)
         workspace = Workspace(architecture: network.architecture, capacity: configuration.batchSize, pool: pool)
+        hogwild = configuration.mode == .hogwild
+            ? HogwildSchedule(network: network, configuration: configuration, threads: pool.threadCount) : nil
         shuffler = Xoshiro256StarStar(seed: configuration.seed ^ 0x5DEE_CE66_D1CE_5EED)
         batchLabels = [Int32](repeating: 0, count: configuration.batchSize)
     }
@@ -61,6 +66,12 @@ public final class Trainer {
         try network.checkCompatible(with: data)
         if order.count != data.count { order = (0..<Int32(data.count)).map { $0 } }
         shuffler.shuffle(&order)
+        if let hogwild {
+            let total = try hogwild.trainEpoch(
+                on: data, order: order, epoch: completedEpochs + 1, pool: pool, progress: progress)
+            completedEpochs += 1
+            return total / Double(max(data.count, 1))
+        }
         let batchSize = configuration.batchSize
         let architecture = network.architecture
         let loss = configuration.loss

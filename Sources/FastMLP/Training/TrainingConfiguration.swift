@@ -18,6 +18,8 @@ public struct TrainingConfiguration: Equatable, Sendable {
     public var seed: UInt64 = 42
     /// Worker threads; `nil` means one per online core.
     public var threads: Int?
+    /// How the threads share the work of an epoch.
+    public var mode: ParallelMode = .synchronous
     /// Digits to keep, relabelled 0..<count in this order; `nil` keeps all.
     public var classes: [Int]?
 
@@ -76,7 +78,7 @@ extension TrainingConfiguration: Codable {
     enum CodingKeys: String, CodingKey, CaseIterable {
         case layers, activation, outputActivation = "output_activation", loss, weightInitializer = "init"
         case biasInitializer = "bias_init", epochs, batchSize = "batch_size", learningRate = "learning_rate"
-        case momentum, seed, threads, classes
+        case momentum, seed, threads, mode, classes
     }
 
     /// Decodes a partial configuration: missing keys keep their defaults.
@@ -95,6 +97,7 @@ extension TrainingConfiguration: Codable {
         momentum = try c.decodeIfPresent(Float.self, forKey: .momentum) ?? momentum
         seed = try c.decodeIfPresent(UInt64.self, forKey: .seed) ?? seed
         threads = try c.decodeIfPresent(Int.self, forKey: .threads)
+        mode = try c.decodeIfPresent(ParallelMode.self, forKey: .mode) ?? mode
         classes = try c.decodeIfPresent([Int].self, forKey: .classes)
     }
 
@@ -112,6 +115,7 @@ extension TrainingConfiguration: Codable {
         try c.encode(momentum, forKey: .momentum)
         try c.encode(seed, forKey: .seed)
         try c.encodeIfPresent(threads, forKey: .threads)
+        try c.encode(mode, forKey: .mode)
         try c.encodeIfPresent(classes, forKey: .classes)
     }
 }

@@ -1,0 +1,115 @@
+import Synchronization
+
+/// Hogwild training: the one place in the engine where threads write shared memory without any
+/// synchronisation, by design.
+///
+/// An epoch's shuffled order is cut into one contiguous slice per thread (the epoch is still
+/// every sample once). Each thread runs plain minibatch SGD on its slice with its own
+/// activations, gradients and momentum, and writes its updates straight into the network's
+/// shared parameters while the other threads read and write them. Updates can interleave and
+/// occasionally be lost; with small steps the effect on convergence is small, and without
+/// barriers each thread runs at single-thread speed, with no fork/join per product.
+///
+/// Why this is acceptable here: every parameter is an aligned 32-bit float, whose loads and
+/// stores are single, untearable accesses on x86-64 and arm64, so a thread reads each weight as
+/// it was before or after another thread's update, never a mixture; a lost update is the only
+/// effect, and that is the algorithm. Swift's strict concurrency cannot express this, so the
+/// sharing happens through raw pointers inside this type alone; the thread sanitizer reports it
+/// and Hogwild runs are excluded from sanitizer runs. Results differ from run to run.
+final class HogwildSchedule {
+    /// Everything one thread needs of its own.
+    private final class Worker {
+        let workspace: Workspace
+        let optimizer: SGD
+        var labels: [Int32]
+
+        init(architecture: Architecture, configuration: TrainingConfiguration) {
+            workspace = Workspace(architecture: architecture, capacity: configuration.batchSize)
+            optimizer = SGD(configuration: configuration.optimizer, parameterCount: architecture.parameterCount)
+            labels = [Int32](repeating: 0, count: configuration.batchSize)
+        }
+    }
+
+    let network: Network
+    let configuration: TrainingConfiguration
+    private let workers: [Worker]
+    /// Called with the sample indices of every batch a thread trains on (tests use it to check
+    /// that an epoch visits every sample once). Must be safe to call from any thread.
+    var onBatch: ((_ slice: Int, _ indices: UnsafeBufferPointer<Int32>) -> Void)?
+
+    init(network: Network, configuration: TrainingConfiguration, threads: Int) {
+        self.network = network
+        self.configuration = configuration
+        workers = (0..<threads).map { _ in Worker(architecture: network.architecture, configuration: configuration) }
+    }
+
+    /// The slices of an epoch of `count` samples: `slices` contiguous, nearly equal ranges that
+    /// cover 0..<count exactly once.
+    static func slices(count: Int, slices: Int) -> [Range<Int>] {
+        (0..<slices).map { count * $0 / slices..<count * ($0 + 1) / slices }
+    }
+
+    /// Trains one epoch in the given order on `pool`; returns the summed loss, or throws
+    /// ``TrainingError/diverged(epoch:step:loss:)`` if any thread saw a non-finite loss.
+    func trainEpoch(
+        on data: Dataset, order: [Int32], epoch: Int, pool: ThreadPool,
+        progress: ((_ done: Int, _ total: Int) -> Void)?
+    ) throws(TrainingError) -> Double {
+        let slices = Self.slices(count: data.count, slices: workers.count)
+        let done = Atomic<Int>(0)
+        var losses = [Double](repeating: 0, count: workers.count)
+        var diverged = [Double?](repeating: nil, count: workers.count)
+        order.withUnsafeBufferPointer { order in
+            losses.withUnsafeMutableBufferPointer { losses in
+                diverged.withUnsafeMutableBufferPointer { diverged in
+                    pool.run(tasks: workers.count) { slice, thread in
+                        let result = runSlice(
+                            slice, range: slices[slice], order: order, data: data, done: done,
+                            progress: thread == 0 ? progress : nil)
+                        losses[slice] = result.loss
+                        diverged[slice] = result.divergedLoss
+                    }
+                }
+            }
+        }
+        if let loss = diverged.compactMap({ $0 }).first {
+            throw .diverged(epoch: epoch, step: 0, loss: loss)
+        }
+        return losses.reduce(0, +)
+    }
+
+    /// One thread's slice: minibatch SGD on the shared parameters.
+    private func runSlice(
+        _ slice: Int, range: Range<Int>, order: UnsafeBufferPointer<Int32>, data: Dataset, done: borrowing Atomic<Int>,
+        progress: ((Int, Int) -> Void)?
+    ) -> (loss: Double, divergedLoss: Double?) {
+        let worker = workers[slice]
+        let architecture = network.architecture
+        let loss = configuration.loss
+        let parameters = network.parameters.base  // shared with every other thread, see above
+        var total: Double = 0
+        var start = range.lowerBound
+        while start < range.upperBound {
+            let rows = min(configuration.batchSize, range.upperBound - start)
+            let indices = UnsafeBufferPointer(rebasing: order[start..<start + rows])
+            onBatch?(slice, indices)
+            let batchLoss = worker.labels.withUnsafeMutableBufferPointer { labels in
+                data.gather(indices, into: worker.workspace.activations[0].base, labels: labels.baseAddress!)
+                network.forward(worker.workspace, count: rows, softmaxOutput: !loss.consumesLogits)
+                return loss.evaluate(
+                    output: worker.workspace.activations[architecture.layerCount].base, labels: labels.baseAddress!,
+                    rows: rows, columns: architecture.outputCount, outputActivation: architecture.outputActivation,
+                    gradient: worker.workspace.deltas[architecture.layerCount - 1].base, gradientScale: 1 / Float(rows))
+            }
+            guard batchLoss.isFinite else { return (total, batchLoss / Double(rows)) }
+            network.backward(worker.workspace, count: rows)
+            worker.optimizer.step(
+                parameters: parameters, gradients: worker.workspace.gradients.base, count: architecture.parameterCount)
+            total += batchLoss
+            start += rows
+            let finished = done.add(rows, ordering: .relaxed).newValue
+            progress?(finished, data.count)
+        }
+        return (total, nil)
+    }
+}

@@ -1,0 +1,163 @@
+@_spi(Benchmarks) import FastMLP
+import Foundation
+
+enum BenchCommand {
+    static let spec = CommandSpec(
+        name: "bench",
+        summary: "Time training on the 60k MNIST set: 1 vs N threads, sync vs Hogwild, speed and accuracy side by side.",
+        options: [
+            OptionSpec("profile", "NAME|PATH", "The recipe to train (default mlp-128)."),
+            OptionSpec("threads", "N,N,...", "Thread counts to compare (default: 1 and the online cores)."),
+            OptionSpec("modes", "MODE,...", "sync, hogwild or both (default sync,hogwild)."),
+            OptionSpec("epochs", "E", "Epochs per row (default 5); the first is a warm-up unless E is 1."),
+            OptionSpec("seed", "N", "Seed of every row's initial weights and order (default: the profile's)."),
+            CommonOptions.data,
+            CommonOptions.json,
+            OptionSpec("plot", "PATH", "Also write an SVG chart of samples/s and test accuracy per row."),
+            CommonOptions.quiet,
+        ],
+        details: """
+            Every row starts from the same initial weights. s/epoch is the median over the timed epochs
+            (training only); speed-up is over the 1-thread row of the same mode; GFLOP/s counts the
+            FLOPs an epoch needs, and % peak relates them to a register-only FMA probe run first
+            (per core, times min(threads, cores)). Test accuracy and loss are after the last epoch.
+            Example: fastmlp bench --profile mlp-128 --threads 1,2 --epochs 5 --plot bench.svg
+            """)
+
+    struct Row: Encodable {
+        let mode: String
+        let threads: Int
+        let medianSecondsPerEpoch: Double
+        let samplesPerSecond: Double
+        var speedup: Double?
+        let gflops: Double
+        let percentOfPeak: Double
+        let testAccuracy: Double
+        let testLoss: Double
+    }
+
+    struct Result: Encodable {
+        let profile: String
+        let architecture: String
+        let epochs: Int
+        let timedEpochs: Int
+        let trainSamples: Int
+        let peakGflopsPerCore: Double
+        let cores: Int
+        let rows: [Row]
+    }
+
+    static func run(_ arguments: ParsedArguments) throws {
+        let profileName = arguments.string("profile") ?? "mlp-128"
+        let cores = ProcessInfo.processInfo.activeProcessorCount
+        let threadCounts = try arguments.intList("threads") ?? Array(Set([1, cores])).sorted()
+        if let bad = threadCounts.first(where: { !(1...1024).contains($0) }) {
+            throw arguments.usage("--threads: every count must be in 1...1024, got \(bad)")
+        }
+        var modes: [ParallelMode] = [.synchronous, .hogwild]
+        if let text = arguments.string("modes") {
+            modes = []
+            for name in text.split(separator: ",", omittingEmptySubsequences: false) {
+                guard let mode = ParallelMode(rawValue: String(name)) else {
+                    throw arguments.usage("--modes must list sync and/or hogwild, got '\(text)'")
+                }
+                modes.append(mode)
+            }
+        }
+        let epochs = try arguments.int("epochs", range: 1...10_000) ?? 5
+        let seed = try arguments.uint64("seed")
+        if let path = arguments.string("plot") { try checkOutputPath(path, flag: "--plot") }
+        var configuration: TrainingConfiguration
+        do {
+            configuration = try Profile.resolve(profileName, in: Profile.bundledDirectory).configuration
+        } catch {
+            throw RuntimeError(describe(error))
+        }
+        if let seed { configuration.seed = seed }
+        let quiet = arguments.has("quiet")
+        let (training, test) = try loadMNIST(arguments, classes: configuration.classes)
+        let architecture = try configuration.architecture()
+        if threadCounts.contains(where: { $0 > cores }) && !quiet {
+            printError("warning: --threads asks for more threads than the \(cores) online cores; threads will share cores")
+        }
+        let peak = [PeakProbe.fmaGFLOPs(), PeakProbe.fmaGFLOPs(), PeakProbe.fmaGFLOPs()].sorted()[1]
+        let flopsPerEpoch = architecture.trainingFLOPsPerSample * Double(training.count)
+        let progress = ProgressLine(quiet: quiet)
+        var rows: [Row] = []
+        for mode in modes {
+            for threads in threadCounts {
+                var rowConfiguration = configuration
+                rowConfiguration.mode = mode
+                rowConfiguration.threads = threads
+                let network = Network(
+                    architecture: architecture, weightInitializer: configuration.weightInitializer,
+                    biasInitializer: configuration.biasInitializer, seed: configuration.seed)
+                let trainer = try Trainer(network: network, configuration: rowConfiguration)
+                var epochSeconds: [Double] = []
+                for epoch in 1...epochs {
+                    progress.begin()
+                    let started = ContinuousClock.now
+                    do {
+                        _ = try trainer.trainEpoch(on: training) { done, total in
+                            progress.update(label: "\(mode) × \(threads): epoch \(epoch)/\(epochs)", done: done, total: total)
+                        }
+                    } catch {
+                        progress.clear()
+                        throw RuntimeError(describe(error))
+                    }
+                    epochSeconds.append(seconds(ContinuousClock.now - started))
+                }
+                progress.clear()
+                let timed = epochs > 1 ? Array(epochSeconds.dropFirst()) : epochSeconds
+                let median = timed.sorted()[timed.count / 2] / 2 + timed.sorted()[(timed.count - 1) / 2] / 2
+                let evaluation = try trainer.evaluate(on: test)
+                let gflops = flopsPerEpoch / median / 1e9
+                rows.append(Row(
+                    mode: mode.rawValue, threads: threads, medianSecondsPerEpoch: median,
+                    samplesPerSecond: Double(training.count) / median, speedup: nil, gflops: gflops,
+                    percentOfPeak: 100 * gflops / (peak * Double(min(threads, cores))),
+                    testAccuracy: evaluation.accuracy, testLoss: evaluation.loss))
+            }
+        }
+        for index in rows.indices {
+            let base = rows.first { $0.mode == rows[index].mode && $0.threads == 1 } ?? rows.first { $0.threads == 1 }
+            if let base { rows[index].speedup = rows[index].samplesPerSecond / base.samplesPerSecond }
+        }
+        let result = Result(
+            profile: profileName, architecture: architecture.description, epochs: epochs, timedEpochs: max(epochs - 1, 1),
+            trainSamples: training.count, peakGflopsPerCore: peak, cores: cores, rows: rows)
+        if let path = arguments.string("plot") {
+            let svg = SVGChart.bars(
+                title: "fastmlp bench — \(profileName), \(epochs) epoch\(epochs == 1 ? "" : "s")",
+                panels: [
+                    .init(title: "samples/s (median epoch)", bars: rows.map {
+                        ("\($0.mode) × \($0.threads)", $0.samplesPerSecond, String(format: "%.0f", $0.samplesPerSecond))
+                    }),
+                    .init(title: "test accuracy after \(epochs) epochs", bars: rows.map {
+                        ("\($0.mode) × \($0.threads)", $0.testAccuracy, percent($0.testAccuracy))
+                    }),
+                ])
+            do {
+                try AtomicFile.write(Array(svg.utf8), to: path)
+            } catch {
+                throw RuntimeError("--plot: \(describe(error))")
+            }
+        }
+        if arguments.has("json") {
+            printLine(jsonLine(result))
+            return
+        }
+        printLine("\(profileName): \(architecture), \(training.count) samples, \(epochs) epoch\(epochs == 1 ? "" : "s") per row"
+            + (epochs > 1 ? " (first is a warm-up)" : "") + String(format: "; FMA peak %.0f GFLOP/s per core", peak))
+        printLine("mode     threads  s/epoch  samples/s  speed-up  GFLOP/s  % peak  test acc  test loss")
+        for row in rows {
+            printLine(
+                row.mode.padding(toLength: 9, withPad: " ", startingAt: 0)
+                    + String(format: "%7d  %7.3f  %9.0f  ", row.threads, row.medianSecondsPerEpoch, row.samplesPerSecond)
+                    + leftPad(row.speedup.map { String(format: "%.2f×", $0) } ?? "–", 8)
+                    + String(format: "  %7.1f  %5.1f%%  ", row.gflops, row.percentOfPeak)
+                    + leftPad(percent(row.testAccuracy), 8) + String(format: "  %9.4f", row.testLoss))
+        }
+        if let path = arguments.string("plot"), !quiet { printLine("wrote \(path)") }
+    }
+}
