@@ -14,12 +14,21 @@ extension Dataset {
         pixels.withUnsafeBufferPointer { source in
             self.labels.withUnsafeBufferPointer { sourceLabels in
                 guard let base = source.baseAddress, let labelBase = sourceLabels.baseAddress else { return }
-                forEachChunk(count: indices.count, pool: pool, minimumChunk: 16) { rows in
+                forEachChunk(count: indices.count, pool: pool, minimumChunk: 8, alignment: 1) { rows in
                     for row in rows {
                         let sample = Int(indices[row])
                         let from = base + sample * width
                         let to = destination + row * width
-                        for j in 0..<width { to[j] = Float(from[j]) * scale }
+                        var j = 0
+                        while j + 16 <= width {
+                            let bytes = UnsafeRawPointer(from + j).loadUnaligned(as: SIMD16<UInt8>.self)
+                            UnsafeMutableRawPointer(to + j).storeBytes(of: Vector(bytes) * scale, as: Vector.self)
+                            j += 16
+                        }
+                        while j < width {
+                            to[j] = Float(from[j]) * scale
+                            j += 1
+                        }
                         labels[row] = Int32(labelBase[sample])
                     }
                 }

@@ -207,14 +207,16 @@ private final class Shared: @unchecked Sendable {
 }
 
 /// Calls `body` on consecutive ranges covering 0..<count: one range without a pool or for small
-/// counts, otherwise a few ranges per thread, split at multiples of 64 elements.
-func forEachChunk(count: Int, pool: ThreadPool?, minimumChunk: Int = 16_384, _ body: (Range<Int>) -> Void) {
+/// counts, otherwise a few ranges per thread, split at multiples of `alignment` elements.
+func forEachChunk(
+    count: Int, pool: ThreadPool?, minimumChunk: Int = 16_384, alignment: Int = 64, _ body: (Range<Int>) -> Void
+) {
     guard let pool, pool.threadCount > 1, count >= 2 * minimumChunk else {
         body(0..<count)
         return
     }
     let chunks = min(pool.threadCount * 2, count / minimumChunk)
-    let size = roundUp(ceilDivide(count, chunks), to: 64)
+    let size = roundUp(ceilDivide(count, chunks), to: alignment)
     pool.run(tasks: ceilDivide(count, size)) { task, _ in
         body(task * size..<min(count, (task + 1) * size))
     }
