@@ -17,6 +17,12 @@ enum TrainCommand {
             OptionSpec("batch-size", "N", "Samples per SGD step (default 64)."),
             OptionSpec("lr", "X", "Learning rate (default 0.05)."),
             OptionSpec("momentum", "X", "Momentum μ in v = μ·v + g (default 0.9)."),
+            OptionSpec("optimizer", "NAME", "sgd, adam, adamw or rmsprop (default sgd)."),
+            OptionSpec("nesterov", nil, "SGD with Nesterov momentum."),
+            OptionSpec("beta1", "X", "Adam/AdamW decay of the gradient average (default 0.9)."),
+            OptionSpec("beta2", "X", "Adam/AdamW decay of the squared gradient average (default 0.999); RMSprop's alpha (0.99)."),
+            OptionSpec("eps", "X", "Adam/AdamW/RMSprop epsilon (default 1e-8)."),
+            OptionSpec("weight-decay", "X", "L2 weight decay (AdamW: decoupled; default 0, AdamW 0.01)."),
             OptionSpec("seed", "N", "Seed for initialisation and shuffling (default 42)."),
             OptionSpec("threads", "N", "Worker threads (default: online cores)."),
             OptionSpec("mode", "sync|hogwild", "sync: deterministic, bitwise the same at any --threads (default); hogwild: lock-free, not reproducible."),
@@ -75,7 +81,7 @@ enum TrainCommand {
         if !quiet {
             printLine(
                 "training \(architecture) on \(training.count) samples (test \(test.count)): loss \(configuration.loss), "
-                    + "init \(configuration.weightInitializer), batch \(configuration.batchSize), lr \(configuration.learningRate), "
+                    + "init \(configuration.weightInitializer), batch \(configuration.batchSize), \(configuration.optimizer) lr \(configuration.learningRate), "
                     + "momentum \(configuration.momentum), seed \(configuration.seed), \(threads) thread\(threads == 1 ? "" : "s") (\(configuration.mode))")
             printLine("epoch  train_loss  test_loss  test_acc  seconds  samples/s")
         }
@@ -154,6 +160,15 @@ enum TrainCommand {
         if let value = try arguments.int("batch-size", range: 1...1_000_000) { c.batchSize = value }
         if let value = try arguments.float("lr") { c.learningRate = value }
         if let value = try arguments.float("momentum") { c.momentum = value }
+        if let value = try arguments.choice("optimizer", OptimizerKind.init(rawValue:), expected: "sgd, adam, adamw, rmsprop") {
+            c.optimizer = value
+            if value != .sgd && arguments.string("momentum") == nil { c.momentum = 0 }
+        }
+        if arguments.has("nesterov") { c.nesterov = true }
+        if let value = try arguments.float("beta1") { c.beta1 = value }
+        if let value = try arguments.float("beta2") { c.beta2 = value }
+        if let value = try arguments.float("eps") { c.epsilon = value }
+        if let value = try arguments.float("weight-decay") { c.weightDecay = value }
         if let value = try arguments.uint64("seed") { c.seed = value }
         if let value = try arguments.int("threads", range: 1...1024) { c.threads = value }
         if let value = try arguments.choice("mode", ParallelMode.init(rawValue:), expected: "sync, hogwild") { c.mode = value }

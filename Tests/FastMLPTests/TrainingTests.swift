@@ -42,7 +42,7 @@ struct TrainingTests {
         // W0 = [[0.5, −1], [0.25, 0.5]], b0 = [0.5, 0], W1 = [[1], [−2]], b1 = [0.25].
         let network = try Network(architecture: architecture, parameters: [0.5, -1, 0.25, 0.5, 0.5, 0, 1, -2, 0.25])
         let workspace = Workspace(architecture: architecture, capacity: 1)
-        let sgd = SGD(configuration: SGDConfiguration(learningRate: 0.125, momentum: 0.5), parameterCount: 9)
+        let sgd = Optimizer(configuration: OptimizerConfiguration(learningRate: 0.125, momentum: 0.5), parameterCount: 9)
         var labels: [Int32] = [0]
 
         func step() -> Double {
@@ -110,7 +110,7 @@ struct TrainingTests {
 
         // The same two steps by hand, in the trainer's order, with each batch's mean loss.
         let workspace = Workspace(architecture: architecture, capacity: 64)
-        let sgd = SGD(configuration: configuration.optimizer, parameterCount: architecture.parameterCount)
+        let sgd = Optimizer(configuration: configuration.optimizerConfiguration, parameterCount: architecture.parameterCount)
         var labels = [Int32](repeating: 0, count: 64)
         var total = 0.0
         for batch in [0..<64, 64..<100] {

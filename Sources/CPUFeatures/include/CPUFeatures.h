@@ -33,6 +33,16 @@ static inline void fastmlp_spin_pause(void) {
 #endif
 }
 
+/// Sixteen floats, imported into Swift as SIMD16<Float>.
+typedef float fastmlp_float16 __attribute__((ext_vector_type(16)));
+
+/// The square root of every lane, as one vector instruction where the target has one (Swift's
+/// SIMD `squareRoot()` calls the C library once per lane). Compiled by Swift's Clang importer for
+/// the same target CPU as the Swift code, and inlined into it.
+static inline __attribute__((always_inline)) fastmlp_float16 fastmlp_sqrt16(fastmlp_float16 x) {
+    return __builtin_elementwise_sqrt(x);
+}
+
 /// A no-op so that the target has an object file.
 int fastmlp_cpu_features_version(void);
 

@@ -1,3 +1,5 @@
+import CPUFeatures
+
 /// The vector type of the kernels: 16 lanes, two ymm registers on AVX2, one zmm on AVX-512.
 typealias Vector = SIMD16<Float>
 
@@ -11,6 +13,12 @@ extension SIMD16 where Scalar == Float {
 
     @inline(__always) func multiplyAdd(_ a: Vector, _ b: Vector) -> Vector {
         KernelConfig.hasFMA ? addingProduct(a, b) : self + a * b
+    }
+
+    /// √ of every lane in one vector instruction (`vsqrtps`); the standard library's SIMD
+    /// `squareRoot()` makes one C library call per lane.
+    @inline(__always) func vectorSquareRoot() -> Vector {
+        fastmlp_sqrt16(self)
     }
 }
 

@@ -12,3 +12,4 @@ import Darwin
 @inline(__always) func _expDouble(_ x: Double) -> Double { exp(x) }
 @inline(__always) func _logFloat(_ x: Float) -> Float { logf(x) }
 @inline(__always) func _tanh(_ x: Float) -> Float { tanhf(x) }
+@inline(__always) func _powDouble(_ x: Double, _ y: Double) -> Double { pow(x, y) }

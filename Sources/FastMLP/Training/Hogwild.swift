@@ -20,12 +20,13 @@ final class HogwildSchedule {
     /// Everything one thread needs of its own.
     private final class Worker {
         let workspace: Workspace
-        let optimizer: SGD
+        let optimizer: Optimizer
         var labels: [Int32]
 
         init(architecture: Architecture, configuration: TrainingConfiguration) {
             workspace = Workspace(architecture: architecture, capacity: configuration.batchSize)
-            optimizer = SGD(configuration: configuration.optimizer, parameterCount: architecture.parameterCount)
+            optimizer = Optimizer(
+                configuration: configuration.optimizerConfiguration, parameterCount: architecture.parameterCount)
             labels = [Int32](repeating: 0, count: configuration.batchSize)
         }
     }

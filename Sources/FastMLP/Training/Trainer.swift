@@ -29,7 +29,7 @@ public final class Trainer {
     public let configuration: TrainingConfiguration
     /// The worker threads of this trainer (`configuration.threads`, default: online cores).
     public let pool: ThreadPool
-    let optimizer: SGD
+    let optimizer: Optimizer
     let workspace: Workspace
     let hogwild: HogwildSchedule?
     private var shuffler: Xoshiro256StarStar
@@ -48,7 +48,8 @@ public final class Trainer {
         }
         self.network = network
         self.configuration = configuration
-        optimizer = SGD(configuration: configuration.optimizer, parameterCount: network.architecture.parameterCount)
+        optimizer = Optimizer(
+            configuration: configuration.optimizerConfiguration, parameterCount: network.architecture.parameterCount)
         pool = ThreadPool(threadCount: configuration.threads ?? ProcessInfo.processInfo.activeProcessorCount)
         workspace = Workspace(architecture: network.architecture, capacity: configuration.batchSize, pool: pool)
         hogwild = configuration.mode == .hogwild

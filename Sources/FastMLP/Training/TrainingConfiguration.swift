@@ -15,6 +15,13 @@ public struct TrainingConfiguration: Equatable, Sendable {
     public var batchSize: Int = 64
     public var learningRate: Float = 0.05
     public var momentum: Float = 0.9
+    /// The update rule; the fields below refine it (see ``OptimizerConfiguration``).
+    public var optimizer: OptimizerKind = .sgd
+    public var nesterov = false
+    public var beta1: Float?
+    public var beta2: Float?
+    public var epsilon: Float?
+    public var weightDecay: Float?
     public var seed: UInt64 = 42
     /// Worker threads; `nil` means one per online core.
     public var threads: Int?
@@ -37,7 +44,12 @@ public struct TrainingConfiguration: Equatable, Sendable {
         try Architecture(layerSizes: layers, hiddenActivation: activation, outputActivation: resolvedOutputActivation)
     }
 
-    public var optimizer: SGDConfiguration { SGDConfiguration(learningRate: learningRate, momentum: momentum) }
+    /// The optimiser this configuration trains with.
+    public var optimizerConfiguration: OptimizerConfiguration {
+        OptimizerConfiguration(
+            kind: optimizer, learningRate: learningRate, momentum: momentum, nesterov: nesterov, beta1: beta1,
+            beta2: beta2, epsilon: epsilon, weightDecay: weightDecay)
+    }
 
     /// Checks every value; the error names the setting (as spelled on the command line) and why.
     public func validate() throws(ModelError) {
@@ -48,12 +60,7 @@ public struct TrainingConfiguration: Equatable, Sendable {
         }
         guard epochs >= 0 else { throw fail("--epochs must be 0 or more, got \(epochs)") }
         guard batchSize >= 1 else { throw fail("--batch-size must be at least 1, got \(batchSize)") }
-        guard learningRate.isFinite, learningRate > 0 else {
-            throw fail("--lr must be a positive number, got \(learningRate)")
-        }
-        guard momentum.isFinite, momentum >= 0, momentum < 1 else {
-            throw fail("--momentum must be in [0, 1), got \(momentum)")
-        }
+        try optimizerConfiguration.validate()
         guard biasInitializer.isFinite else { throw fail("bias init must be finite") }
         if let threads, threads < 1 { throw fail("--threads must be at least 1, got \(threads)") }
         let architecture = try architecture()
@@ -78,7 +85,8 @@ extension TrainingConfiguration: Codable {
     enum CodingKeys: String, CodingKey, CaseIterable {
         case layers, activation, outputActivation = "output_activation", loss, weightInitializer = "init"
         case biasInitializer = "bias_init", epochs, batchSize = "batch_size", learningRate = "learning_rate"
-        case momentum, seed, threads, mode, classes
+        case momentum, optimizer, nesterov, beta1, beta2, epsilon = "eps", weightDecay = "weight_decay"
+        case seed, threads, mode, classes
     }
 
     /// Decodes a partial configuration: missing keys keep their defaults.
@@ -95,6 +103,12 @@ extension TrainingConfiguration: Codable {
         batchSize = try c.decodeIfPresent(Int.self, forKey: .batchSize) ?? batchSize
         learningRate = try c.decodeIfPresent(Float.self, forKey: .learningRate) ?? learningRate
         momentum = try c.decodeIfPresent(Float.self, forKey: .momentum) ?? momentum
+        optimizer = try c.decodeIfPresent(OptimizerKind.self, forKey: .optimizer) ?? optimizer
+        nesterov = try c.decodeIfPresent(Bool.self, forKey: .nesterov) ?? nesterov
+        beta1 = try c.decodeIfPresent(Float.self, forKey: .beta1)
+        beta2 = try c.decodeIfPresent(Float.self, forKey: .beta2)
+        epsilon = try c.decodeIfPresent(Float.self, forKey: .epsilon)
+        weightDecay = try c.decodeIfPresent(Float.self, forKey: .weightDecay)
         seed = try c.decodeIfPresent(UInt64.self, forKey: .seed) ?? seed
         threads = try c.decodeIfPresent(Int.self, forKey: .threads)
         mode = try c.decodeIfPresent(ParallelMode.self, forKey: .mode) ?? mode
@@ -113,6 +127,12 @@ extension TrainingConfiguration: Codable {
         try c.encode(batchSize, forKey: .batchSize)
         try c.encode(learningRate, forKey: .learningRate)
         try c.encode(momentum, forKey: .momentum)
+        try c.encode(optimizer, forKey: .optimizer)
+        if nesterov { try c.encode(nesterov, forKey: .nesterov) }
+        try c.encodeIfPresent(beta1, forKey: .beta1)
+        try c.encodeIfPresent(beta2, forKey: .beta2)
+        try c.encodeIfPresent(epsilon, forKey: .epsilon)
+        try c.encodeIfPresent(weightDecay, forKey: .weightDecay)
         try c.encode(seed, forKey: .seed)
         try c.encodeIfPresent(threads, forKey: .threads)
         try c.encode(mode, forKey: .mode)

@@ -1,0 +1,150 @@
+/// Which update rule an ``OptimizerConfiguration`` describes.
+public enum OptimizerKind: String, Codable, Sendable, CaseIterable, CustomStringConvertible {
+    /// Stochastic gradient descent, with optional (Nesterov) momentum.
+    case sgd
+    /// Adam (Kingma & Ba), with bias correction; weight decay is L2 added to the gradient.
+    case adam
+    /// AdamW (Loshchilov & Hutter): Adam with weight decay decoupled from the gradient.
+    case adamw
+    /// RMSprop (Hinton), optionally with momentum.
+    case rmsprop
+
+    public var description: String { rawValue }
+}
+
+/// An optimiser and its hyper-parameters. Every rule follows PyTorch's `torch.optim` to the
+/// letter (the same formulas, in the same order), so a recipe means the same thing in both.
+/// Unset values take that rule's usual default (``beta1``, ``beta2``, ``epsilon``, ``weightDecay``).
+public struct OptimizerConfiguration: Equatable, Hashable, Sendable, Codable {
+    public var kind: OptimizerKind
+    public var learningRate: Float
+    /// SGD and RMSprop momentum μ (0: none).
+    public var momentum: Float
+    /// SGD only: Nesterov momentum, g ← g + μ·v after v ← μ·v + g.
+    public var nesterov: Bool
+    /// Adam's and AdamW's decay of the gradient average (default 0.9).
+    public var beta1: Float?
+    /// Adam's and AdamW's decay of the squared-gradient average (default 0.999); RMSprop's α
+    /// (default 0.99).
+    public var beta2: Float?
+    /// Added to the denominator of Adam, AdamW and RMSprop (default 1e-8).
+    public var epsilon: Float?
+    /// L2 weight decay: added to the gradient as wd·w for SGD, Adam and RMSprop; applied to the
+    /// weights as w ← w − lr·wd·w for AdamW (default 0, AdamW 0.01). Applies to biases too.
+    public var weightDecay: Float?
+
+    public init(
+        kind: OptimizerKind = .sgd, learningRate: Float, momentum: Float = 0, nesterov: Bool = false,
+        beta1: Float? = nil, beta2: Float? = nil, epsilon: Float? = nil, weightDecay: Float? = nil
+    ) {
+        self.kind = kind
+        self.learningRate = learningRate
+        self.momentum = momentum
+        self.nesterov = nesterov
+        self.beta1 = beta1
+        self.beta2 = beta2
+        self.epsilon = epsilon
+        self.weightDecay = weightDecay
+    }
+
+    public var resolvedBeta1: Float { beta1 ?? 0.9 }
+    public var resolvedBeta2: Float { beta2 ?? (kind == .rmsprop ? 0.99 : 0.999) }
+    public var resolvedEpsilon: Float { epsilon ?? 1e-8 }
+    public var resolvedWeightDecay: Float { weightDecay ?? (kind == .adamw ? 0.01 : 0) }
+
+    /// Checks the values; the error names the flag.
+    func validate() throws(ModelError) {
+        func fail(_ text: String) -> ModelError { .invalidConfiguration(text) }
+        guard learningRate.isFinite, learningRate > 0 else { throw fail("--lr must be a positive number, got \(learningRate)") }
+        guard momentum.isFinite, momentum >= 0, momentum < 1 else {
+            throw fail("--momentum must be in [0, 1), got \(momentum)")
+        }
+        if nesterov && (kind != .sgd || momentum == 0) {
+            throw fail("--nesterov needs --optimizer sgd with a momentum above 0")
+        }
+        for (flag, value) in [("--beta1", beta1), ("--beta2", beta2)] {
+            if let value, !(value.isFinite && value >= 0 && value < 1) {
+                throw fail("\(flag) must be in [0, 1), got \(value)")
+            }
+        }
+        if let epsilon, !(epsilon.isFinite && epsilon > 0) { throw fail("--eps must be a positive number, got \(epsilon)") }
+        if let weightDecay, !(weightDecay.isFinite && weightDecay >= 0) {
+            throw fail("--weight-decay must be 0 or more, got \(weightDecay)")
+        }
+    }
+}
+
+/// The state of an optimiser (its moment buffers and step count) and the update step.
+///
+/// One call updates every parameter; the rule is chosen once per call, not per element, and
+/// the elementwise loop runs 16 lanes at a time over fixed chunks split across the pool. Each
+/// parameter's update is independent of the others, so any split gives the same bits.
+final class Optimizer {
+    let configuration: OptimizerConfiguration
+    /// SGD: the velocity v. Adam/AdamW: the first moment m. RMSprop: the squared-gradient average.
+    let first: FloatBuffer
+    /// Adam/AdamW: the second moment. RMSprop with momentum: the momentum buffer. Otherwise empty.
+    let second: FloatBuffer
+    /// Steps taken so far (Adam's t after the next step is `steps + 1`).
+    var steps = 0
+
+    init(configuration: OptimizerConfiguration, parameterCount: Int) {
+        self.configuration = configuration
+        first = FloatBuffer(count: parameterCount)
+        let needsSecond = configuration.kind == .adam || configuration.kind == .adamw
+            || (configuration.kind == .rmsprop && configuration.momentum > 0)
+        second = FloatBuffer(count: needsSecond ? parameterCount : 0)
+    }
+
+    /// Updates `count` parameters from their gradients with learning rate `learningRate` (the
+    /// configuration's, or a schedule's value for this step).
+    func step(
+        parameters: UnsafeMutablePointer<Float>, gradients: UnsafePointer<Float>, count: Int,
+        learningRate: Float? = nil, pool: ThreadPool? = nil
+    ) {
+        steps += 1
+        let lr = learningRate ?? configuration.learningRate
+        let c = configuration
+        switch c.kind {
+        case .sgd:
+            let rule = SGD(
+                learningRate: lr, momentum: c.momentum, nesterov: c.nesterov, weightDecay: c.resolvedWeightDecay)
+            forEachChunk(count: count, pool: pool) { range in
+                rule.update(parameters: parameters, gradients: gradients, velocity: first.base, range: range)
+            }
+        case .adam, .adamw:
+            let rule = Adam(
+                learningRate: lr, beta1: c.resolvedBeta1, beta2: c.resolvedBeta2, epsilon: c.resolvedEpsilon,
+                weightDecay: c.resolvedWeightDecay, decoupled: c.kind == .adamw, step: steps)
+            forEachChunk(count: count, pool: pool) { range in
+                rule.update(parameters: parameters, gradients: gradients, m: first.base, v: second.base, range: range)
+            }
+        case .rmsprop:
+            let rule = RMSprop(
+                learningRate: lr, alpha: c.resolvedBeta2, epsilon: c.resolvedEpsilon, momentum: c.momentum,
+                weightDecay: c.resolvedWeightDecay)
+            forEachChunk(count: count, pool: pool) { range in
+                rule.update(
+                    parameters: parameters, gradients: gradients, squareAverage: first.base,
+                    momentumBuffer: c.momentum > 0 ? second.base : nil, range: range)
+            }
+        }
+    }
+}
+
+/// Runs `body(offset, lanes)` over `range` 16 elements at a time; the last call may have fewer
+/// lanes. Rules load with ``VectorMath/load(_:count:)`` and store with
+/// ``VectorMath/store(_:_:count:)``, so one vector expression serves the whole range and the
+/// lanes past the end are never written.
+///
+/// The full vectors and the tail are separate calls, so that in the hot loop `lanes` is the
+/// constant 16 and the partial loads and stores fold away.
+@inline(__always)
+func forEachVector(in range: Range<Int>, _ body: (_ offset: Int, _ lanes: Int) -> Void) {
+    var i = range.lowerBound
+    while i + Vector.scalarCount <= range.upperBound {
+        body(i, Vector.scalarCount)
+        i += Vector.scalarCount
+    }
+    if i < range.upperBound { body(i, range.upperBound - i) }
+}
