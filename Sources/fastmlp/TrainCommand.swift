@@ -23,6 +23,10 @@ enum TrainCommand {
             OptionSpec("beta2", "X", "Adam/AdamW decay of the squared gradient average (default 0.999); RMSprop's alpha (0.99)."),
             OptionSpec("eps", "X", "Adam/AdamW/RMSprop epsilon (default 1e-8)."),
             OptionSpec("weight-decay", "X", "L2 weight decay (AdamW: decoupled; default 0, AdamW 0.01)."),
+            OptionSpec("schedule", "NAME", "Learning rate: constant, step (× gamma every --step-size epochs) or cosine (to 0)."),
+            OptionSpec("step-size", "N", "Epochs between decays of the step schedule (default 1)."),
+            OptionSpec("gamma", "X", "Decay factor of the step schedule (default 0.1)."),
+            OptionSpec("warmup", "EPOCHS", "Linear warm-up over this many epochs (fractions allowed; default 0)."),
             OptionSpec("seed", "N", "Seed for initialisation and shuffling (default 42)."),
             OptionSpec("threads", "N", "Worker threads (default: online cores)."),
             OptionSpec("mode", "sync|hogwild", "sync: deterministic, bitwise the same at any --threads (default); hogwild: lock-free, not reproducible."),
@@ -169,6 +173,12 @@ enum TrainCommand {
         if let value = try arguments.float("beta2") { c.beta2 = value }
         if let value = try arguments.float("eps") { c.epsilon = value }
         if let value = try arguments.float("weight-decay") { c.weightDecay = value }
+        if let value = try arguments.choice("schedule", ScheduleKind.init(rawValue:), expected: "constant, step, cosine") {
+            c.schedule.kind = value
+        }
+        if let value = try arguments.int("step-size", range: 1...1_000_000) { c.schedule.stepSize = value }
+        if let value = try arguments.float("gamma") { c.schedule.gamma = value }
+        if let value = try arguments.float("warmup") { c.schedule.warmupEpochs = Double(value) }
         if let value = try arguments.uint64("seed") { c.seed = value }
         if let value = try arguments.int("threads", range: 1...1024) { c.threads = value }
         if let value = try arguments.choice("mode", ParallelMode.init(rawValue:), expected: "sync, hogwild") { c.mode = value }

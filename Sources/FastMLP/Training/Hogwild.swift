@@ -53,7 +53,7 @@ final class HogwildSchedule {
     /// Trains one epoch in the given order on `pool`; returns the summed loss, or throws
     /// ``TrainingError/diverged(epoch:step:loss:)`` if any thread saw a non-finite loss.
     func trainEpoch(
-        on data: Dataset, order: [Int32], epoch: Int, pool: ThreadPool,
+        on data: Dataset, order: [Int32], epoch: Int, learningRate: Float, pool: ThreadPool,
         progress: ((_ done: Int, _ total: Int) -> Void)?
     ) throws(TrainingError) -> Double {
         let slices = Self.slices(count: data.count, slices: workers.count)
@@ -65,7 +65,7 @@ final class HogwildSchedule {
                 diverged.withUnsafeMutableBufferPointer { diverged in
                     pool.run(tasks: workers.count) { slice, thread in
                         let result = runSlice(
-                            slice, range: slices[slice], order: order, data: data, done: done,
+                            slice, range: slices[slice], order: order, data: data, learningRate: learningRate, done: done,
                             progress: thread == 0 ? progress : nil)
                         losses[slice] = result.loss
                         diverged[slice] = result.divergedLoss
@@ -81,7 +81,8 @@ final class HogwildSchedule {
 
     /// One thread's slice: minibatch SGD on the shared parameters.
     private func runSlice(
-        _ slice: Int, range: Range<Int>, order: UnsafeBufferPointer<Int32>, data: Dataset, done: borrowing Atomic<Int>,
+        _ slice: Int, range: Range<Int>, order: UnsafeBufferPointer<Int32>, data: Dataset, learningRate: Float,
+        done: borrowing Atomic<Int>,
         progress: ((Int, Int) -> Void)?
     ) -> (loss: Double, divergedLoss: Double?) {
         let worker = workers[slice]
@@ -105,7 +106,8 @@ final class HogwildSchedule {
             guard batchLoss.isFinite else { return (total, batchLoss / Double(rows)) }
             network.backward(worker.workspace, count: rows)
             worker.optimizer.step(
-                parameters: parameters, gradients: worker.workspace.gradients.base, count: architecture.parameterCount)
+                parameters: parameters, gradients: worker.workspace.gradients.base, count: architecture.parameterCount,
+                learningRate: learningRate)
             total += batchLoss
             start += rows
             let finished = done.add(rows, ordering: .relaxed).newValue

@@ -38,6 +38,8 @@ public final class Trainer {
     private(set) var order: [Int32] = []
     /// Epochs finished so far.
     public private(set) var completedEpochs = 0
+    /// Optimiser steps taken so far over the whole run: the schedule's position.
+    public private(set) var completedSteps = 0
 
     /// - Throws: ``ModelError`` if the configuration is invalid or does not match the network.
     public init(network: Network, configuration: TrainingConfiguration) throws(ModelError) {
@@ -67,13 +69,17 @@ public final class Trainer {
         try network.checkCompatible(with: data)
         if order.count != data.count { order = (0..<Int32(data.count)).map { $0 } }
         shuffler.shuffle(&order)
+        let batchSize = configuration.batchSize
+        let stepsPerEpoch = (data.count + batchSize - 1) / batchSize
         if let hogwild {
+            // Hogwild threads step concurrently: the whole epoch uses the rate of its first step.
+            let rate = learningRate(step: completedSteps, stepsPerEpoch: stepsPerEpoch)
             let total = try hogwild.trainEpoch(
-                on: data, order: order, epoch: completedEpochs + 1, pool: pool, progress: progress)
+                on: data, order: order, epoch: completedEpochs + 1, learningRate: rate, pool: pool, progress: progress)
             completedEpochs += 1
+            completedSteps += stepsPerEpoch
             return total / Double(max(data.count, 1))
         }
-        let batchSize = configuration.batchSize
         let architecture = network.architecture
         let loss = configuration.loss
         var total: Double = 0
@@ -99,7 +105,9 @@ public final class Trainer {
             network.backward(workspace, count: rows)
             optimizer.step(
                 parameters: network.parameters.base, gradients: workspace.gradients.base,
-                count: architecture.parameterCount, pool: pool)
+                count: architecture.parameterCount,
+                learningRate: learningRate(step: completedSteps, stepsPerEpoch: stepsPerEpoch), pool: pool)
+            completedSteps += 1
             total += batchLoss
             start += rows
             step += 1
@@ -107,6 +115,12 @@ public final class Trainer {
         }
         completedEpochs += 1
         return total / Double(max(data.count, 1))
+    }
+
+    /// The scheduled learning rate of a step of this run.
+    func learningRate(step: Int, stepsPerEpoch: Int) -> Float {
+        configuration.schedule.learningRate(
+            base: configuration.learningRate, step: step, stepsPerEpoch: stepsPerEpoch, totalEpochs: configuration.epochs)
     }
 
     /// Evaluates the network on `data` using this trainer's threads.

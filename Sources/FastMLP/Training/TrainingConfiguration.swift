@@ -22,6 +22,8 @@ public struct TrainingConfiguration: Equatable, Sendable {
     public var beta2: Float?
     public var epsilon: Float?
     public var weightDecay: Float?
+    /// How the learning rate changes from step to step.
+    public var schedule = LearningRateSchedule()
     public var seed: UInt64 = 42
     /// Worker threads; `nil` means one per online core.
     public var threads: Int?
@@ -61,6 +63,7 @@ public struct TrainingConfiguration: Equatable, Sendable {
         guard epochs >= 0 else { throw fail("--epochs must be 0 or more, got \(epochs)") }
         guard batchSize >= 1 else { throw fail("--batch-size must be at least 1, got \(batchSize)") }
         try optimizerConfiguration.validate()
+        try schedule.validate()
         guard biasInitializer.isFinite else { throw fail("bias init must be finite") }
         if let threads, threads < 1 { throw fail("--threads must be at least 1, got \(threads)") }
         let architecture = try architecture()
@@ -86,6 +89,7 @@ extension TrainingConfiguration: Codable {
         case layers, activation, outputActivation = "output_activation", loss, weightInitializer = "init"
         case biasInitializer = "bias_init", epochs, batchSize = "batch_size", learningRate = "learning_rate"
         case momentum, optimizer, nesterov, beta1, beta2, epsilon = "eps", weightDecay = "weight_decay"
+        case schedule, stepSize = "step_size", gamma, warmupEpochs = "warmup_epochs"
         case seed, threads, mode, classes
     }
 
@@ -109,6 +113,10 @@ extension TrainingConfiguration: Codable {
         beta2 = try c.decodeIfPresent(Float.self, forKey: .beta2)
         epsilon = try c.decodeIfPresent(Float.self, forKey: .epsilon)
         weightDecay = try c.decodeIfPresent(Float.self, forKey: .weightDecay)
+        schedule.kind = try c.decodeIfPresent(ScheduleKind.self, forKey: .schedule) ?? schedule.kind
+        schedule.stepSize = try c.decodeIfPresent(Int.self, forKey: .stepSize) ?? schedule.stepSize
+        schedule.gamma = try c.decodeIfPresent(Float.self, forKey: .gamma) ?? schedule.gamma
+        schedule.warmupEpochs = try c.decodeIfPresent(Double.self, forKey: .warmupEpochs) ?? schedule.warmupEpochs
         seed = try c.decodeIfPresent(UInt64.self, forKey: .seed) ?? seed
         threads = try c.decodeIfPresent(Int.self, forKey: .threads)
         mode = try c.decodeIfPresent(ParallelMode.self, forKey: .mode) ?? mode
@@ -133,6 +141,12 @@ extension TrainingConfiguration: Codable {
         try c.encodeIfPresent(beta2, forKey: .beta2)
         try c.encodeIfPresent(epsilon, forKey: .epsilon)
         try c.encodeIfPresent(weightDecay, forKey: .weightDecay)
+        try c.encode(schedule.kind, forKey: .schedule)
+        if schedule.kind == .step {
+            try c.encode(schedule.stepSize, forKey: .stepSize)
+            try c.encode(schedule.gamma, forKey: .gamma)
+        }
+        if schedule.warmupEpochs > 0 { try c.encode(schedule.warmupEpochs, forKey: .warmupEpochs) }
         try c.encode(seed, forKey: .seed)
         try c.encodeIfPresent(threads, forKey: .threads)
         try c.encode(mode, forKey: .mode)
