@@ -33,29 +33,58 @@ enum TrainCommand {
             CommonOptions.data,
             OptionSpec("classes", "D,D,...", "Keep only these digits, e.g. 1,7 (relabelled in this order)."),
             OptionSpec("save", "PATH", "Write the trained model here (atomically)."),
+            OptionSpec("plot", "PATH", "Write an SVG chart of the loss and accuracy per epoch."),
+            OptionSpec("checkpoint", "PATH", "Write a checkpoint here after every epoch and on Ctrl-C (atomically)."),
+            OptionSpec("resume", "PATH", "Continue the run saved in a checkpoint, up to --epochs in total."),
             CommonOptions.json,
             CommonOptions.quiet,
         ],
         details: """
             Each epoch prints: epoch, train loss, test loss, test accuracy, seconds, samples/s.
+            Ctrl-C finishes the current step, writes the --checkpoint, and exits with status 130; a
+            second Ctrl-C exits at once. A synchronous run resumed with --resume (same total --epochs)
+            ends with exactly the weights of an uninterrupted run.
             Example: fastmlp train --profile mlp-128 --epochs 5 --save mlp128.fmlp
             """)
+
+    /// Flags that may accompany --resume; everything else is fixed by the checkpoint.
+    static let resumableFlags: Set<String> = [
+        "resume", "epochs", "threads", "checkpoint", "save", "data", "json", "quiet", "plot",
+    ]
 
     static func run(_ arguments: ParsedArguments) throws {
         var configuration = TrainingConfiguration()
         var profileName: String?
-        if let name = arguments.string("profile") {
+        var checkpoint: Checkpoint?
+        if let path = arguments.string("resume") {
+            let given = Set(arguments.values.keys).union(arguments.flags)
+            if let conflicting = given.subtracting(resumableFlags).sorted().first {
+                throw arguments.usage("--\(conflicting) cannot be combined with --resume: the checkpoint fixes the configuration")
+            }
+            _ = try arguments.int("epochs", range: 1...1_000_000)
+            _ = try arguments.int("threads", range: 1...1024)
             do {
-                let profile = try Profile.resolve(name, in: Profile.bundledDirectory)
-                configuration = profile.configuration
-                profileName = profile.name
+                checkpoint = try Checkpoint.load(from: path)
             } catch {
                 throw RuntimeError(describe(error))
             }
-        }
-        try applyOverrides(arguments, to: &configuration)
-        if let classes = configuration.classes, let bad = classes.first(where: { !(0...9).contains($0) }) {
-            throw arguments.usage("--classes: MNIST digits are 0...9, got \(bad)")
+            configuration = checkpoint!.configuration
+            if let epochs = try arguments.int("epochs") { configuration.epochs = epochs }
+            if let threads = try arguments.int("threads") { configuration.threads = threads }
+        } else {
+            if let name = arguments.string("profile") {
+                do {
+                    let profile = try Profile.resolve(name, in: Profile.bundledDirectory)
+                    configuration = profile.configuration
+                    profileName = profile.name
+                } catch {
+                    throw RuntimeError(describe(error))
+                }
+            }
+            try applyOverrides(arguments, to: &configuration)
+            if let classes = configuration.classes, let bad = classes.first(where: { !(0...9).contains($0) }) {
+                throw arguments.usage("--classes: MNIST digits are 0...9, got \(bad)")
+            }
         }
         do {
             try configuration.validate()
@@ -65,33 +94,58 @@ enum TrainCommand {
         let json = arguments.has("json")
         let quiet = arguments.has("quiet") || json
         if let path = arguments.string("save") { try checkOutputPath(path, flag: "--save") }
+        if let path = arguments.string("checkpoint") { try checkOutputPath(path, flag: "--checkpoint") }
+        if let path = arguments.string("plot") { try checkOutputPath(path, flag: "--plot") }
 
         let (training, test) = try loadMNIST(arguments, classes: configuration.classes)
         let architecture = try configuration.architecture()
-        let network = Network(
-            architecture: architecture, weightInitializer: configuration.weightInitializer,
-            biasInitializer: configuration.biasInitializer, seed: configuration.seed)
         let trainer: Trainer
         do {
-            trainer = try Trainer(network: network, configuration: configuration)
+            if let checkpoint {
+                trainer = try Trainer(resuming: checkpoint, epochs: configuration.epochs, threads: configuration.threads)
+            } else {
+                let network = Network(
+                    architecture: architecture, weightInitializer: configuration.weightInitializer,
+                    biasInitializer: configuration.biasInitializer, seed: configuration.seed)
+                trainer = try Trainer(network: network, configuration: configuration)
+            }
         } catch {
             throw RuntimeError(describe(error))
         }
+        let network = trainer.network
         let threads = trainer.pool.threadCount
         let cores = ProcessInfo.processInfo.activeProcessorCount
         if threads > cores && !arguments.has("quiet") {
             printError("warning: --threads \(threads) is more than the \(cores) online cores; threads will share cores")
         }
+        var history = checkpoint?.history ?? []
         if !quiet {
+            if let checkpoint {
+                printLine(
+                    "resuming \(arguments.string("resume") ?? "") at epoch \(checkpoint.completedEpochs + 1)"
+                        + (checkpoint.epochPosition > 0 ? " (\(checkpoint.epochPosition) samples in)" : "")
+                        + " of \(configuration.epochs)")
+            }
             printLine(
                 "training \(architecture) on \(training.count) samples (test \(test.count)): loss \(configuration.loss), "
                     + "init \(configuration.weightInitializer), batch \(configuration.batchSize), \(configuration.optimizer) lr \(configuration.learningRate), "
                     + "momentum \(configuration.momentum), seed \(configuration.seed), \(threads) thread\(threads == 1 ? "" : "s") (\(configuration.mode))")
             printLine("epoch  train_loss  test_loss  test_acc  seconds  samples/s")
+            for report in history { printEpoch(report, samples: training.count) }
         }
+        installInterruptHandler()
+        trainer.shouldStop = { interruptRequested.load(ordering: .relaxed) }
         let progress = ProgressLine(quiet: arguments.has("quiet"))
-        var records: [EpochRecord] = []
-        for epoch in stride(from: 1, through: configuration.epochs, by: 1) {
+        func saveCheckpoint() throws {
+            guard let path = arguments.string("checkpoint") else { return }
+            do {
+                try trainer.checkpoint(history: history).save(to: path)
+            } catch {
+                throw RuntimeError(describe(error))
+            }
+        }
+        while trainer.completedEpochs < configuration.epochs {
+            let epoch = trainer.completedEpochs + 1
             progress.begin()
             let started = ContinuousClock.now
             let trainLoss: Double
@@ -99,26 +153,27 @@ enum TrainCommand {
                 trainLoss = try trainer.trainEpoch(on: training) { done, total in
                     progress.update(label: "epoch \(epoch)/\(configuration.epochs)", done: done, total: total)
                 }
-            } catch let error as TrainingError {
+            } catch TrainingError.interrupted(let epoch, let done) {
+                progress.clear()
+                try saveCheckpoint()
+                let saved = arguments.string("checkpoint").map { "; checkpoint written to \($0)" } ?? "; no --checkpoint given, nothing saved"
+                throw Interrupted(message: "interrupted in epoch \(epoch) after \(done) samples\(saved)")
+            } catch {
                 progress.clear()
                 throw RuntimeError(describe(error))
             }
             let elapsed = seconds(ContinuousClock.now - started)
             progress.clear()
             let evaluation = try trainer.evaluate(on: test)
-            let record = EpochRecord(
+            let report = EpochReport(
                 epoch: epoch, trainLoss: trainLoss, testLoss: evaluation.loss, testAccuracy: evaluation.accuracy,
-                seconds: elapsed, samplesPerSecond: Double(training.count) / max(elapsed, 1e-9))
-            records.append(record)
-            if !json {
-                printLine(
-                    String(format: "%5d  %10.4f  %9.4f  ", epoch, trainLoss, evaluation.loss)
-                        + leftPad(percent(evaluation.accuracy), 8)
-                        + String(format: "  %7.2f  %9.0f", elapsed, record.samplesPerSecond))
-            }
+                seconds: elapsed)
+            history.append(report)
+            try saveCheckpoint()
+            if !json { printEpoch(report, samples: training.count) }
         }
-        // With --epochs 0 the result is the untrained network's.
-        let final = try records.last.map { (loss: $0.testLoss, accuracy: $0.testAccuracy) }
+        // With --epochs 0 (or a finished checkpoint) the result is the network as it stands.
+        let final = try history.last.map { (loss: $0.testLoss, accuracy: $0.testAccuracy) }
             ?? trainer.evaluate(on: test).lossAndAccuracy
         if let path = arguments.string("save") {
             do {
@@ -128,13 +183,41 @@ enum TrainCommand {
             }
             if !quiet { printLine("saved \(path)") }
         }
+        if let path = arguments.string("plot") {
+            let epochs = history.map { Double($0.epoch) }
+            let svg = SVGChart.lines(
+                title: "fastmlp train — \(profileName ?? architecture.description)", xLabel: "epoch",
+                panels: [
+                    .init(title: "loss", series: [
+                        ("train", Array(zip(epochs, history.map(\.trainLoss)))),
+                        ("test", Array(zip(epochs, history.map(\.testLoss)))),
+                    ].map { (name: $0.0, points: $0.1.map { (x: $0.0, y: $0.1) }) }),
+                    .init(title: "test accuracy", series: [
+                        (name: "test", points: zip(epochs, history.map(\.testAccuracy)).map { (x: $0.0, y: $0.1) }),
+                    ]),
+                ])
+            do {
+                try AtomicFile.write(Array(svg.utf8), to: path)
+            } catch {
+                throw RuntimeError("--plot: \(describe(error))")
+            }
+            if !quiet { printLine("wrote \(path)") }
+        }
         if json {
             printLine(jsonLine(TrainResult(
                 profile: profileName, architecture: architecture.description, configuration: configuration,
-                threads: threads, trainSamples: training.count, testSamples: test.count, epochs: records,
+                threads: threads, trainSamples: training.count, testSamples: test.count,
+                epochs: history.map { EpochRecord($0, samples: training.count) },
                 testLoss: final.loss, testAccuracy: final.accuracy,
-                trainSeconds: records.reduce(0) { $0 + $1.seconds }, savedModel: arguments.string("save"))))
+                trainSeconds: history.reduce(0) { $0 + $1.seconds }, savedModel: arguments.string("save"))))
         }
+    }
+
+    static func printEpoch(_ report: EpochReport, samples: Int) {
+        printLine(
+            String(format: "%5d  %10.4f  %9.4f  ", report.epoch, report.trainLoss, report.testLoss)
+                + leftPad(percent(report.testAccuracy), 8)
+                + String(format: "  %7.2f  %9.0f", report.seconds, Double(samples) / max(report.seconds, 1e-9)))
     }
 
     static func applyOverrides(_ arguments: ParsedArguments, to c: inout TrainingConfiguration) throws(UsageError) {
@@ -194,6 +277,15 @@ struct EpochRecord: Encodable {
     let testAccuracy: Double
     let seconds: Double
     let samplesPerSecond: Double
+
+    init(_ report: EpochReport, samples: Int) {
+        epoch = report.epoch
+        trainLoss = report.trainLoss
+        testLoss = report.testLoss
+        testAccuracy = report.testAccuracy
+        seconds = report.seconds
+        samplesPerSecond = Double(samples) / max(report.seconds, 1e-9)
+    }
 }
 
 struct TrainResult: Encodable {

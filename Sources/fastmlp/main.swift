@@ -21,7 +21,8 @@ let topLevelHelp = """
     Run 'fastmlp <command> --help' for a command's options.
     """
 
-/// Runs the command line and returns the exit status: 0 success, 1 failure, 64 usage error.
+/// Runs the command line and returns the exit status: 0 success, 1 failure, 64 usage error,
+/// 130 interrupted (Ctrl-C).
 @MainActor func main(_ arguments: [String]) -> Int32 {
     guard let name = arguments.first else {
         printError("Error: no command given (usage: fastmlp <command> [options]; see 'fastmlp --help')")
@@ -46,6 +47,9 @@ let topLevelHelp = """
     } catch let error as UsageError {
         printError("Error: \(error.message) (usage: \(error.usage); see 'fastmlp \(name) --help')")
         return 64
+    } catch let error as Interrupted {
+        printError(error.message)
+        return 130
     } catch let error as RuntimeError {
         printError("Error: \(error.message)")
         return 1

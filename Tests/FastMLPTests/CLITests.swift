@@ -3,6 +3,7 @@ import Foundation
 import FoundationXML
 #endif
 import Testing
+import FastMLP
 
 /// Whether `data` parses as XML.
 func XMLWellFormed(_ data: Data) -> Bool {
@@ -74,6 +75,8 @@ struct CLITests {
         ["predict", "--model", "m", "--show", "-1"],
         ["train", "--mode", "async"], ["bench", "--modes", "sync,lockfree"], ["bench", "--threads", "0,2"],
         ["bench", "--epochs", "0"], ["bench", "--threads", "one"],
+        ["train", "--resume", "x.ckpt", "--lr", "0.1"], ["train", "--optimizer", "lion"], ["train", "--schedule", "linear"],
+        ["train", "--nesterov", "--momentum", "0"], ["train", "--beta2", "1.5", "--optimizer", "adam"],
     ])
     func usageErrors(_ arguments: [String]) throws {
         let result = try fastmlp(arguments)
@@ -139,6 +142,48 @@ struct CLITests {
 
         let badPlot = try fastmlp("bench", "--epochs", "1", "--plot", "/nonexistent/dir/b.svg")
         #expect(badPlot.status == 1 && badPlot.stderr.contains("--plot") && badPlot.stderrLines.count == 1)
+    }
+
+    @Test("Ctrl-C writes the checkpoint and exits 130; resuming ends with the uninterrupted run's weights")
+    func interruptAndResume() throws {
+        let directory = temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let checkpoint = directory.appendingPathComponent("run.ckpt").path
+        let resumed = directory.appendingPathComponent("resumed.fmlp").path
+        let straight = directory.appendingPathComponent("straight.fmlp").path
+        let process = Process()
+        process.executableURL = fastmlpBinary
+        process.arguments = ["train", "--profile", "seed-sigmoid", "--epochs", "40", "--checkpoint", checkpoint, "--quiet"]
+        process.standardOutput = FileHandle.nullDevice
+        let errors = Pipe()
+        process.standardError = errors
+        try process.run()
+        // Interrupt once the first checkpoint exists, that is after epoch 1, well before epoch 40.
+        let deadline = Date().addingTimeInterval(60)
+        while !FileManager.default.fileExists(atPath: checkpoint) && Date() < deadline { usleep(20_000) }
+        kill(process.processIdentifier, SIGINT)
+        let message = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        #expect(process.terminationStatus == 130, "\(message)")
+        #expect(message.contains("interrupted") && message.contains(checkpoint))
+        let saved = try Checkpoint.load(from: checkpoint)
+        #expect(saved.completedEpochs >= 1 && saved.completedEpochs < 40)
+        let total = String(saved.completedEpochs + 1)
+        let resume = try fastmlp("train", "--resume", checkpoint, "--epochs", total, "--save", resumed, "--quiet")
+        #expect(resume.status == 0, "\(resume.stderr)")
+        let reference = try fastmlp("train", "--profile", "seed-sigmoid", "--epochs", total, "--save", straight, "--quiet")
+        #expect(reference.status == 0)
+        #expect(try Data(contentsOf: URL(fileURLWithPath: resumed)) == Data(contentsOf: URL(fileURLWithPath: straight)))
+    }
+
+    @Test("train --plot writes a well-formed SVG")
+    func trainPlot() throws {
+        let directory = temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let plot = directory.appendingPathComponent("curve.svg").path
+        let result = try fastmlp("train", "--profile", "binary-1v7", "--epochs", "2", "--plot", plot, "--quiet")
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(XMLWellFormed(try Data(contentsOf: URL(fileURLWithPath: plot))))
     }
 
     @Test("profiles lists the four presets")

@@ -5,6 +5,7 @@ import Foundation
 public enum ModelFileError: Error, Equatable, Sendable, CustomStringConvertible {
     case unreadable(path: String, reason: String)
     case notAModelFile(path: String)
+    case notACheckpoint(path: String)
     case unsupportedVersion(path: String, version: UInt32, supported: UInt32)
     case truncated(path: String)
     case corrupt(path: String, reason: String)
@@ -14,10 +15,11 @@ public enum ModelFileError: Error, Equatable, Sendable, CustomStringConvertible 
         switch self {
         case .unreadable(let path, let reason): return "\(path): \(reason)"
         case .notAModelFile(let path): return "\(path): not a fastmlp model file (bad magic)"
+        case .notACheckpoint(let path): return "\(path): not a fastmlp checkpoint (bad magic)"
         case .unsupportedVersion(let path, let version, let supported):
-            return "\(path): model format version \(version) is newer than this build reads (\(supported))"
-        case .truncated(let path): return "\(path): the model file is truncated"
-        case .corrupt(let path, let reason): return "\(path): corrupt model file: \(reason)"
+            return "\(path): format version \(version) is newer than this build reads (\(supported))"
+        case .truncated(let path): return "\(path): the file is truncated"
+        case .corrupt(let path, let reason): return "\(path): corrupt file: \(reason)"
         case .writeFailed(let path, let reason): return "\(path): \(reason)"
         }
     }
@@ -196,7 +198,7 @@ public enum ModelFile {
         }
     }
 
-    private static func append<T: FixedWidthInteger>(_ value: T, to bytes: inout [UInt8]) {
+    static func append<T: FixedWidthInteger>(_ value: T, to bytes: inout [UInt8]) {
         withUnsafeBytes(of: value.littleEndian) { bytes.append(contentsOf: $0) }
     }
 }

@@ -34,6 +34,8 @@ final class HogwildSchedule {
     let network: Network
     let configuration: TrainingConfiguration
     private let workers: [Worker]
+    /// Each thread's optimiser, for checkpoints.
+    var optimizers: [Optimizer] { workers.map(\.optimizer) }
     /// Called with the sample indices of every batch a thread trains on (tests use it to check
     /// that an epoch visits every sample once). Must be safe to call from any thread.
     var onBatch: ((_ slice: Int, _ indices: UnsafeBufferPointer<Int32>) -> Void)?
@@ -52,8 +54,10 @@ final class HogwildSchedule {
 
     /// Trains one epoch in the given order on `pool`; returns the summed loss, or throws
     /// ``TrainingError/diverged(epoch:step:loss:)`` if any thread saw a non-finite loss.
+    /// `shouldStop` is polled by every thread after each of its steps (from that thread).
     func trainEpoch(
         on data: Dataset, order: [Int32], epoch: Int, learningRate: Float, pool: ThreadPool,
+        shouldStop: (() -> Bool)? = nil,
         progress: ((_ done: Int, _ total: Int) -> Void)?
     ) throws(TrainingError) -> Double {
         let slices = Self.slices(count: data.count, slices: workers.count)
@@ -65,7 +69,8 @@ final class HogwildSchedule {
                 diverged.withUnsafeMutableBufferPointer { diverged in
                     pool.run(tasks: workers.count) { slice, thread in
                         let result = runSlice(
-                            slice, range: slices[slice], order: order, data: data, learningRate: learningRate, done: done,
+                            slice, range: slices[slice], order: order, data: data, learningRate: learningRate,
+                            stop: shouldStop, done: done,
                             progress: thread == 0 ? progress : nil)
                         losses[slice] = result.loss
                         diverged[slice] = result.divergedLoss
@@ -82,7 +87,7 @@ final class HogwildSchedule {
     /// One thread's slice: minibatch SGD on the shared parameters.
     private func runSlice(
         _ slice: Int, range: Range<Int>, order: UnsafeBufferPointer<Int32>, data: Dataset, learningRate: Float,
-        done: borrowing Atomic<Int>,
+        stop: (() -> Bool)?, done: borrowing Atomic<Int>,
         progress: ((Int, Int) -> Void)?
     ) -> (loss: Double, divergedLoss: Double?) {
         let worker = workers[slice]
@@ -91,7 +96,7 @@ final class HogwildSchedule {
         let parameters = network.parameters.base  // shared with every other thread, see above
         var total: Double = 0
         var start = range.lowerBound
-        while start < range.upperBound {
+        while start < range.upperBound, stop?() != true {
             let rows = min(configuration.batchSize, range.upperBound - start)
             let indices = UnsafeBufferPointer(rebasing: order[start..<start + rows])
             onBatch?(slice, indices)

@@ -4,9 +4,14 @@ import Foundation
 public enum TrainingError: Error, Equatable, Sendable, CustomStringConvertible {
     /// The loss became NaN or infinite; the parameters of the failing step were not applied.
     case diverged(epoch: Int, step: Int, loss: Double)
+    /// ``Trainer/shouldStop`` asked to stop; the trainer stopped after a whole step, and its
+    /// state (``Trainer/checkpoint(history:)``) resumes exactly there.
+    case interrupted(epoch: Int, samplesDone: Int)
 
     public var description: String {
         switch self {
+        case .interrupted(let epoch, let done):
+            return "interrupted during epoch \(epoch) after \(done) samples"
         case .diverged(let epoch, let step, let loss):
             return "training diverged: loss is \(loss) at epoch \(epoch), step \(step); try a smaller --lr"
         }
@@ -40,6 +45,13 @@ public final class Trainer {
     public private(set) var completedEpochs = 0
     /// Optimiser steps taken so far over the whole run: the schedule's position.
     public private(set) var completedSteps = 0
+    /// Samples already trained in the current, unfinished epoch (0 between epochs).
+    public private(set) var epochPosition = 0
+    /// The summed loss of those samples.
+    private(set) var epochLossSum: Double = 0
+    /// Polled after every step (between epochs in Hogwild mode): returning true makes
+    /// ``trainEpoch(on:progress:)`` stop after the step and throw ``TrainingError/interrupted(epoch:samplesDone:)``.
+    public var shouldStop: (() -> Bool)?
 
     /// - Throws: ``ModelError`` if the configuration is invalid or does not match the network.
     public init(network: Network, configuration: TrainingConfiguration) throws(ModelError) {
@@ -67,24 +79,34 @@ public final class Trainer {
         on data: Dataset, progress: ((_ done: Int, _ total: Int) -> Void)? = nil
     ) throws -> Double {
         try network.checkCompatible(with: data)
-        if order.count != data.count { order = (0..<Int32(data.count)).map { $0 } }
-        shuffler.shuffle(&order)
+        if epochPosition == 0 {
+            if order.count != data.count { order = (0..<Int32(data.count)).map { $0 } }
+            shuffler.shuffle(&order)
+            epochLossSum = 0
+        } else if order.count != data.count {
+            throw ModelError.invalidConfiguration(
+                "the interrupted epoch was over \(order.count) samples, this data has \(data.count)")
+        }
         let batchSize = configuration.batchSize
         let stepsPerEpoch = (data.count + batchSize - 1) / batchSize
         if let hogwild {
             // Hogwild threads step concurrently: the whole epoch uses the rate of its first step.
             let rate = learningRate(step: completedSteps, stepsPerEpoch: stepsPerEpoch)
             let total = try hogwild.trainEpoch(
-                on: data, order: order, epoch: completedEpochs + 1, learningRate: rate, pool: pool, progress: progress)
+                on: data, order: order, epoch: completedEpochs + 1, learningRate: rate, pool: pool,
+                shouldStop: shouldStop, progress: progress)
+            if shouldStop?() == true {
+                // Hogwild threads finish their current step and stop; the epoch is not counted.
+                throw TrainingError.interrupted(epoch: completedEpochs + 1, samplesDone: 0)
+            }
             completedEpochs += 1
             completedSteps += stepsPerEpoch
             return total / Double(max(data.count, 1))
         }
         let architecture = network.architecture
         let loss = configuration.loss
-        var total: Double = 0
-        var start = 0
-        var step = 0
+        var total = epochLossSum
+        var start = epochPosition
         while start < data.count {
             let rows = min(batchSize, data.count - start)
             let batchLoss = order.withUnsafeBufferPointer { indices in
@@ -100,7 +122,8 @@ public final class Trainer {
                 }
             }
             guard batchLoss.isFinite else {
-                throw TrainingError.diverged(epoch: completedEpochs + 1, step: step + 1, loss: batchLoss / Double(rows))
+                throw TrainingError.diverged(
+                    epoch: completedEpochs + 1, step: start / batchSize + 1, loss: batchLoss / Double(rows))
             }
             network.backward(workspace, count: rows)
             optimizer.step(
@@ -110,11 +133,32 @@ public final class Trainer {
             completedSteps += 1
             total += batchLoss
             start += rows
-            step += 1
+            epochPosition = start
+            epochLossSum = total
             progress?(start, data.count)
+            if start < data.count, shouldStop?() == true {
+                throw TrainingError.interrupted(epoch: completedEpochs + 1, samplesDone: start)
+            }
         }
+        epochPosition = 0
+        epochLossSum = 0
         completedEpochs += 1
         return total / Double(max(data.count, 1))
+    }
+
+    var shufflerState: [UInt64] { shuffler.state }
+
+    /// Puts the run back where a checkpoint left it.
+    func restore(
+        completedEpochs: Int, completedSteps: Int, epochPosition: Int, epochLossSum: Double, shufflerState: [UInt64],
+        order: [Int32]
+    ) {
+        self.completedEpochs = completedEpochs
+        self.completedSteps = completedSteps
+        self.epochPosition = epochPosition
+        self.epochLossSum = epochLossSum
+        shuffler = Xoshiro256StarStar(state: shufflerState)
+        self.order = order
     }
 
     /// The scheduled learning rate of a step of this run.

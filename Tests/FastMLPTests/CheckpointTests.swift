@@ -1,0 +1,76 @@
+import Foundation
+import Testing
+@_spi(Benchmarks) @testable import FastMLP
+
+@Suite("Checkpoints and resume", .serialized)
+struct CheckpointTests {
+    /// Trains `epochs` epochs, optionally stopping after `stopAfter` steps, saving a checkpoint,
+    /// reading it back from disk and continuing in a fresh trainer.
+    func run(_ configuration: TrainingConfiguration, data: Dataset, stopAfter: Int?) throws -> [UInt32] {
+        let network = Network(
+            architecture: try configuration.architecture(), weightInitializer: configuration.weightInitializer,
+            biasInitializer: configuration.biasInitializer, seed: configuration.seed)
+        var trainer = try Trainer(network: network, configuration: configuration)
+        if let stopAfter {
+            var steps = 0
+            trainer.shouldStop = { steps += 1; return steps >= stopAfter }
+            do {
+                while trainer.completedEpochs < configuration.epochs { _ = try trainer.trainEpoch(on: data) }
+                Issue.record("the run was not interrupted")
+            } catch TrainingError.interrupted {}
+            let directory = temporaryDirectory()
+            defer { try? FileManager.default.removeItem(at: directory) }
+            let path = directory.appendingPathComponent("run.ckpt").path
+            try trainer.checkpoint(history: [EpochReport(epoch: 1, trainLoss: 0.5, testLoss: 0.4, testAccuracy: 0.9, seconds: 1)])
+                .save(to: path)
+            let loaded = try Checkpoint.load(from: path)
+            #expect(loaded.history.count == 1)
+            trainer = try Trainer(resuming: loaded, threads: 2)
+        }
+        while trainer.completedEpochs < configuration.epochs { _ = try trainer.trainEpoch(on: data) }
+        return trainer.network.parameterValues.map(\.bitPattern)
+    }
+
+    @Test("a run stopped mid-epoch and resumed ends bitwise equal to an uninterrupted one", arguments: [
+        (OptimizerKind.sgd, ScheduleKind.constant, 7), (.adam, .cosine, 23), (.rmsprop, .step, 16), (.adamw, .constant, 27),
+    ])
+    func resumeIsExact(_ optimizer: OptimizerKind, _ schedule: ScheduleKind, _ stopAfter: Int) throws {
+        var configuration = try profile("mlp-128")
+        configuration.optimizer = optimizer
+        configuration.learningRate = optimizer == .sgd ? 0.05 : 0.001
+        configuration.momentum = optimizer == .rmsprop ? 0.5 : configuration.momentum
+        configuration.schedule = LearningRateSchedule(kind: schedule, stepSize: 1, gamma: 0.5, warmupEpochs: 0.5)
+        configuration.epochs = 3
+        configuration.threads = 1
+        let data = shippedMNIST.training.prefix(640)  // 10 steps per epoch
+        let straight = try run(configuration, data: data, stopAfter: nil)
+        let resumed = try run(configuration, data: data, stopAfter: stopAfter)
+        #expect(straight == resumed)
+    }
+
+    @Test("damaged checkpoints give a typed error naming the file")
+    func damaged() throws {
+        var configuration = try profile("seed-sigmoid")
+        configuration.threads = 1
+        let network = Network(architecture: try configuration.architecture(), weightInitializer: .xavierUniform, seed: 1)
+        let trainer = try Trainer(network: network, configuration: configuration)
+        _ = try trainer.trainEpoch(on: shippedMNIST.training.prefix(100))
+        let bytes = trainer.checkpoint().encode()
+        #expect(throws: Never.self) { _ = try Checkpoint.decode(bytes, path: "c") }
+        let cases: [(String, [UInt8])] = [
+            ("empty", []), ("magic only", Array(bytes.prefix(8))), ("cut in half", Array(bytes.prefix(bytes.count / 2))),
+            ("one byte short", Array(bytes.dropLast())), ("bad magic", [0x58] + Array(bytes.dropFirst())),
+            ("a model file", ModelFile.encode(SavedModel(network: network, loss: .softmaxCrossEntropy))),
+            ("flipped bit", { var b = bytes; b[b.count / 3] ^= 4; return b }()),
+            ("future version", { var b = bytes; b[8] = 9; return b }()),
+        ]
+        for (name, damaged) in cases {
+            do {
+                _ = try Checkpoint.decode(damaged, path: "c.ckpt")
+                Issue.record("\(name) was accepted")
+            } catch {
+                #expect(error.description.hasPrefix("c.ckpt: ") && !error.description.contains("\n"), "\(name): \(error)")
+            }
+        }
+    }
+}
