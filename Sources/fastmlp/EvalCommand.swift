@@ -4,7 +4,7 @@ import Foundation
 enum EvalCommand {
     static let spec = CommandSpec(
         name: "eval",
-        summary: "Evaluate a saved model on the MNIST test set: loss, accuracy and the confusion matrix.",
+        summary: "Evaluate a saved model on the MNIST test set: loss, accuracy, a classification report and the confusion matrix.",
         options: [CommonOptions.model, CommonOptions.data, CommonOptions.json],
         details: "Rows of the confusion matrix are true labels, columns predictions.")
 
@@ -22,11 +22,20 @@ enum EvalCommand {
             printLine(jsonLine(EvalResult(
                 model: arguments.string("model") ?? "", architecture: model.network.architecture.description,
                 loss: model.loss.rawValue, testSamples: evaluation.count, testLoss: evaluation.loss,
-                testAccuracy: evaluation.accuracy, classes: labels, confusion: evaluation.confusion)))
+                testAccuracy: evaluation.accuracy, classes: labels, confusion: evaluation.confusion,
+                report: zip(labels, evaluation.classMetrics).map { ClassReport(label: $0, metrics: $1) },
+                macroAverage: evaluation.macroAverage)))
             return
         }
         printLine("model \(arguments.string("model") ?? "") — \(model.network.architecture), loss \(model.loss)")
         printLine("test samples \(evaluation.count)  test_loss \(String(format: "%.4f", evaluation.loss))  test_acc \(percent(evaluation.accuracy))")
+        printLine()
+        printLine("class  precision  recall  f1-score  support")
+        func reportLine(_ name: String, _ m: ClassMetrics) {
+            printLine(leftPad(name, 5) + String(format: "  %9.4f  %6.4f  %8.4f  %7d", m.precision, m.recall, m.f1, m.support))
+        }
+        for (label, metrics) in zip(labels, evaluation.classMetrics) { reportLine(String(label), metrics) }
+        reportLine("macro", evaluation.macroAverage)
         printLine()
         printLine("confusion matrix (rows: true label, columns: predicted)")
         let width = max(5, String(evaluation.count).count + 1)
@@ -46,4 +55,22 @@ struct EvalResult: Encodable {
     let testAccuracy: Double
     let classes: [Int]
     let confusion: [[Int]]
+    let report: [ClassReport]
+    let macroAverage: ClassMetrics
+}
+
+struct ClassReport: Encodable {
+    let label: Int
+    let metrics: ClassMetrics
+
+    enum CodingKeys: String, CodingKey { case label, precision, recall, f1, support }
+
+    func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(label, forKey: .label)
+        try c.encode(metrics.precision, forKey: .precision)
+        try c.encode(metrics.recall, forKey: .recall)
+        try c.encode(metrics.f1, forKey: .f1)
+        try c.encode(metrics.support, forKey: .support)
+    }
 }

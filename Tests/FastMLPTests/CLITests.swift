@@ -219,6 +219,9 @@ struct CLITests {
         #expect(evaluation["test_accuracy"] as? Double == accuracy)
         let confusion = try #require(evaluation["confusion"] as? [[Int]])
         #expect(confusion.count == 10 && confusion.joined().reduce(0, +) == 10000)
+        let report = try #require(evaluation["report"] as? [[String: Any]])
+        #expect(report.count == 10 && report.allSatisfy { row in ["label", "precision", "recall", "f1", "support"].allSatisfy { row[$0] != nil } })
+        #expect(report.map { $0["support"] as? Int ?? 0 }.reduce(0, +) == 10000)
 
         let text = try fastmlp("eval", "--model", path)
         #expect(text.status == 0 && text.stdout.contains("confusion matrix"))

@@ -211,3 +211,18 @@ struct ConvergenceTests {
         #expect(evaluation.accuracy >= 0.98, "test accuracy \(evaluation.accuracy)")
     }
 }
+
+@Suite("Metrics")
+struct MetricsTests {
+    @Test("precision, recall, F1 and support from a hand-made confusion matrix")
+    func classificationReport() {
+        // Truth in rows: class 0 has 3 samples (2 right, 1 called 1); class 1 has 2 (both right);
+        // class 2 has 1 sample, called 0; nothing is predicted 2.
+        let evaluation = Evaluation(loss: 0, accuracy: 4.0 / 6, count: 6, confusion: [[2, 1, 0], [0, 2, 0], [1, 0, 0]])
+        let m = evaluation.classMetrics
+        #expect(m[0] == ClassMetrics(precision: 2.0 / 3, recall: 2.0 / 3, f1: 2.0 / 3, support: 3))
+        #expect(m[1].precision == 2.0 / 3 && m[1].recall == 1 && abs(m[1].f1 - 0.8) < 1e-12 && m[1].support == 2)
+        #expect(m[2] == ClassMetrics(precision: 0, recall: 0, f1: 0, support: 1))
+        #expect(abs(evaluation.macroAverage.recall - (2.0 / 3 + 1) / 3) < 1e-12 && evaluation.macroAverage.support == 6)
+    }
+}

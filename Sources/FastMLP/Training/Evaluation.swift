@@ -104,3 +104,38 @@ func argmax(_ x: UnsafePointer<Float>, count: Int) -> Int {
     for j in 1..<max(count, 1) where x[j] > x[best] { best = j }
     return best
 }
+
+/// Precision, recall, F1 and support of one class, from a confusion matrix.
+public struct ClassMetrics: Equatable, Sendable, Codable {
+    public let precision: Double
+    public let recall: Double
+    public let f1: Double
+    /// The number of samples whose true label is this class.
+    public let support: Int
+}
+
+extension Evaluation {
+    /// Per-class precision (TP / predicted), recall (TP / actual), F1 (their harmonic mean) and
+    /// support, in class order; a ratio with a zero denominator is 0, as scikit-learn reports it.
+    public var classMetrics: [ClassMetrics] {
+        let classes = confusion.count
+        return (0..<classes).map { c in
+            let truePositives = Double(confusion[c][c])
+            let actual = confusion[c].reduce(0, +)
+            let predicted = (0..<classes).reduce(0) { $0 + confusion[$1][c] }
+            let precision = predicted > 0 ? truePositives / Double(predicted) : 0
+            let recall = actual > 0 ? truePositives / Double(actual) : 0
+            let f1 = precision + recall > 0 ? 2 * precision * recall / (precision + recall) : 0
+            return ClassMetrics(precision: precision, recall: recall, f1: f1, support: actual)
+        }
+    }
+
+    /// The unweighted mean of the per-class metrics (scikit-learn's "macro avg").
+    public var macroAverage: ClassMetrics {
+        let metrics = classMetrics
+        let n = Double(max(metrics.count, 1))
+        return ClassMetrics(
+            precision: metrics.reduce(0) { $0 + $1.precision } / n, recall: metrics.reduce(0) { $0 + $1.recall } / n,
+            f1: metrics.reduce(0) { $0 + $1.f1 } / n, support: metrics.reduce(0) { $0 + $1.support })
+    }
+}
