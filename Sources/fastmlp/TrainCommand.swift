@@ -27,6 +27,8 @@ enum TrainCommand {
             OptionSpec("step-size", "N", "Epochs between decays of the step schedule (default 1)."),
             OptionSpec("gamma", "X", "Decay factor of the step schedule (default 0.1)."),
             OptionSpec("warmup", "EPOCHS", "Linear warm-up over this many epochs (fractions allowed; default 0)."),
+            OptionSpec("val-split", "F", "Hold out this fraction of the training set for validation (seeded)."),
+            OptionSpec("patience", "N", "Stop after N epochs without a better validation loss; restore the best weights."),
             OptionSpec("seed", "N", "Seed for initialisation and shuffling (default 42)."),
             OptionSpec("threads", "N", "Worker threads (default: online cores)."),
             OptionSpec("mode", "sync|hogwild", "sync: deterministic, bitwise the same at any --threads (default); hogwild: lock-free, not reproducible."),
@@ -97,7 +99,12 @@ enum TrainCommand {
         if let path = arguments.string("checkpoint") { try checkOutputPath(path, flag: "--checkpoint") }
         if let path = arguments.string("plot") { try checkOutputPath(path, flag: "--plot") }
 
-        let (training, test) = try loadMNIST(arguments, classes: configuration.classes)
+        var (training, test) = try loadMNIST(arguments, classes: configuration.classes)
+        var validation: Dataset?
+        if configuration.validationSplit > 0 {
+            (training, validation) = training.splitValidation(fraction: configuration.validationSplit, seed: configuration.seed)
+        }
+        var stopping = checkpoint?.earlyStopping ?? configuration.patience.map { EarlyStopping(patience: $0) }
         let architecture = try configuration.architecture()
         let trainer: Trainer
         do {
@@ -130,7 +137,8 @@ enum TrainCommand {
                 "training \(architecture) on \(training.count) samples (test \(test.count)): loss \(configuration.loss), "
                     + "init \(configuration.weightInitializer), batch \(configuration.batchSize), \(configuration.optimizer) lr \(configuration.learningRate), "
                     + "momentum \(configuration.momentum), seed \(configuration.seed), \(threads) thread\(threads == 1 ? "" : "s") (\(configuration.mode))")
-            printLine("epoch  train_loss  test_loss  test_acc  seconds  samples/s")
+            if let validation { printLine("validation: \(validation.count) samples held out of the training set") }
+            printLine("epoch  train_loss" + (validation != nil ? "  val_loss   val_acc" : "") + "  test_loss  test_acc  seconds  samples/s")
             for report in history { printEpoch(report, samples: training.count) }
         }
         installInterruptHandler()
@@ -139,7 +147,7 @@ enum TrainCommand {
         func saveCheckpoint() throws {
             guard let path = arguments.string("checkpoint") else { return }
             do {
-                try trainer.checkpoint(history: history).save(to: path)
+                try trainer.checkpoint(history: history, earlyStopping: stopping).save(to: path)
             } catch {
                 throw RuntimeError(describe(error))
             }
@@ -165,15 +173,29 @@ enum TrainCommand {
             let elapsed = seconds(ContinuousClock.now - started)
             progress.clear()
             let evaluation = try trainer.evaluate(on: test)
+            let validated = try validation.map { try trainer.evaluate(on: $0) }
             let report = EpochReport(
                 epoch: epoch, trainLoss: trainLoss, testLoss: evaluation.loss, testAccuracy: evaluation.accuracy,
-                seconds: elapsed)
+                seconds: elapsed, validationLoss: validated?.loss, validationAccuracy: validated?.accuracy)
             history.append(report)
+            let stop = validated.map { stopping?.update(validationLoss: $0.loss, epoch: epoch, network: network) ?? false } ?? false
             try saveCheckpoint()
             if !json { printEpoch(report, samples: training.count) }
+            if stop { break }
         }
-        // With --epochs 0 (or a finished checkpoint) the result is the network as it stands.
-        let final = try history.last.map { (loss: $0.testLoss, accuracy: $0.testAccuracy) }
+        var restored = false
+        if let stopping, stopping.bestEpoch > 0, stopping.bestEpoch != history.last?.epoch {
+            stopping.restoreBest(into: network)
+            restored = true
+            if !quiet {
+                let reason = stopping.epochsWithoutImprovement >= stopping.patience
+                    ? "stopped early: \(stopping.patience) epochs without a better validation loss; " : ""
+                printLine("\(reason)restored the weights of epoch \(stopping.bestEpoch) (validation loss \(String(format: "%.4f", stopping.bestLoss)))")
+            }
+        }
+        // After restoring the best weights, with --epochs 0 or a finished checkpoint, the result
+        // is the network as it now stands; otherwise the last epoch's.
+        let final = try (restored ? nil : history.last).map { (loss: $0.testLoss, accuracy: $0.testAccuracy) }
             ?? trainer.evaluate(on: test).lossAndAccuracy
         if let path = arguments.string("save") {
             do {
@@ -190,9 +212,11 @@ enum TrainCommand {
                 panels: [
                     .init(title: "loss", series: [
                         ("train", Array(zip(epochs, history.map(\.trainLoss)))),
+                        ("validation", Array(zip(epochs, history.map { $0.validationLoss ?? .nan }))),
                         ("test", Array(zip(epochs, history.map(\.testLoss)))),
                     ].map { (name: $0.0, points: $0.1.map { (x: $0.0, y: $0.1) }) }),
-                    .init(title: "test accuracy", series: [
+                    .init(title: "accuracy", series: [
+                        (name: "validation", points: zip(epochs, history.map { $0.validationAccuracy ?? .nan }).map { (x: $0.0, y: $0.1) }),
                         (name: "test", points: zip(epochs, history.map(\.testAccuracy)).map { (x: $0.0, y: $0.1) }),
                     ]),
                 ])
@@ -214,8 +238,12 @@ enum TrainCommand {
     }
 
     static func printEpoch(_ report: EpochReport, samples: Int) {
+        var validation = ""
+        if let loss = report.validationLoss, let accuracy = report.validationAccuracy {
+            validation = String(format: "  %8.4f  ", loss) + leftPad(percent(accuracy), 8)
+        }
         printLine(
-            String(format: "%5d  %10.4f  %9.4f  ", report.epoch, report.trainLoss, report.testLoss)
+            String(format: "%5d  %10.4f", report.epoch, report.trainLoss) + validation + String(format: "  %9.4f  ", report.testLoss)
                 + leftPad(percent(report.testAccuracy), 8)
                 + String(format: "  %7.2f  %9.0f", report.seconds, Double(samples) / max(report.seconds, 1e-9)))
     }
@@ -262,6 +290,8 @@ enum TrainCommand {
         if let value = try arguments.int("step-size", range: 1...1_000_000) { c.schedule.stepSize = value }
         if let value = try arguments.float("gamma") { c.schedule.gamma = value }
         if let value = try arguments.float("warmup") { c.schedule.warmupEpochs = Double(value) }
+        if let value = try arguments.float("val-split") { c.validationSplit = Double(value) }
+        if let value = try arguments.int("patience", range: 1...1_000_000) { c.patience = value }
         if let value = try arguments.uint64("seed") { c.seed = value }
         if let value = try arguments.int("threads", range: 1...1024) { c.threads = value }
         if let value = try arguments.choice("mode", ParallelMode.init(rawValue:), expected: "sync, hogwild") { c.mode = value }
@@ -277,8 +307,12 @@ struct EpochRecord: Encodable {
     let testAccuracy: Double
     let seconds: Double
     let samplesPerSecond: Double
+    let validationLoss: Double?
+    let validationAccuracy: Double?
 
     init(_ report: EpochReport, samples: Int) {
+        validationLoss = report.validationLoss
+        validationAccuracy = report.validationAccuracy
         epoch = report.epoch
         trainLoss = report.trainLoss
         testLoss = report.testLoss

@@ -77,6 +77,7 @@ struct CLITests {
         ["bench", "--epochs", "0"], ["bench", "--threads", "one"],
         ["train", "--resume", "x.ckpt", "--lr", "0.1"], ["train", "--optimizer", "lion"], ["train", "--schedule", "linear"],
         ["train", "--nesterov", "--momentum", "0"], ["train", "--beta2", "1.5", "--optimizer", "adam"],
+        ["train", "--patience", "3"], ["train", "--val-split", "1.5"], ["train", "--val-split", "0.1", "--patience", "0"],
     ])
     func usageErrors(_ arguments: [String]) throws {
         let result = try fastmlp(arguments)
@@ -174,6 +175,17 @@ struct CLITests {
         let reference = try fastmlp("train", "--profile", "seed-sigmoid", "--epochs", total, "--save", straight, "--quiet")
         #expect(reference.status == 0)
         #expect(try Data(contentsOf: URL(fileURLWithPath: resumed)) == Data(contentsOf: URL(fileURLWithPath: straight)))
+    }
+
+    @Test("--val-split reports validation loss and accuracy; --patience stops early with the best weights")
+    func validationAndPatience() throws {
+        let result = try fastmlp(
+            "train", "--profile", "binary-1v7", "--epochs", "6", "--val-split", "0.2", "--patience", "1", "--lr", "2", "--json")
+        #expect(result.status == 0, "\(result.stderr)")
+        let object = try jsonObject(result.stdout)
+        let epochs = try #require(object["epochs"] as? [[String: Any]])
+        #expect(!epochs.isEmpty && epochs.allSatisfy { $0["validation_loss"] is Double && $0["validation_accuracy"] is Double })
+        #expect(object["train_samples"] as? Int == 13007 - 2601)
     }
 
     @Test("train --plot writes a well-formed SVG")

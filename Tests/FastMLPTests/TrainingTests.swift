@@ -226,3 +226,50 @@ struct MetricsTests {
         #expect(abs(evaluation.macroAverage.recall - (2.0 / 3 + 1) / 3) < 1e-12 && evaluation.macroAverage.support == 6)
     }
 }
+
+@Suite("Validation split and early stopping")
+struct EarlyStoppingTests {
+    @Test("the validation split is a seeded, disjoint part of the training set")
+    func split() {
+        let data = shippedMNIST.training.prefix(1000)
+        let (training, validation) = data.splitValidation(fraction: 0.1, seed: 3)
+        #expect(validation.count == 100 && training.count == 900)
+        #expect(data.splitValidation(fraction: 0.1, seed: 3).validation == validation)
+        #expect(data.splitValidation(fraction: 0.1, seed: 4).validation != validation)
+        // Every sample lands on exactly one side: compare the multisets of images.
+        func rows(_ d: Dataset) -> [[UInt8]] { (0..<d.count).map { Array(d.pixels[$0 * 784..<($0 + 1) * 784]) } }
+        let all = rows(data).map { $0.description }.sorted()
+        let parts = (rows(training) + rows(validation)).map { $0.description }.sorted()
+        #expect(all == parts)
+    }
+
+    @Test("stops after `patience` epochs without improvement and restores the best weights")
+    func stopping() throws {
+        let architecture = try Architecture(layerSizes: [2, 1], hiddenActivation: .relu, outputActivation: .identity)
+        let network = try Network(architecture: architecture, parameters: [0, 0, 0])
+        var stopping = EarlyStopping(patience: 2)
+        var decisions: [Bool] = []
+        for (epoch, loss) in [0.5, 0.4, 0.45, 0.39, 0.41, 0.42, 0.3].enumerated() {
+            network.parameters[0] = Float(epoch + 1)  // the "weights" of this epoch
+            decisions.append(stopping.update(validationLoss: loss, epoch: epoch + 1, network: network))
+            if decisions.last == true { break }
+        }
+        #expect(decisions == [false, false, false, false, false, true])
+        #expect(stopping.bestEpoch == 4 && stopping.bestLoss == 0.39)
+        stopping.restoreBest(into: network)
+        #expect(network.parameters[0] == 4)
+    }
+
+    @Test("early-stopping state survives a checkpoint")
+    func checkpointed() throws {
+        var configuration = try profile("seed-sigmoid")
+        configuration.threads = 1
+        let network = Network(architecture: try configuration.architecture(), weightInitializer: .xavierUniform, seed: 1)
+        let trainer = try Trainer(network: network, configuration: configuration)
+        var stopping = EarlyStopping(patience: 3)
+        _ = stopping.update(validationLoss: 0.25, epoch: 1, network: network)
+        _ = stopping.update(validationLoss: 0.5, epoch: 2, network: network)
+        let decoded = try Checkpoint.decode(trainer.checkpoint(earlyStopping: stopping).encode(), path: "c")
+        #expect(decoded.earlyStopping == stopping)
+    }
+}

@@ -85,3 +85,31 @@ public struct Dataset: Sendable, Equatable {
             columns: columns, classCount: classCount)
     }
 }
+
+extension Dataset {
+    /// The samples at `indices`, in that order (a copy).
+    public func subset(_ indices: [Int]) -> Dataset {
+        var newPixels = [UInt8]()
+        newPixels.reserveCapacity(indices.count * featureCount)
+        var newLabels = [UInt8]()
+        newLabels.reserveCapacity(indices.count)
+        for index in indices {
+            newPixels += pixels[index * featureCount..<(index + 1) * featureCount]
+            newLabels.append(labels[index])
+        }
+        return Dataset(unchecked: newPixels, labels: newLabels, rows: rows, columns: columns, classCount: classCount)
+    }
+
+    /// Splits off a validation set: `fraction` of the samples (rounded, at least one when the
+    /// fraction is positive), drawn with a generator seeded by `seed`; both parts keep their
+    /// original order.
+    public func splitValidation(fraction: Double, seed: UInt64) -> (training: Dataset, validation: Dataset) {
+        let validationCount = fraction > 0 ? max(1, min(count - 1, Int((Double(count) * fraction).rounded()))) : 0
+        var order = (0..<Int32(count)).map { $0 }
+        var generator = Xoshiro256StarStar(seed: seed ^ 0x0A11_DA7E_5EED_0001)
+        generator.shuffle(&order)
+        let validation = order.prefix(validationCount).map(Int.init).sorted()
+        let training = order.dropFirst(validationCount).map(Int.init).sorted()
+        return (subset(training), subset(validation))
+    }
+}

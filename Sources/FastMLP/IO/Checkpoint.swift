@@ -8,13 +8,21 @@ public struct EpochReport: Equatable, Sendable, Codable {
     public var testLoss: Double
     public var testAccuracy: Double
     public var seconds: Double
+    /// Loss and accuracy on the validation split, when there is one.
+    public var validationLoss: Double?
+    public var validationAccuracy: Double?
 
-    public init(epoch: Int, trainLoss: Double, testLoss: Double, testAccuracy: Double, seconds: Double) {
+    public init(
+        epoch: Int, trainLoss: Double, testLoss: Double, testAccuracy: Double, seconds: Double,
+        validationLoss: Double? = nil, validationAccuracy: Double? = nil
+    ) {
         self.epoch = epoch
         self.trainLoss = trainLoss
         self.testLoss = testLoss
         self.testAccuracy = testAccuracy
         self.seconds = seconds
+        self.validationLoss = validationLoss
+        self.validationAccuracy = validationAccuracy
     }
 }
 
@@ -36,6 +44,8 @@ public struct Checkpoint: Sendable {
     var optimizers: [OptimizerState]
     /// The reports of the finished epochs, for the caller's own bookkeeping.
     public var history: [EpochReport]
+    /// Early-stopping state, when the run uses it.
+    public var earlyStopping: EarlyStopping?
 
     struct OptimizerState: Sendable, Equatable {
         var steps: Int
@@ -48,7 +58,9 @@ public struct Checkpoint: Sendable {
 /// (4-byte ASCII tag, UInt64 length, payload) in a fixed order — `CONF` (the configuration as
 /// JSON), `PROG` (epochs, steps, samples into the epoch, the epoch's loss sum), `RNG `, `ORDR`
 /// (this epoch's order), `PARM` (Float32 parameters), one `OPTM` per optimiser (steps, two
-/// Float32 buffers), `HIST` (epoch reports as JSON) — and a CRC-32 of everything before it.
+/// Float32 buffers), `HIST` (epoch reports as JSON), optionally `STOP` (early stopping: patience,
+/// best loss, best epoch, epochs without improvement, the best Float32 weights) — and a CRC-32
+/// of everything before it.
 /// Little-endian throughout; written atomically like model files.
 extension Checkpoint {
     public static let currentVersion: UInt32 = 1
@@ -115,6 +127,15 @@ extension Checkpoint {
         let historyEncoder = JSONEncoder()
         historyEncoder.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
         section("HIST", (try? historyEncoder.encode(history)).map { [UInt8]($0) } ?? [])
+        if let stopping = earlyStopping {
+            var payload: [UInt8] = []
+            ModelFile.append(UInt64(stopping.patience), to: &payload)
+            ModelFile.append(stopping.bestLoss.bitPattern, to: &payload)
+            ModelFile.append(UInt64(stopping.bestEpoch), to: &payload)
+            ModelFile.append(UInt64(stopping.epochsWithoutImprovement), to: &payload)
+            floats(stopping.bestParameters, into: &payload)
+            section("STOP", payload)
+        }
         ModelFile.append(ModelFile.crc(bytes[...]), to: &bytes)
         return bytes
     }
@@ -217,11 +238,25 @@ extension Checkpoint {
         guard let history = try? decoder.decode([EpochReport].self, from: Data(historyPayload.bytes)) else {
             throw corrupt("the epoch history does not decode")
         }
+        var earlyStopping: EarlyStopping?
+        if reader.offset < reader.bytes.count {
+            var payload = try section("STOP")
+            let patience: UInt64 = try payload.read()
+            let bestLoss = Double(bitPattern: try payload.read())
+            let bestEpoch: UInt64 = try payload.read(), waited: UInt64 = try payload.read()
+            let best = try floats(&payload, name: "best weight")
+            guard (1...1_000_000).contains(patience), bestEpoch < 1 << 32, waited < 1 << 32,
+                best.isEmpty || best.count == parameterCount, !bestLoss.isNaN
+            else { throw corrupt("early-stopping state is out of range") }
+            earlyStopping = EarlyStopping(
+                patience: Int(patience), bestLoss: bestLoss, bestEpoch: Int(bestEpoch),
+                epochsWithoutImprovement: Int(waited), bestParameters: best)
+        }
         guard reader.offset == reader.bytes.count else { throw corrupt("unexpected bytes after the last section") }
         return Checkpoint(
             configuration: configuration, completedEpochs: Int(epochs), completedSteps: Int(steps),
             epochPosition: Int(position), epochLossSum: lossSum, shufflerState: state, order: order,
-            parameters: parameters, optimizers: optimizers, history: history)
+            parameters: parameters, optimizers: optimizers, history: history, earlyStopping: earlyStopping)
     }
 
     /// Whether every section's declared length fits in the file (false for a cut file).
@@ -239,14 +274,14 @@ extension Checkpoint {
 
 extension Trainer {
     /// The trainer's complete state, to save and later resume with ``init(resuming:)``.
-    public func checkpoint(history: [EpochReport] = []) -> Checkpoint {
+    public func checkpoint(history: [EpochReport] = [], earlyStopping: EarlyStopping? = nil) -> Checkpoint {
         let optimizers = (hogwild?.optimizers ?? [optimizer]).map {
             Checkpoint.OptimizerState(steps: $0.steps, first: $0.first.array, second: $0.second.array)
         }
         return Checkpoint(
             configuration: configuration, completedEpochs: completedEpochs, completedSteps: completedSteps,
             epochPosition: epochPosition, epochLossSum: epochLossSum, shufflerState: shufflerState, order: order,
-            parameters: network.parameterValues, optimizers: optimizers, history: history)
+            parameters: network.parameterValues, optimizers: optimizers, history: history, earlyStopping: earlyStopping)
     }
 
     /// A trainer that continues the run saved in `checkpoint`, with its network restored.

@@ -24,6 +24,11 @@ public struct TrainingConfiguration: Equatable, Sendable {
     public var weightDecay: Float?
     /// How the learning rate changes from step to step.
     public var schedule = LearningRateSchedule()
+    /// The fraction of the training set held out for validation (0: none).
+    public var validationSplit: Double = 0
+    /// Stop after this many epochs without a better validation loss, restoring the best weights
+    /// (`nil`: never; needs a validation split).
+    public var patience: Int?
     public var seed: UInt64 = 42
     /// Worker threads; `nil` means one per online core.
     public var threads: Int?
@@ -64,6 +69,13 @@ public struct TrainingConfiguration: Equatable, Sendable {
         guard batchSize >= 1 else { throw fail("--batch-size must be at least 1, got \(batchSize)") }
         try optimizerConfiguration.validate()
         try schedule.validate()
+        guard validationSplit.isFinite, validationSplit >= 0, validationSplit < 1 else {
+            throw fail("--val-split must be in [0, 1), got \(validationSplit)")
+        }
+        if let patience {
+            guard patience >= 1 else { throw fail("--patience must be at least 1, got \(patience)") }
+            guard validationSplit > 0 else { throw fail("--patience needs a validation set: give --val-split too") }
+        }
         guard biasInitializer.isFinite else { throw fail("bias init must be finite") }
         if let threads, threads < 1 { throw fail("--threads must be at least 1, got \(threads)") }
         let architecture = try architecture()
@@ -90,6 +102,7 @@ extension TrainingConfiguration: Codable {
         case biasInitializer = "bias_init", epochs, batchSize = "batch_size", learningRate = "learning_rate"
         case momentum, optimizer, nesterov, beta1, beta2, epsilon = "eps", weightDecay = "weight_decay"
         case schedule, stepSize = "step_size", gamma, warmupEpochs = "warmup_epochs"
+        case validationSplit = "val_split", patience
         case seed, threads, mode, classes
     }
 
@@ -117,6 +130,8 @@ extension TrainingConfiguration: Codable {
         schedule.stepSize = try c.decodeIfPresent(Int.self, forKey: .stepSize) ?? schedule.stepSize
         schedule.gamma = try c.decodeIfPresent(Float.self, forKey: .gamma) ?? schedule.gamma
         schedule.warmupEpochs = try c.decodeIfPresent(Double.self, forKey: .warmupEpochs) ?? schedule.warmupEpochs
+        validationSplit = try c.decodeIfPresent(Double.self, forKey: .validationSplit) ?? validationSplit
+        patience = try c.decodeIfPresent(Int.self, forKey: .patience)
         seed = try c.decodeIfPresent(UInt64.self, forKey: .seed) ?? seed
         threads = try c.decodeIfPresent(Int.self, forKey: .threads)
         mode = try c.decodeIfPresent(ParallelMode.self, forKey: .mode) ?? mode
@@ -147,6 +162,8 @@ extension TrainingConfiguration: Codable {
             try c.encode(schedule.gamma, forKey: .gamma)
         }
         if schedule.warmupEpochs > 0 { try c.encode(schedule.warmupEpochs, forKey: .warmupEpochs) }
+        if validationSplit > 0 { try c.encode(validationSplit, forKey: .validationSplit) }
+        try c.encodeIfPresent(patience, forKey: .patience)
         try c.encode(seed, forKey: .seed)
         try c.encodeIfPresent(threads, forKey: .threads)
         try c.encode(mode, forKey: .mode)
