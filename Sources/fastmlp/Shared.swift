@@ -33,14 +33,29 @@ func loadMNIST(_ arguments: ParsedArguments, classes: [Int]?) throws -> (trainin
     }
 }
 
-/// Reads a model file, turning its typed error into a one-line message.
+/// Reads a model file — fastmlp's own format or safetensors, told apart by the first bytes —
+/// turning its typed error into a one-line message.
 func loadModel(_ arguments: ParsedArguments) throws -> SavedModel {
     guard let path = arguments.string("model") else { throw arguments.usage("--model PATH is required") }
+    return try readModel(path)
+}
+
+func readModel(_ path: String) throws -> SavedModel {
     do {
+        if isSafeTensors(path) { return try SafeTensors.load(from: path) }
         return try ModelFile.load(from: path)
     } catch {
         throw RuntimeError(describe(error))
     }
+}
+
+/// Whether `path` is a readable file that does not start with fastmlp's model magic but with
+/// a plausible safetensors header length.
+func isSafeTensors(_ path: String) -> Bool {
+    guard let handle = FileHandle(forReadingAtPath: path) else { return false }
+    defer { try? handle.close() }
+    guard let head = try? handle.read(upToCount: 9), head.count == 9 else { return false }
+    return !head.starts(with: Array("FASTMLP".utf8)) && head[8] == UInt8(ascii: "{")
 }
 
 func percent(_ fraction: Double) -> String { String(format: "%.2f%%", 100 * fraction) }

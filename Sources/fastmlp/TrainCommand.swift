@@ -34,6 +34,7 @@ enum TrainCommand {
             OptionSpec("mode", "sync|hogwild", "sync: deterministic, bitwise the same at any --threads (default); hogwild: lock-free, not reproducible."),
             CommonOptions.data,
             OptionSpec("classes", "D,D,...", "Keep only these digits, e.g. 1,7 (relabelled in this order)."),
+            OptionSpec("init-from", "PATH", "Start from these weights (a fastmlp model or a .safetensors file) instead of --init."),
             OptionSpec("save", "PATH", "Write the trained model here (atomically)."),
             OptionSpec("plot", "PATH", "Write an SVG chart of the loss and accuracy per epoch."),
             OptionSpec("checkpoint", "PATH", "Write a checkpoint here after every epoch and on Ctrl-C (atomically)."),
@@ -110,14 +111,28 @@ enum TrainCommand {
         do {
             if let checkpoint {
                 trainer = try Trainer(resuming: checkpoint, epochs: configuration.epochs, threads: configuration.threads)
+            } else if let path = arguments.string("init-from") {
+                let parameters: [Float]
+                if isSafeTensors(path) {
+                    parameters = try SafeTensors.parameters(from: path, for: architecture)
+                } else {
+                    let model = try ModelFile.load(from: path)
+                    guard model.network.architecture.layerSizes == architecture.layerSizes else {
+                        throw RuntimeError("--init-from: \(path) holds a \(model.network.architecture) network, the run trains \(architecture)")
+                    }
+                    parameters = model.network.parameterValues
+                }
+                trainer = try Trainer(network: try Network(architecture: architecture, parameters: parameters), configuration: configuration)
             } else {
                 let network = Network(
                     architecture: architecture, weightInitializer: configuration.weightInitializer,
                     biasInitializer: configuration.biasInitializer, seed: configuration.seed)
                 trainer = try Trainer(network: network, configuration: configuration)
             }
+        } catch let error as RuntimeError {
+            throw error
         } catch {
-            throw RuntimeError(describe(error))
+            throw RuntimeError((arguments.string("init-from") != nil ? "--init-from: " : "") + describe(error))
         }
         let network = trainer.network
         let threads = trainer.pool.threadCount

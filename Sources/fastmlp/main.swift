@@ -7,6 +7,7 @@ let commands: [(spec: CommandSpec, run: (ParsedArguments) throws -> Void)] = [
     (EvalCommand.spec, EvalCommand.run),
     (PredictCommand.spec, PredictCommand.run),
     (BenchCommand.spec, BenchCommand.run),
+    (ExportCommand.spec, ExportCommand.run),
     (ProfilesCommand.spec, ProfilesCommand.run),
 ]
 

@@ -57,7 +57,7 @@ struct CLITests {
         #expect(FileManager.default.isExecutableFile(atPath: fastmlpBinary.path), "\(fastmlpBinary.path)")
     }
 
-    @Test("--help on every command prints usage and exits 0", arguments: [[], ["train"], ["eval"], ["predict"], ["profiles"]])
+    @Test("--help on every command prints usage and exits 0", arguments: [[], ["train"], ["eval"], ["predict"], ["bench"], ["export"], ["profiles"]])
     func help(_ command: [String]) throws {
         let result = try fastmlp(command + ["--help"])
         #expect(result.status == 0)
@@ -186,6 +186,27 @@ struct CLITests {
         let epochs = try #require(object["epochs"] as? [[String: Any]])
         #expect(!epochs.isEmpty && epochs.allSatisfy { $0["validation_loss"] is Double && $0["validation_accuracy"] is Double })
         #expect(object["train_samples"] as? Int == 13007 - 2601)
+    }
+
+    @Test("export to safetensors, evaluate it, and start training from it")
+    func safetensors() throws {
+        let directory = temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let model = directory.appendingPathComponent("b.fmlp").path
+        let exported = directory.appendingPathComponent("b.safetensors").path
+        #expect(try fastmlp("train", "--profile", "binary-1v7", "--save", model, "--quiet").status == 0)
+        let export = try fastmlp("export", "--model", model, "--format", "safetensors", "--output", exported)
+        #expect(export.status == 0, "\(export.stderr)")
+        let native = try jsonObject(try fastmlp("eval", "--model", model, "--json").stdout)
+        let converted = try jsonObject(try fastmlp("eval", "--model", exported, "--json").stdout)
+        #expect(native["test_accuracy"] as? Double == converted["test_accuracy"] as? Double)
+        #expect(converted["classes"] as? [Int] == [1, 7])
+        let resumed = try fastmlp("train", "--profile", "binary-1v7", "--init-from", exported, "--epochs", "1", "--json")
+        #expect(resumed.status == 0, "\(resumed.stderr)")
+        let mismatch = try fastmlp("train", "--init-from", exported, "--epochs", "1")
+        #expect(mismatch.status == 1 && mismatch.stderr.contains("--init-from") && mismatch.stderrLines.count == 1, "\(mismatch.stderr)")
+        let badFormat = try fastmlp("export", "--model", model, "--format", "onnx", "--output", exported)
+        #expect(badFormat.status == 64)
     }
 
     @Test("train --plot writes a well-formed SVG")
