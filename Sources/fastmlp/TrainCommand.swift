@@ -27,6 +27,7 @@ enum TrainCommand {
             OptionSpec("step-size", "N", "Epochs between decays of the step schedule (default 1)."),
             OptionSpec("gamma", "X", "Decay factor of the step schedule (default 0.1)."),
             OptionSpec("warmup", "EPOCHS", "Linear warm-up over this many epochs (fractions allowed; default 0)."),
+            OptionSpec("dropout", "P", "Inverted dropout on every hidden layer while training, e.g. 0.5 (default 0)."),
             OptionSpec("val-split", "F", "Hold out this fraction of the training set for validation (seeded)."),
             OptionSpec("patience", "N", "Stop after N epochs without a better validation loss; restore the best weights."),
             OptionSpec("seed", "N", "Seed for initialisation and shuffling (default 42)."),
@@ -306,6 +307,7 @@ enum TrainCommand {
         if let value = try arguments.float("gamma") { c.schedule.gamma = value }
         if let value = try arguments.float("warmup") { c.schedule.warmupEpochs = Double(value) }
         if let value = try arguments.float("val-split") { c.validationSplit = Double(value) }
+        if let value = try arguments.float("dropout") { c.dropout = value }
         if let value = try arguments.int("patience", range: 1...1_000_000) { c.patience = value }
         if let value = try arguments.uint64("seed") { c.seed = value }
         if let value = try arguments.int("threads", range: 1...1024) { c.threads = value }

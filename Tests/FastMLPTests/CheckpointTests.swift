@@ -40,6 +40,7 @@ struct CheckpointTests {
         configuration.learningRate = optimizer == .sgd ? 0.05 : 0.001
         configuration.momentum = optimizer == .rmsprop ? 0.5 : configuration.momentum
         configuration.schedule = LearningRateSchedule(kind: schedule, stepSize: 1, gamma: 0.5, warmupEpochs: 0.5)
+        configuration.dropout = optimizer == .adam ? 0.3 : 0
         configuration.epochs = 3
         configuration.threads = 1
         let data = shippedMNIST.training.prefix(640)  // 10 steps per epoch

@@ -36,11 +36,11 @@ struct GradientProblem {
     }
 
     /// Loss and gradient from the fast path: fused GEMM epilogues, the fused loss, the network's backward.
-    func fast(_ loss: Loss) throws -> (loss: Double, gradient: [Float]) {
+    func fast(_ loss: Loss, dropout: Dropout? = nil) throws -> (loss: Double, gradient: [Float]) {
         let network = try Network(architecture: architecture, parameters: parameters)
         let workspace = Workspace(architecture: architecture, capacity: count)
         input.withUnsafeBufferPointer { workspace.activations[0].base.update(from: $0.baseAddress!, count: input.count) }
-        network.forward(workspace, count: count, softmaxOutput: !loss.consumesLogits)
+        network.forward(workspace, count: count, softmaxOutput: !loss.consumesLogits, dropout: dropout)
         let labels32 = labels.map(Int32.init)
         let total = labels32.withUnsafeBufferPointer {
             loss.evaluate(
@@ -48,7 +48,7 @@ struct GradientProblem {
                 columns: architecture.outputCount, outputActivation: architecture.outputActivation,
                 gradient: workspace.deltas[architecture.layerCount - 1].base, gradientScale: 1 / Float(count))
         }
-        network.backward(workspace, count: count)
+        network.backward(workspace, count: count, dropout: dropout)
         return (total / Double(count), workspace.gradients.array)
     }
 }
@@ -97,5 +97,56 @@ struct GradientTests {
             #expect(abs(loss - expectedLoss) <= 1e-5 * (1 + abs(expectedLoss)), "loss \(loss) vs \(expectedLoss)")
             #expect(worst < 1e-4, "\(sizes) \(hidden) → \(output): max difference \(worst) of the largest gradient")
         }
+    }
+
+    @Test("with dropout: the reference matches finite differences and the fast path matches the reference", arguments: hiddenActivations)
+    func dropout(hidden: Activation) throws {
+        let dropout = Dropout(rate: 0.4, runSeed: 7, step: 3)
+        for (sizes, count) in [([5, 6, 4, 3], 7), ([300, 40, 33, 10], 9)] {
+            let problem = try GradientProblem(sizes: sizes, hidden: hidden, output: .softmax, count: count, seed: 9)
+            let parameters = problem.parameters.map(Double.init), input = problem.input.map(Double.init)
+            let expected = Reference.gradient(
+                problem.architecture, loss: .softmaxCrossEntropy, parameters: parameters, input: input,
+                labels: problem.labels, count: count, dropout: dropout)
+            if sizes[0] == 5 {
+                var worst = 0.0
+                for i in parameters.indices {
+                    var plus = parameters, minus = parameters
+                    plus[i] += 1e-6
+                    minus[i] -= 1e-6
+                    let numeric = (Reference.loss(problem.architecture, loss: .softmaxCrossEntropy, parameters: plus, input: input, labels: problem.labels, count: count, dropout: dropout)
+                        - Reference.loss(problem.architecture, loss: .softmaxCrossEntropy, parameters: minus, input: input, labels: problem.labels, count: count, dropout: dropout)) / 2e-6
+                    worst = max(worst, abs(numeric - expected[i]) / (1e-6 + abs(numeric)))
+                }
+                #expect(worst < 1e-4, "\(hidden): finite differences, worst \(worst)")
+            }
+            let (_, gradient) = try problem.fast(.softmaxCrossEntropy, dropout: dropout)
+            let scale = 1e-3 + (expected.map(abs).max() ?? 0)
+            let difference = zip(gradient, expected).map { abs(Double($0) - $1) }.max()! / scale
+            #expect(difference < 1e-4, "\(sizes) \(hidden): fast vs reference \(difference)")
+            // Some units are really dropped: the gradient differs from the one without dropout.
+            let (_, undropped) = try problem.fast(.softmaxCrossEntropy)
+            #expect(undropped != gradient)
+        }
+    }
+
+    @Test("dropout masks keep the stated fraction, agree between the vector and scalar forms, and vary by step and layer")
+    func masks() {
+        let mask = DropoutMask(seed: DropoutMask.seed(run: 42, step: 5, layer: 0), keep: 0.7, width: 320)
+        var kept = 0
+        for row in 0..<200 {
+            for column in stride(from: 0, to: 320, by: 16) {
+                let vector = mask.factors(row: row, column: column)
+                for lane in 0..<16 {
+                    let scalar = mask.factor(row: row, column: column + lane)
+                    #expect(vector[lane] == scalar)
+                    #expect(scalar == 0 || scalar == 1 / Float(0.7))
+                    if scalar != 0 { kept += 1 }
+                }
+            }
+        }
+        #expect(abs(Double(kept) / 64000 - 0.7) < 0.01)
+        let seeds = Set([(42, 5, 0), (42, 6, 0), (42, 5, 1), (43, 5, 0)].map { DropoutMask.seed(run: UInt64($0.0), step: $0.1, layer: $0.2) })
+        #expect(seeds.count == 4)
     }
 }

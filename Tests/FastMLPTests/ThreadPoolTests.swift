@@ -70,6 +70,20 @@ struct ParallelTrainingTests {
         }
     }
 
+    @Test("training with dropout is bitwise equal at 1, 2 and 3 threads")
+    func dropoutBitIdentical() throws {
+        var configuration = try profile("mlp-128")
+        configuration.dropout = 0.5
+        var results: [[UInt32]] = []
+        for threads in [1, 2, 3] {
+            configuration.threads = threads
+            let network = Network(architecture: try configuration.architecture(), weightInitializer: .heNormal, seed: 3)
+            _ = try Trainer(network: network, configuration: configuration).trainEpoch(on: shippedMNIST.training.prefix(2000))
+            results.append(network.parameterValues.map(\.bitPattern))
+        }
+        #expect(results[1] == results[0] && results[2] == results[0])
+    }
+
     @Test("mlp-wide steps are bitwise equal at 1 and 2 threads")
     func wideBitIdentical() throws {
         var configuration = try profile("mlp-wide")

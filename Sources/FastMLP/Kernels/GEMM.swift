@@ -112,10 +112,13 @@ private func gemmTile(
                 let height = min(mr, rows.upperBound - i)
                 let finish: TileFinish
                 switch epilogue {
-                case .biasActivation(let bias, let activation) where isLastPass:
-                    finish = .biasActivation(bias: bias + j, activation: activation)
-                case .activationGradient(let output, let stride, let activation) where isLastPass:
-                    finish = .activationGradient(output: output + i * stride + j, outputStride: stride, activation: activation)
+                case .biasActivation(let bias, let activation, let dropout) where isLastPass:
+                    finish = .biasActivation(
+                        bias: bias + j, activation: activation, dropout: dropout?.offset(row: i, column: j))
+                case .activationGradient(let output, let stride, let activation, let dropout) where isLastPass:
+                    finish = .activationGradient(
+                        output: output + i * stride + j, outputStride: stride, activation: activation,
+                        dropout: dropout?.offset(row: i, column: j))
                 default:
                     finish = .none
                 }

@@ -40,8 +40,12 @@ public enum Epilogue {
     case accumulate
     /// C = f(A·B + bias), with one bias element per column. Softmax is left to the caller
     /// (it is not elementwise): the tile gets A·B + bias.
-    case biasActivation(bias: UnsafePointer<Float>, activation: Activation)
+    /// With `dropout`, the result is then multiplied by the layer's dropout mask.
+    case biasActivation(bias: UnsafePointer<Float>, activation: Activation, dropout: DropoutMask? = nil)
     /// C = (A·B) ⊙ f′(Y), where Y = f(·) is the forward output laid out like C with rows
     /// `outputStride` apart. This is the backward step through the previous layer's activation.
-    case activationGradient(output: UnsafePointer<Float>, outputStride: Int, activation: Activation)
+    /// With `dropout`, Y is the output after dropout: the gradient is also multiplied by the mask,
+    /// and f′ is taken at Y·keep (the output before the 1/keep scaling).
+    case activationGradient(
+        output: UnsafePointer<Float>, outputStride: Int, activation: Activation, dropout: DropoutMask? = nil)
 }

@@ -32,10 +32,15 @@ public enum Reference {
                 let x = c[i * ldc + j]
                 switch epilogue {
                 case .store, .accumulate: break
-                case .biasActivation(let bias, let activation):
-                    c[i * ldc + j] = activation.apply(x + bias[j])
-                case .activationGradient(let output, let stride, let activation):
-                    c[i * ldc + j] = x * activation.derivative(fromOutput: output[i * stride + j])
+                case .biasActivation(let bias, let activation, let dropout):
+                    c[i * ldc + j] = activation.apply(x + bias[j]) * (dropout?.factor(row: i, column: j) ?? 1)
+                case .activationGradient(let output, let stride, let activation, let dropout):
+                    if let dropout {
+                        let mask = dropout.factor(row: i, column: j)
+                        c[i * ldc + j] = x * activation.derivative(fromOutput: output[i * stride + j] * dropout.keep) * mask
+                    } else {
+                        c[i * ldc + j] = x * activation.derivative(fromOutput: output[i * stride + j])
+                    }
                 }
             }
         }
@@ -46,8 +51,10 @@ extension Reference {
     /// Forward pass in `Double` with plain loops: the activations of every layer for `count`
     /// rows of `input` (layer 0 is the input). A softmax output is applied unless
     /// `softmaxOutput` is false (then the last entry holds the logits).
+    /// `dropout` applies each hidden layer's mask, as the fast path does.
     static func forward(
-        _ architecture: Architecture, parameters: [Double], input: [Double], count: Int, softmaxOutput: Bool = true
+        _ architecture: Architecture, parameters: [Double], input: [Double], count: Int, softmaxOutput: Bool = true,
+        dropout: Dropout? = nil
     ) -> [[Double]] {
         var activations = [input]
         var offset = 0
@@ -60,7 +67,9 @@ extension Reference {
                 for j in 0..<outputs {
                     var sum = parameters[offset + inputs * outputs + j]
                     for i in 0..<inputs { sum += x[r * inputs + i] * parameters[offset + i * outputs + j] }
-                    y[r * outputs + j] = apply(activation, sum)
+                    let factor = l < architecture.layerCount - 1
+                        ? Double(dropout?.mask(layer: l, width: outputs).factor(row: r, column: j) ?? 1) : 1
+                    y[r * outputs + j] = apply(activation, sum) * factor
                 }
                 if activation == .softmax && softmaxOutput {
                     let row = y[(r * outputs)..<((r + 1) * outputs)]
@@ -78,10 +87,12 @@ extension Reference {
 
     /// The mean loss of a batch against class labels, from ``forward(_:parameters:input:count:softmaxOutput:)``.
     static func loss(
-        _ architecture: Architecture, loss: Loss, parameters: [Double], input: [Double], labels: [Int], count: Int
+        _ architecture: Architecture, loss: Loss, parameters: [Double], input: [Double], labels: [Int], count: Int,
+        dropout: Dropout? = nil
     ) -> Double {
         let n = architecture.outputCount
-        let y = forward(architecture, parameters: parameters, input: input, count: count, softmaxOutput: false).last!
+        let y = forward(
+            architecture, parameters: parameters, input: input, count: count, softmaxOutput: false, dropout: dropout).last!
         var total = 0.0
         for r in 0..<count {
             let row = Array(y[(r * n)..<((r + 1) * n)])
@@ -108,9 +119,10 @@ extension Reference {
 
     /// ∂(mean loss)/∂parameters by back-propagation with plain loops in `Double`.
     static func gradient(
-        _ architecture: Architecture, loss: Loss, parameters: [Double], input: [Double], labels: [Int], count: Int
+        _ architecture: Architecture, loss: Loss, parameters: [Double], input: [Double], labels: [Int], count: Int,
+        dropout: Dropout? = nil
     ) -> [Double] {
-        let activations = forward(architecture, parameters: parameters, input: input, count: count)
+        let activations = forward(architecture, parameters: parameters, input: input, count: count, dropout: dropout)
         let n = architecture.outputCount
         let output = activations[architecture.layerCount]
         // ∂loss/∂z of the output layer.
@@ -162,7 +174,12 @@ extension Reference {
                 for i in 0..<inputs {
                     var sum = 0.0
                     for j in 0..<outputs { sum += delta[r * outputs + j] * parameters[offsets[l] + i * outputs + j] }
-                    previous[r * inputs + i] = sum * derivative(architecture.activations[l - 1], x[r * inputs + i])
+                    if let mask = dropout?.mask(layer: l - 1, width: inputs) {
+                        let factor = Double(mask.factor(row: r, column: i))
+                        previous[r * inputs + i] = sum * derivative(architecture.activations[l - 1], x[r * inputs + i] * Double(mask.keep)) * factor
+                    } else {
+                        previous[r * inputs + i] = sum * derivative(architecture.activations[l - 1], x[r * inputs + i])
+                    }
                 }
             }
             delta = previous

@@ -3,9 +3,9 @@ enum TileFinish {
     /// Store (or accumulate) the raw products: an intermediate kc pass, or a plain GEMM.
     case none
     /// Add `bias[j]` and apply the activation; `bias` points at the tile's first column.
-    case biasActivation(bias: UnsafePointer<Float>, activation: Activation)
+    case biasActivation(bias: UnsafePointer<Float>, activation: Activation, dropout: DropoutMask?)
     /// Multiply by f′(Y); `output` points at the tile's (0, 0) element of Y.
-    case activationGradient(output: UnsafePointer<Float>, outputStride: Int, activation: Activation)
+    case activationGradient(output: UnsafePointer<Float>, outputStride: Int, activation: Activation, dropout: DropoutMask?)
 }
 
 /// The epilogue of a register tile: for each 16-wide accumulator, optionally add what C holds,
@@ -65,11 +65,17 @@ struct TileStore {
         switch finish {
         case .none:
             break
-        case .biasActivation(let bias, let activation):
+        case .biasActivation(let bias, let activation, let dropout):
             v = VectorMath.activate(v + VectorMath.load(bias + column, count: count), activation)
-        case .activationGradient(let output, let stride, let activation):
+            if let dropout { v *= dropout.factors(row: row, column: column) }
+        case .activationGradient(let output, let stride, let activation, let dropout):
             let y = VectorMath.load(output + row * stride + column, count: count)
-            v *= VectorMath.derivative(fromOutput: y, activation)
+            if let dropout {
+                let mask = dropout.factors(row: row, column: column)
+                v *= VectorMath.derivative(fromOutput: y * dropout.keep, activation) * mask
+            } else {
+                v *= VectorMath.derivative(fromOutput: y, activation)
+            }
         }
         VectorMath.store(v, p, count: count)
     }

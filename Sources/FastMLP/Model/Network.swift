@@ -89,8 +89,11 @@ public final class Network {
     /// Each layer is one GEMM with the bias and activation fused into its epilogue. A softmax
     /// output is applied row-wise afterwards unless `softmaxOutput` is false, which leaves the
     /// logits for a loss that fuses the softmax.
-    func forward(_ workspace: Workspace, count: Int, softmaxOutput: Bool = true) {
+    ///
+    /// With `dropout`, every hidden layer's output is multiplied by its mask for this step.
+    func forward(_ workspace: Workspace, count: Int, softmaxOutput: Bool = true, dropout: Dropout? = nil) {
         for (l, layer) in layers.enumerated() {
+            let mask = l < layers.count - 1 ? dropout?.mask(layer: l, width: layer.outputs) : nil
             let input = workspace.activations[l].base
             let output = workspace.activations[l + 1].base
             gemm(
@@ -98,7 +101,7 @@ public final class Network {
                 a: MatrixOperand(rowMajor: input, leadingDimension: layer.inputs),
                 b: MatrixOperand(rowMajor: parameters.base + layer.weightOffset, leadingDimension: layer.outputs),
                 c: output, ldc: layer.outputs,
-                epilogue: .biasActivation(bias: parameters.base + layer.biasOffset, activation: layer.activation),
+                epilogue: .biasActivation(bias: parameters.base + layer.biasOffset, activation: layer.activation, dropout: mask),
                 workspace: workspace.gemm)
             if layer.activation == .softmax && softmaxOutput {
                 softmaxRows(output, rows: count, columns: layer.outputs)
@@ -110,7 +113,9 @@ public final class Network {
     /// into `workspace.gradients`, layer by layer:
     ///   dW = Xᵀ·dZ,  db = Σ_rows dZ,  dZ_prev = (dZ·Wᵀ) ⊙ f′_prev(X)
     /// with the activation derivative fused into the GEMM's epilogue.
-    func backward(_ workspace: Workspace, count: Int) {
+    ///
+    /// `dropout` must be the one the forward pass used: the masks are recomputed, not stored.
+    func backward(_ workspace: Workspace, count: Int, dropout: Dropout? = nil) {
         for l in layers.indices.reversed() {
             let layer = layers[l]
             let input = workspace.activations[l].base        // (count, inputs)
@@ -131,7 +136,8 @@ public final class Network {
                         .transposed,
                     c: workspace.deltas[l - 1].base, ldc: layer.inputs,
                     epilogue: .activationGradient(
-                        output: input, outputStride: layer.inputs, activation: layers[l - 1].activation),
+                        output: input, outputStride: layer.inputs, activation: layers[l - 1].activation,
+                        dropout: dropout?.mask(layer: l - 1, width: layer.inputs)),
                     workspace: workspace.gemm)
             }
         }
@@ -171,5 +177,17 @@ func columnSums(_ x: UnsafePointer<Float>, rows: Int, columns: Int, into out: Un
             out[j] += row[j]
             j += 1
         }
+    }
+}
+
+/// Inverted dropout for one training step: `rate` of every hidden layer's units are zeroed and
+/// the rest scaled by 1/(1 − rate), with masks derived from (run seed, step, layer).
+struct Dropout {
+    let rate: Float
+    let runSeed: UInt64
+    let step: Int
+
+    func mask(layer: Int, width: Int) -> DropoutMask {
+        DropoutMask(seed: DropoutMask.seed(run: runSeed, step: step, layer: layer), keep: 1 - rate, width: width)
     }
 }

@@ -69,7 +69,7 @@ final class HogwildSchedule {
                 diverged.withUnsafeMutableBufferPointer { diverged in
                     pool.run(tasks: workers.count) { slice, thread in
                         let result = runSlice(
-                            slice, range: slices[slice], order: order, data: data, learningRate: learningRate,
+                            slice, range: slices[slice], order: order, data: data, epoch: epoch, learningRate: learningRate,
                             stop: shouldStop, done: done,
                             progress: thread == 0 ? progress : nil)
                         losses[slice] = result.loss
@@ -86,7 +86,7 @@ final class HogwildSchedule {
 
     /// One thread's slice: minibatch SGD on the shared parameters.
     private func runSlice(
-        _ slice: Int, range: Range<Int>, order: UnsafeBufferPointer<Int32>, data: Dataset, learningRate: Float,
+        _ slice: Int, range: Range<Int>, order: UnsafeBufferPointer<Int32>, data: Dataset, epoch: Int, learningRate: Float,
         stop: (() -> Bool)?, done: borrowing Atomic<Int>,
         progress: ((Int, Int) -> Void)?
     ) -> (loss: Double, divergedLoss: Double?) {
@@ -96,20 +96,26 @@ final class HogwildSchedule {
         let parameters = network.parameters.base  // shared with every other thread, see above
         var total: Double = 0
         var start = range.lowerBound
+        var localStep = 0
         while start < range.upperBound, stop?() != true {
             let rows = min(configuration.batchSize, range.upperBound - start)
             let indices = UnsafeBufferPointer(rebasing: order[start..<start + rows])
+            // Each thread's steps get their own masks: the epoch, the slice and the local step.
+            let dropout = configuration.dropout > 0
+                ? Dropout(rate: configuration.dropout, runSeed: configuration.seed, step: epoch << 40 | slice << 24 | localStep)
+                : nil
+            localStep += 1
             onBatch?(slice, indices)
             let batchLoss = worker.labels.withUnsafeMutableBufferPointer { labels in
                 data.gather(indices, into: worker.workspace.activations[0].base, labels: labels.baseAddress!)
-                network.forward(worker.workspace, count: rows, softmaxOutput: !loss.consumesLogits)
+                network.forward(worker.workspace, count: rows, softmaxOutput: !loss.consumesLogits, dropout: dropout)
                 return loss.evaluate(
                     output: worker.workspace.activations[architecture.layerCount].base, labels: labels.baseAddress!,
                     rows: rows, columns: architecture.outputCount, outputActivation: architecture.outputActivation,
                     gradient: worker.workspace.deltas[architecture.layerCount - 1].base, gradientScale: 1 / Float(rows))
             }
             guard batchLoss.isFinite else { return (total, batchLoss / Double(rows)) }
-            network.backward(worker.workspace, count: rows)
+            network.backward(worker.workspace, count: rows, dropout: dropout)
             worker.optimizer.step(
                 parameters: parameters, gradients: worker.workspace.gradients.base, count: architecture.parameterCount,
                 learningRate: learningRate)

@@ -109,12 +109,14 @@ public final class Trainer {
         var start = epochPosition
         while start < data.count {
             let rows = min(batchSize, data.count - start)
+            let dropout = configuration.dropout > 0
+                ? Dropout(rate: configuration.dropout, runSeed: configuration.seed, step: completedSteps) : nil
             let batchLoss = order.withUnsafeBufferPointer { indices in
                 batchLabels.withUnsafeMutableBufferPointer { labels in
                     data.gather(
                         UnsafeBufferPointer(rebasing: indices[start..<start + rows]),
                         into: workspace.activations[0].base, labels: labels.baseAddress!, pool: pool)
-                    network.forward(workspace, count: rows, softmaxOutput: !loss.consumesLogits)
+                    network.forward(workspace, count: rows, softmaxOutput: !loss.consumesLogits, dropout: dropout)
                     return loss.evaluate(
                         output: workspace.activations[architecture.layerCount].base, labels: labels.baseAddress!,
                         rows: rows, columns: architecture.outputCount, outputActivation: architecture.outputActivation,
@@ -125,7 +127,7 @@ public final class Trainer {
                 throw TrainingError.diverged(
                     epoch: completedEpochs + 1, step: start / batchSize + 1, loss: batchLoss / Double(rows))
             }
-            network.backward(workspace, count: rows)
+            network.backward(workspace, count: rows, dropout: dropout)
             optimizer.step(
                 parameters: network.parameters.base, gradients: workspace.gradients.base,
                 count: architecture.parameterCount,

@@ -24,6 +24,9 @@ public struct TrainingConfiguration: Equatable, Sendable {
     public var weightDecay: Float?
     /// How the learning rate changes from step to step.
     public var schedule = LearningRateSchedule()
+    /// Inverted dropout on every hidden layer's output while training (0: none); evaluation and
+    /// prediction never drop.
+    public var dropout: Float = 0
     /// The fraction of the training set held out for validation (0: none).
     public var validationSplit: Double = 0
     /// Stop after this many epochs without a better validation loss, restoring the best weights
@@ -69,6 +72,7 @@ public struct TrainingConfiguration: Equatable, Sendable {
         guard batchSize >= 1 else { throw fail("--batch-size must be at least 1, got \(batchSize)") }
         try optimizerConfiguration.validate()
         try schedule.validate()
+        guard dropout.isFinite, dropout >= 0, dropout < 1 else { throw fail("--dropout must be in [0, 1), got \(dropout)") }
         guard validationSplit.isFinite, validationSplit >= 0, validationSplit < 1 else {
             throw fail("--val-split must be in [0, 1), got \(validationSplit)")
         }
@@ -102,7 +106,7 @@ extension TrainingConfiguration: Codable {
         case biasInitializer = "bias_init", epochs, batchSize = "batch_size", learningRate = "learning_rate"
         case momentum, optimizer, nesterov, beta1, beta2, epsilon = "eps", weightDecay = "weight_decay"
         case schedule, stepSize = "step_size", gamma, warmupEpochs = "warmup_epochs"
-        case validationSplit = "val_split", patience
+        case dropout, validationSplit = "val_split", patience
         case seed, threads, mode, classes
     }
 
@@ -130,6 +134,7 @@ extension TrainingConfiguration: Codable {
         schedule.stepSize = try c.decodeIfPresent(Int.self, forKey: .stepSize) ?? schedule.stepSize
         schedule.gamma = try c.decodeIfPresent(Float.self, forKey: .gamma) ?? schedule.gamma
         schedule.warmupEpochs = try c.decodeIfPresent(Double.self, forKey: .warmupEpochs) ?? schedule.warmupEpochs
+        dropout = try c.decodeIfPresent(Float.self, forKey: .dropout) ?? dropout
         validationSplit = try c.decodeIfPresent(Double.self, forKey: .validationSplit) ?? validationSplit
         patience = try c.decodeIfPresent(Int.self, forKey: .patience)
         seed = try c.decodeIfPresent(UInt64.self, forKey: .seed) ?? seed
@@ -162,6 +167,7 @@ extension TrainingConfiguration: Codable {
             try c.encode(schedule.gamma, forKey: .gamma)
         }
         if schedule.warmupEpochs > 0 { try c.encode(schedule.warmupEpochs, forKey: .warmupEpochs) }
+        if dropout > 0 { try c.encode(dropout, forKey: .dropout) }
         if validationSplit > 0 { try c.encode(validationSplit, forKey: .validationSplit) }
         try c.encodeIfPresent(patience, forKey: .patience)
         try c.encode(seed, forKey: .seed)
