@@ -106,7 +106,6 @@ enum TrainCommand {
         if configuration.validationSplit > 0 {
             (training, validation) = training.splitValidation(fraction: configuration.validationSplit, seed: configuration.seed)
         }
-        var stopping = checkpoint?.earlyStopping ?? configuration.patience.map { EarlyStopping(patience: $0) }
         let architecture = try configuration.architecture()
         let trainer: Trainer
         do {
@@ -141,7 +140,7 @@ enum TrainCommand {
         if threads > cores && !arguments.has("quiet") {
             printError("warning: --threads \(threads) is more than the \(cores) online cores; threads will share cores")
         }
-        var history = checkpoint?.history ?? []
+        let earlier = checkpoint?.history ?? []
         if !quiet {
             if let checkpoint {
                 printLine(
@@ -155,7 +154,7 @@ enum TrainCommand {
                     + "momentum \(configuration.momentum), seed \(configuration.seed), \(threads) thread\(threads == 1 ? "" : "s") (\(configuration.mode))")
             if let validation { printLine("validation: \(validation.count) samples held out of the training set") }
             printLine("epoch  train_loss" + (validation != nil ? "  val_loss   val_acc" : "") + "  test_loss  test_acc  seconds  samples/s")
-            for report in history { printEpoch(report, samples: training.count) }
+            for report in earlier { printEpoch(report, samples: training.count) }
         }
         installInterruptHandler()
         trainer.shouldStop = { interruptRequested.load(ordering: .relaxed) }
@@ -163,56 +162,50 @@ enum TrainCommand {
         func saveCheckpoint() throws {
             guard let path = arguments.string("checkpoint") else { return }
             do {
-                try trainer.checkpoint(history: history, earlyStopping: stopping).save(to: path)
+                try trainer.checkpoint().save(to: path)
             } catch {
                 throw RuntimeError(describe(error))
             }
         }
-        while trainer.completedEpochs < configuration.epochs {
-            let epoch = trainer.completedEpochs + 1
+        let result: FitResult
+        do {
+            var checkpointFailure: (any Error)?
             progress.begin()
-            let started = ContinuousClock.now
-            let trainLoss: Double
-            do {
-                trainLoss = try trainer.trainEpoch(on: training) { done, total in
+            result = try trainer.fit(
+                on: training, validation: validation, test: test,
+                onStep: { epoch, done, total in
+                    if done <= configuration.batchSize { progress.begin() }
                     progress.update(label: "epoch \(epoch)/\(configuration.epochs)", done: done, total: total)
-                }
-            } catch TrainingError.interrupted(let epoch, let done) {
-                progress.clear()
-                try saveCheckpoint()
-                let saved = arguments.string("checkpoint").map { "; checkpoint written to \($0)" } ?? "; no --checkpoint given, nothing saved"
-                throw Interrupted(message: "interrupted in epoch \(epoch) after \(done) samples\(saved)")
-            } catch {
-                progress.clear()
-                throw RuntimeError(describe(error))
-            }
-            let elapsed = seconds(ContinuousClock.now - started)
+                },
+                onEpoch: { report in
+                    progress.clear()
+                    do { try saveCheckpoint() } catch { checkpointFailure = error; return .stop }
+                    if !json { printEpoch(report, samples: training.count) }
+                    return .continue
+                })
+            if let checkpointFailure { throw checkpointFailure }
+        } catch TrainingError.interrupted(let epoch, let done) {
             progress.clear()
-            let evaluation = try trainer.evaluate(on: test)
-            let validated = try validation.map { try trainer.evaluate(on: $0) }
-            let report = EpochReport(
-                epoch: epoch, trainLoss: trainLoss, testLoss: evaluation.loss, testAccuracy: evaluation.accuracy,
-                seconds: elapsed, validationLoss: validated?.loss, validationAccuracy: validated?.accuracy)
-            history.append(report)
-            let stop = validated.map { stopping?.update(validationLoss: $0.loss, epoch: epoch, network: network) ?? false } ?? false
             try saveCheckpoint()
-            if !json { printEpoch(report, samples: training.count) }
-            if stop { break }
+            let saved = arguments.string("checkpoint").map { "; checkpoint written to \($0)" } ?? "; no --checkpoint given, nothing saved"
+            throw Interrupted(message: "interrupted in epoch \(epoch) after \(done) samples\(saved)")
+        } catch let error as RuntimeError {
+            throw error
+        } catch {
+            progress.clear()
+            throw RuntimeError(describe(error))
         }
-        var restored = false
-        if let stopping, stopping.bestEpoch > 0, stopping.bestEpoch != history.last?.epoch {
-            stopping.restoreBest(into: network)
-            restored = true
-            if !quiet {
-                let reason = stopping.epochsWithoutImprovement >= stopping.patience
-                    ? "stopped early: \(stopping.patience) epochs without a better validation loss; " : ""
-                printLine("\(reason)restored the weights of epoch \(stopping.bestEpoch) (validation loss \(String(format: "%.4f", stopping.bestLoss)))")
-            }
+        let history = result.history
+        let restored = result.restoredEpoch != nil
+        if let epoch = result.restoredEpoch, let stopping = trainer.earlyStopping, !quiet {
+            let reason = result.stoppedEarly ? "stopped early: \(stopping.patience) epochs without a better validation loss; " : ""
+            printLine("\(reason)restored the weights of epoch \(epoch) (validation loss \(String(format: "%.4f", stopping.bestLoss)))")
         }
         // After restoring the best weights, with --epochs 0 or a finished checkpoint, the result
         // is the network as it now stands; otherwise the last epoch's.
-        let final = try (restored ? nil : history.last).map { (loss: $0.testLoss, accuracy: $0.testAccuracy) }
-            ?? trainer.evaluate(on: test).lossAndAccuracy
+        let final = try (restored ? nil : history.last).flatMap { report in
+            report.testLoss.map { (loss: $0, accuracy: report.testAccuracy ?? 0) }
+        } ?? trainer.evaluate(on: test).lossAndAccuracy
         if let path = arguments.string("save") {
             do {
                 try ModelFile.save(SavedModel(network: network, loss: configuration.loss, classes: configuration.classes), to: path)
@@ -229,11 +222,11 @@ enum TrainCommand {
                     .init(title: "loss", series: [
                         ("train", Array(zip(epochs, history.map(\.trainLoss)))),
                         ("validation", Array(zip(epochs, history.map { $0.validationLoss ?? .nan }))),
-                        ("test", Array(zip(epochs, history.map(\.testLoss)))),
+                        ("test", Array(zip(epochs, history.map { $0.testLoss ?? .nan }))),
                     ].map { (name: $0.0, points: $0.1.map { (x: $0.0, y: $0.1) }) }),
                     .init(title: "accuracy", series: [
                         (name: "validation", points: zip(epochs, history.map { $0.validationAccuracy ?? .nan }).map { (x: $0.0, y: $0.1) }),
-                        (name: "test", points: zip(epochs, history.map(\.testAccuracy)).map { (x: $0.0, y: $0.1) }),
+                        (name: "test", points: zip(epochs, history.map { $0.testAccuracy ?? .nan }).map { (x: $0.0, y: $0.1) }),
                     ]),
                 ])
             do {
@@ -259,8 +252,8 @@ enum TrainCommand {
             validation = String(format: "  %8.4f  ", loss) + leftPad(percent(accuracy), 8)
         }
         printLine(
-            String(format: "%5d  %10.4f", report.epoch, report.trainLoss) + validation + String(format: "  %9.4f  ", report.testLoss)
-                + leftPad(percent(report.testAccuracy), 8)
+            String(format: "%5d  %10.4f", report.epoch, report.trainLoss) + validation
+                + String(format: "  %9.4f  ", report.testLoss ?? .nan) + leftPad(percent(report.testAccuracy ?? .nan), 8)
                 + String(format: "  %7.2f  %9.0f", report.seconds, Double(samples) / max(report.seconds, 1e-9)))
     }
 
@@ -320,8 +313,8 @@ enum TrainCommand {
 struct EpochRecord: Encodable {
     let epoch: Int
     let trainLoss: Double
-    let testLoss: Double
-    let testAccuracy: Double
+    let testLoss: Double?
+    let testAccuracy: Double?
     let seconds: Double
     let samplesPerSecond: Double
     let validationLoss: Double?

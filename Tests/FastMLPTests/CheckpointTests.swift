@@ -21,8 +21,8 @@ struct CheckpointTests {
             let directory = temporaryDirectory()
             defer { try? FileManager.default.removeItem(at: directory) }
             let path = directory.appendingPathComponent("run.ckpt").path
-            try trainer.checkpoint(history: [EpochReport(epoch: 1, trainLoss: 0.5, testLoss: 0.4, testAccuracy: 0.9, seconds: 1)])
-                .save(to: path)
+            trainer.history = [EpochReport(epoch: 1, trainLoss: 0.5, testLoss: 0.4, testAccuracy: 0.9, seconds: 1)]
+            try trainer.checkpoint().save(to: path)
             let loaded = try Checkpoint.load(from: path)
             #expect(loaded.history.count == 1)
             trainer = try Trainer(resuming: loaded, threads: 2)

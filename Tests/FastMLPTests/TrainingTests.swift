@@ -269,7 +269,39 @@ struct EarlyStoppingTests {
         var stopping = EarlyStopping(patience: 3)
         _ = stopping.update(validationLoss: 0.25, epoch: 1, network: network)
         _ = stopping.update(validationLoss: 0.5, epoch: 2, network: network)
-        let decoded = try Checkpoint.decode(trainer.checkpoint(earlyStopping: stopping).encode(), path: "c")
+        trainer.earlyStopping = stopping
+        let decoded = try Checkpoint.decode(trainer.checkpoint().encode(), path: "c")
         #expect(decoded.earlyStopping == stopping)
+    }
+
+    @Test("fit trains to the configured epochs, reports each, stops early and restores the best weights")
+    func fit() throws {
+        var configuration = try profile("mlp-128")
+        configuration.epochs = 6
+        configuration.learningRate = 1.5  // far too high: the validation loss soon stops improving
+        configuration.patience = 1
+        configuration.validationSplit = 0.2
+        let data = shippedMNIST.training.prefix(2000)
+        let (training, validation) = data.splitValidation(fraction: 0.2, seed: 1)
+        let network = Network(architecture: try configuration.architecture(), weightInitializer: .heNormal, seed: 1)
+        let trainer = try Trainer(network: network, configuration: configuration)
+        var reported: [Int] = []
+        var steps = 0
+        let result = try trainer.fit(
+            on: training, validation: validation, test: shippedMNIST.test.prefix(500),
+            onStep: { _, _, _ in steps += 1 }, onEpoch: { reported.append($0.epoch); return .continue })
+        #expect(reported == result.history.map(\.epoch) && reported == Array(1...reported.count))
+        #expect(steps == reported.count * 25)  // 1600 samples in batches of 64
+        #expect(result.history.allSatisfy { $0.validationLoss != nil && $0.testAccuracy != nil })
+        #expect(result.stoppedEarly && result.history.count < 6)
+        let restored = try #require(result.restoredEpoch)
+        let best = try #require(result.history.min { ($0.validationLoss ?? 0) < ($1.validationLoss ?? 0) })
+        #expect(restored == best.epoch)
+        let now = try network.evaluate(on: validation, loss: .softmaxCrossEntropy).loss
+        #expect(abs(now - (best.validationLoss ?? 0)) < 1e-9)
+        // A callback can stop the run too.
+        let second = try Trainer(network: network.copy(), configuration: configuration)
+        let stopped = try second.fit(on: training, onEpoch: { _ in .stop })
+        #expect(stopped.history.count == 1 && stopped.stoppedEarly)
     }
 }

@@ -4,16 +4,19 @@ import Foundation
 /// whole history).
 public struct EpochReport: Equatable, Sendable, Codable {
     public var epoch: Int
+    /// The mean loss over the epoch's training samples, as they were trained.
     public var trainLoss: Double
-    public var testLoss: Double
-    public var testAccuracy: Double
+    /// Loss and accuracy on the test set, when one was given.
+    public var testLoss: Double?
+    public var testAccuracy: Double?
+    /// Seconds of training (evaluation not included).
     public var seconds: Double
     /// Loss and accuracy on the validation split, when there is one.
     public var validationLoss: Double?
     public var validationAccuracy: Double?
 
     public init(
-        epoch: Int, trainLoss: Double, testLoss: Double, testAccuracy: Double, seconds: Double,
+        epoch: Int, trainLoss: Double, testLoss: Double?, testAccuracy: Double?, seconds: Double,
         validationLoss: Double? = nil, validationAccuracy: Double? = nil
     ) {
         self.epoch = epoch
@@ -274,7 +277,7 @@ extension Checkpoint {
 
 extension Trainer {
     /// The trainer's complete state, to save and later resume with ``init(resuming:)``.
-    public func checkpoint(history: [EpochReport] = [], earlyStopping: EarlyStopping? = nil) -> Checkpoint {
+    public func checkpoint() -> Checkpoint {
         let optimizers = (hogwild?.optimizers ?? [optimizer]).map {
             Checkpoint.OptimizerState(steps: $0.steps, first: $0.first.array, second: $0.second.array)
         }
@@ -283,6 +286,7 @@ extension Trainer {
             epochPosition: epochPosition, epochLossSum: epochLossSum, shufflerState: shufflerState, order: order,
             parameters: network.parameterValues, optimizers: optimizers, history: history, earlyStopping: earlyStopping)
     }
+
 
     /// A trainer that continues the run saved in `checkpoint`, with its network restored.
     /// `epochs` and `threads` may differ from the checkpoint's (a synchronous run's results do
@@ -310,5 +314,7 @@ extension Trainer {
             completedEpochs: checkpoint.completedEpochs, completedSteps: checkpoint.completedSteps,
             epochPosition: checkpoint.epochPosition, epochLossSum: checkpoint.epochLossSum,
             shufflerState: checkpoint.shufflerState, order: checkpoint.order)
+        history = checkpoint.history
+        if let stopping = checkpoint.earlyStopping { earlyStopping = stopping }
     }
 }

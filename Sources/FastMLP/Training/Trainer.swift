@@ -5,7 +5,7 @@ public enum TrainingError: Error, Equatable, Sendable, CustomStringConvertible {
     /// The loss became NaN or infinite; the parameters of the failing step were not applied.
     case diverged(epoch: Int, step: Int, loss: Double)
     /// ``Trainer/shouldStop`` asked to stop; the trainer stopped after a whole step, and its
-    /// state (``Trainer/checkpoint(history:)``) resumes exactly there.
+    /// state (``Trainer/checkpoint()``) resumes exactly there.
     case interrupted(epoch: Int, samplesDone: Int)
 
     public var description: String {
@@ -49,6 +49,11 @@ public final class Trainer {
     public private(set) var epochPosition = 0
     /// The summed loss of those samples.
     private(set) var epochLossSum: Double = 0
+    /// The reports of the epochs trained by ``fit(on:validation:test:onStep:onEpoch:)`` (and
+    /// restored from a checkpoint).
+    public internal(set) var history: [EpochReport] = []
+    /// Early stopping, when the configuration has a `patience`.
+    public internal(set) var earlyStopping: EarlyStopping?
     /// Polled after every step (between epochs in Hogwild mode): returning true makes
     /// ``trainEpoch(on:progress:)`` stop after the step and throw ``TrainingError/interrupted(epoch:samplesDone:)``.
     public var shouldStop: (() -> Bool)?
@@ -70,6 +75,7 @@ public final class Trainer {
             ? HogwildSchedule(network: network, configuration: configuration, threads: pool.threadCount) : nil
         shuffler = Xoshiro256StarStar(seed: configuration.seed ^ 0x5DEE_CE66_D1CE_5EED)
         batchLabels = [Int32](repeating: 0, count: configuration.batchSize)
+        earlyStopping = configuration.patience.map { EarlyStopping(patience: $0) }
     }
 
     /// Trains one epoch over `data`; returns the mean training loss over its samples.
@@ -172,5 +178,69 @@ public final class Trainer {
     /// Evaluates the network on `data` using this trainer's threads.
     public func evaluate(on data: Dataset) throws(ModelError) -> Evaluation {
         try network.evaluate(on: data, loss: configuration.loss, pool: pool)
+    }
+}
+
+/// What a ``Trainer/fit(on:validation:test:onStep:onEpoch:)`` callback wants next.
+public enum FitDecision: Sendable {
+    case `continue`
+    case stop
+}
+
+/// How a ``Trainer/fit(on:validation:test:onStep:onEpoch:)`` run ended.
+public struct FitResult: Sendable {
+    /// Every epoch's report, those of a resumed run's earlier epochs included.
+    public let history: [EpochReport]
+    /// Whether early stopping or a callback ended the run before `configuration.epochs`.
+    public let stoppedEarly: Bool
+    /// The epoch whose weights early stopping put back, when it did.
+    public let restoredEpoch: Int?
+}
+
+extension Trainer {
+    /// Trains until `configuration.epochs` epochs are done in total, reporting as it goes.
+    ///
+    /// After every epoch the network is evaluated on `validation` and `test` (when given), the
+    /// report is appended to ``history`` and passed to `onEpoch`, which may stop the run. With a
+    /// `patience` in the configuration and a validation set, early stopping watches the
+    /// validation loss and, at the end, puts back the best epoch's weights. `onStep` is called
+    /// after every step with the samples done in the epoch and its size. ``shouldStop`` still
+    /// interrupts after a step (``TrainingError/interrupted(epoch:samplesDone:)``); the trainer
+    /// can then be checkpointed and resumed.
+    @discardableResult
+    public func fit(
+        on training: Dataset, validation: Dataset? = nil, test: Dataset? = nil,
+        onStep: ((_ epoch: Int, _ done: Int, _ total: Int) -> Void)? = nil,
+        onEpoch: ((EpochReport) -> FitDecision)? = nil
+    ) throws -> FitResult {
+        var stoppedEarly = false
+        while completedEpochs < configuration.epochs {
+            let epoch = completedEpochs + 1
+            let started = ContinuousClock.now
+            let trainLoss = try trainEpoch(on: training) { done, total in onStep?(epoch, done, total) }
+            let elapsed = started.duration(to: .now)
+            let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) * 1e-18
+            let tested = try test.map { try evaluate(on: $0) }
+            let validated = try validation.map { try evaluate(on: $0) }
+            let report = EpochReport(
+                epoch: epoch, trainLoss: trainLoss, testLoss: tested?.loss, testAccuracy: tested?.accuracy,
+                seconds: seconds, validationLoss: validated?.loss, validationAccuracy: validated?.accuracy)
+            history.append(report)
+            var stop = false
+            if let validated, earlyStopping != nil {
+                stop = earlyStopping!.update(validationLoss: validated.loss, epoch: epoch, network: network)
+            }
+            if onEpoch?(report) == .stop { stop = true }
+            if stop {
+                stoppedEarly = completedEpochs < configuration.epochs
+                break
+            }
+        }
+        var restoredEpoch: Int?
+        if let stopping = earlyStopping, stopping.bestEpoch > 0, stopping.bestEpoch != history.last?.epoch {
+            stopping.restoreBest(into: network)
+            restoredEpoch = stopping.bestEpoch
+        }
+        return FitResult(history: history, stoppedEarly: stoppedEarly, restoredEpoch: restoredEpoch)
     }
 }
