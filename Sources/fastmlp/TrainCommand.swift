@@ -173,15 +173,15 @@ enum TrainCommand {
             progress.begin()
             result = try trainer.fit(
                 on: training, validation: validation, test: test,
-                onStep: { epoch, done, total in
-                    if done <= configuration.batchSize { progress.begin() }
-                    progress.update(label: "epoch \(epoch)/\(configuration.epochs)", done: done, total: total)
-                },
                 onEpoch: { report in
                     progress.clear()
                     do { try saveCheckpoint() } catch { checkpointFailure = error; return .stop }
                     if !json { printEpoch(report, samples: training.count) }
                     return .continue
+                },
+                onStep: { epoch, done, total in
+                    if done <= configuration.batchSize { progress.begin() }
+                    progress.update(label: "epoch \(epoch)/\(configuration.epochs)", done: done, total: total)
                 })
             if let checkpointFailure { throw checkpointFailure }
         } catch TrainingError.interrupted(let epoch, let done) {

@@ -289,7 +289,7 @@ struct EarlyStoppingTests {
         var steps = 0
         let result = try trainer.fit(
             on: training, validation: validation, test: shippedMNIST.test.prefix(500),
-            onStep: { _, _, _ in steps += 1 }, onEpoch: { reported.append($0.epoch); return .continue })
+            onEpoch: { reported.append($0.epoch); return .continue }, onStep: { _, _, _ in steps += 1 })
         #expect(reported == result.history.map(\.epoch) && reported == Array(1...reported.count))
         #expect(steps == reported.count * 25)  // 1600 samples in batches of 64
         #expect(result.history.allSatisfy { $0.validationLoss != nil && $0.testAccuracy != nil })

@@ -49,7 +49,7 @@ public final class Trainer {
     public private(set) var epochPosition = 0
     /// The summed loss of those samples.
     private(set) var epochLossSum: Double = 0
-    /// The reports of the epochs trained by ``fit(on:validation:test:onStep:onEpoch:)`` (and
+    /// The reports of the epochs trained by ``fit(on:validation:test:onEpoch:onStep:)`` (and
     /// restored from a checkpoint).
     public internal(set) var history: [EpochReport] = []
     /// Early stopping, when the configuration has a `patience`.
@@ -181,13 +181,13 @@ public final class Trainer {
     }
 }
 
-/// What a ``Trainer/fit(on:validation:test:onStep:onEpoch:)`` callback wants next.
+/// What a ``Trainer/fit(on:validation:test:onEpoch:onStep:)`` callback wants next.
 public enum FitDecision: Sendable {
     case `continue`
     case stop
 }
 
-/// How a ``Trainer/fit(on:validation:test:onStep:onEpoch:)`` run ended.
+/// How a ``Trainer/fit(on:validation:test:onEpoch:onStep:)`` run ended.
 public struct FitResult: Sendable {
     /// Every epoch's report, those of a resumed run's earlier epochs included.
     public let history: [EpochReport]
@@ -210,8 +210,8 @@ extension Trainer {
     @discardableResult
     public func fit(
         on training: Dataset, validation: Dataset? = nil, test: Dataset? = nil,
-        onStep: ((_ epoch: Int, _ done: Int, _ total: Int) -> Void)? = nil,
-        onEpoch: ((EpochReport) -> FitDecision)? = nil
+        onEpoch: ((EpochReport) -> FitDecision)? = nil,
+        onStep: ((_ epoch: Int, _ done: Int, _ total: Int) -> Void)? = nil
     ) throws -> FitResult {
         var stoppedEarly = false
         while completedEpochs < configuration.epochs {

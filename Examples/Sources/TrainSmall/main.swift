@@ -1,0 +1,42 @@
+import FastMLP
+import Foundation
+
+// Trains a small MLP on part of the MNIST copy that ships with fastmlp, through the public API:
+// a configuration, a network, a trainer with callbacks, early stopping, evaluation, a saved model.
+guard let directory = MNIST.bundledDirectory else {
+    FileHandle.standardError.write(Data("Error: the bundled MNIST was not found\n".utf8))
+    exit(1)
+}
+do {
+    let (fullTraining, fullTest) = try MNIST.load(from: directory)
+    let (training, validation) = fullTraining.prefix(12000).splitValidation(fraction: 0.1, seed: 1)
+    let test = fullTest.prefix(2000)
+
+    var configuration = TrainingConfiguration()
+    configuration.layers = [784, 64, 10]
+    configuration.activation = .relu
+    configuration.optimizer = .adam
+    configuration.learningRate = 0.002
+    configuration.batchSize = 64
+    configuration.epochs = 4
+    configuration.patience = 2
+    configuration.validationSplit = 0.1
+    configuration.threads = 2
+
+    let network = Network(architecture: try configuration.architecture(), weightInitializer: .heNormal, seed: 7)
+    let trainer = try Trainer(network: network, configuration: configuration)
+    let result = try trainer.fit(on: training, validation: validation, test: test) { report in
+        print("epoch \(report.epoch): train loss \(report.trainLoss), validation loss \(report.validationLoss ?? .nan)")
+        return .continue
+    }
+    let evaluation = try trainer.evaluate(on: test)
+    print("epochs \(result.history.count), test accuracy \(evaluation.accuracy)")
+    let path = FileManager.default.temporaryDirectory.appendingPathComponent("train-small-\(getpid()).fmlp").path
+    try ModelFile.save(SavedModel(network: network, loss: configuration.loss), to: path)
+    let reloaded = try ModelFile.load(from: path)
+    try? FileManager.default.removeItem(atPath: path)
+    print("reloaded accuracy \(try reloaded.network.evaluate(on: test, loss: reloaded.loss).accuracy)")
+} catch {
+    FileHandle.standardError.write(Data("Error: \(error)\n".utf8))
+    exit(1)
+}
