@@ -18,7 +18,7 @@ public enum TrainingError: Error, Equatable, Sendable, CustomStringConvertible {
     }
 }
 
-/// Minibatch training of a ``Network`` with SGD and momentum (synchronous, deterministic).
+/// Minibatch training of a ``Network`` with the configured optimiser, schedule and dropout.
 ///
 /// Each epoch visits every sample once in an order drawn from the trainer's own generator
 /// (seeded from the configuration), in batches of `batchSize`; the last, partial batch is
@@ -54,7 +54,8 @@ public final class Trainer {
     public internal(set) var history: [EpochReport] = []
     /// Early stopping, when the configuration has a `patience`.
     public internal(set) var earlyStopping: EarlyStopping?
-    /// Polled after every step (between epochs in Hogwild mode): returning true makes
+    /// Polled after every step (in Hogwild mode by every thread after each of its steps; the
+    /// interrupted epoch then starts over on resume): returning true makes
     /// ``trainEpoch(on:progress:)`` stop after the step and throw ``TrainingError/interrupted(epoch:samplesDone:)``.
     public var shouldStop: (() -> Bool)?
 
