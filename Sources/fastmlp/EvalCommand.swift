@@ -5,19 +5,46 @@ enum EvalCommand {
     static let spec = CommandSpec(
         name: "eval",
         summary: "Evaluate a saved model on the MNIST test set: loss, accuracy, a classification report and the confusion matrix.",
-        options: [CommonOptions.model, CommonOptions.data, CommonOptions.json],
+        options: [
+            CommonOptions.model, CommonOptions.data,
+            OptionSpec("test-csv", "FILE", "Evaluate a model trained on a table on this CSV file instead of MNIST."),
+            CommonOptions.json,
+        ],
         details: "Rows of the confusion matrix are true labels, columns predictions.")
 
     static func run(_ arguments: ParsedArguments) throws {
         let model = try loadModel(arguments)
-        let (_, test) = try loadMNIST(arguments, classes: model.classes)
+        let test: Dataset
+        if let path = arguments.string("test-csv") {
+            guard let data = try tableForModel(model, path: path, flag: "--test-csv", requireTarget: true).0 else {
+                throw RuntimeError("--test-csv: \(path) has no target column")
+            }
+            test = data
+        } else {
+            (_, test) = try loadMNIST(arguments, classes: model.classes)
+        }
         let evaluation: Evaluation
         do {
-            evaluation = try model.network.evaluate(on: test, loss: model.loss)
+            evaluation = try model.network.evaluate(
+                on: test, loss: model.loss, targetScales: model.tabular?.standardization?.targetScales)
         } catch {
             throw RuntimeError("\(arguments.string("model") ?? ""): \(describe(error))")
         }
-        let labels = model.classes ?? Array(0..<model.network.architecture.outputCount)
+        if let regression = evaluation.regression {
+            if arguments.has("json") {
+                printLine(jsonLine(RegressionResult(
+                    model: arguments.string("model") ?? "", architecture: model.network.architecture.description,
+                    testSamples: evaluation.count, testLoss: evaluation.loss, mse: regression.mse, mae: regression.mae,
+                    r2: regression.r2)))
+            } else {
+                printLine("model \(arguments.string("model") ?? "") — \(model.network.architecture), loss \(model.loss)")
+                printLine(String(format: "test samples %d  mse %.6g  mae %.6g  r2 %.6f (in the target's units)",
+                                 evaluation.count, regression.mse, regression.mae, regression.r2))
+            }
+            return
+        }
+        let labels = model.classes
+            ?? Array(0..<(model.loss == .binaryCrossEntropy ? 2 : model.network.architecture.outputCount))
         if arguments.has("json") {
             printLine(jsonLine(EvalResult(
                 model: arguments.string("model") ?? "", architecture: model.network.architecture.description,
@@ -57,6 +84,16 @@ struct EvalResult: Encodable {
     let confusion: [[Int]]
     let report: [ClassReport]
     let macroAverage: ClassMetrics
+}
+
+struct RegressionResult: Encodable {
+    let model: String
+    let architecture: String
+    let testSamples: Int
+    let testLoss: Double
+    let mse: Double
+    let mae: Double
+    let r2: Double
 }
 
 struct ClassReport: Encodable {

@@ -9,6 +9,7 @@ enum PredictCommand {
             CommonOptions.model, CommonOptions.data,
             OptionSpec("count", "N", "Predict the first N test images (default 10)."),
             OptionSpec("show", "N", "Also draw the first N of them in the terminal with predicted and true labels."),
+            OptionSpec("csv", "FILE", "Predict the rows of a CSV table (for a model trained on a table)."),
             CommonOptions.json,
         ],
         details: "Prints one line per image: index, predicted label, true label.")
@@ -17,11 +18,15 @@ enum PredictCommand {
         let show = try arguments.int("show", range: 0...10_000) ?? 0
         let count = try arguments.int("count", range: 1...1_000_000) ?? max(10, show)
         let model = try loadModel(arguments)
+        if let path = arguments.string("csv") {
+            try predictTable(model, path: path, json: arguments.has("json"))
+            return
+        }
         let (_, fullTest) = try loadMNIST(arguments, classes: model.classes)
         let test = fullTest.prefix(count)
         let predicted: [Int]
         do {
-            predicted = try model.network.predictions(for: test)
+            predicted = try model.network.predictions(for: test, loss: model.loss)
         } catch {
             throw RuntimeError("\(arguments.string("model") ?? ""): \(describe(error))")
         }
@@ -46,6 +51,40 @@ enum PredictCommand {
         printLine("\(correct)/\(rows.count) correct")
     }
 
+    /// One line per CSV row: the prediction (a class, or a value in the target's units) and the
+    /// target when the file has that column.
+    static func predictTable(_ model: SavedModel, path: String, json: Bool) throws {
+        let (_, features, rows, truth) = try tableForModel(model, path: path, flag: "--csv", requireTarget: false)
+        let outputs: [Float]
+        do {
+            outputs = try model.network.outputs(for: features, count: rows)
+        } catch {
+            throw RuntimeError("--csv: \(path): \(describe(error))")
+        }
+        let width = model.network.architecture.outputCount
+        var predictions: [Double] = []
+        for row in 0..<rows {
+            let slice = Array(outputs[row * width..<(row + 1) * width])
+            switch model.loss {
+            case .meanSquaredError:
+                predictions.append(Double(model.tabular?.standardization?.restoreTargets(slice).first ?? slice[0]))
+            case .binaryCrossEntropy:
+                predictions.append(slice[0] > 0.5 ? 1 : 0)
+            case .softmaxCrossEntropy:
+                predictions.append(Double(slice.indices.max { slice[$0] < slice[$1] } ?? 0))
+            }
+        }
+        if json {
+            printLine(jsonLine(predictions.indices.map { row in TableRow(row: row, predicted: predictions[row], target: truth.map { Double($0[row]) }) }))
+            return
+        }
+        printLine("row  predicted" + (truth != nil ? "  target" : ""))
+        for row in 0..<rows {
+            let value = model.loss == .meanSquaredError ? String(format: "%.6g", predictions[row]) : String(Int(predictions[row]))
+            printLine(leftPad(String(row), 3) + "  " + leftPad(value, 9) + (truth.map { "  " + String(format: "%g", $0[row]) } ?? ""))
+        }
+    }
+
     /// The image as text, two pixel rows per line with Unicode half blocks shaded by intensity.
     static func drawDigit(_ data: Dataset, index: Int) -> String {
         let shades: [Character] = [" ", "░", "▒", "▓", "█"]
@@ -64,6 +103,12 @@ enum PredictCommand {
         }
         return lines.joined(separator: "\n")
     }
+}
+
+struct TableRow: Encodable {
+    let row: Int
+    let predicted: Double
+    let target: Double?
 }
 
 struct PredictionRow: Encodable {

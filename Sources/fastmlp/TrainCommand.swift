@@ -12,7 +12,7 @@ enum TrainCommand {
             OptionSpec("output-activation", "NAME", "Output activation (default: softmax for softmax-ce, identity for mse)."),
             OptionSpec("init", "NAME", "Weights: zeros, normal[:SIGMA], xavier-uniform, xavier-normal, he-uniform, he-normal."),
             OptionSpec("bias-init", "X", "Initial value of every bias (default 0)."),
-            OptionSpec("loss", "NAME", "softmax-ce or mse (default softmax-ce)."),
+            OptionSpec("loss", "NAME", "softmax-ce, mse or bce (default softmax-ce); the output activation follows it."),
             OptionSpec("epochs", "N", "Passes over the training set (default 5)."),
             OptionSpec("batch-size", "N", "Samples per SGD step (default 64)."),
             OptionSpec("lr", "X", "Learning rate (default 0.05)."),
@@ -35,6 +35,10 @@ enum TrainCommand {
             OptionSpec("mode", "sync|hogwild", "sync: deterministic, bitwise the same at any --threads (default); hogwild: lock-free, not reproducible."),
             CommonOptions.data,
             OptionSpec("classes", "D,D,...", "Keep only these digits, e.g. 1,7 (relabelled in this order)."),
+            OptionSpec("train-csv", "FILE", "Train on a CSV table (header row, numeric cells) instead of MNIST."),
+            OptionSpec("test-csv", "FILE", "The table to test on (the same columns, in any order)."),
+            OptionSpec("target", "COLUMN", "The column to predict: class labels 0, 1, … (softmax-ce, bce) or values (mse)."),
+            OptionSpec("standardize", nil, "Standardise the features (and a regression target) with the training set's mean and deviation."),
             OptionSpec("init-from", "PATH", "Start from these weights (a fastmlp model or a .safetensors file) instead of --init."),
             OptionSpec("save", "PATH", "Write the trained model here (atomically)."),
             OptionSpec("plot", "PATH", "Write an SVG chart of the loss and accuracy per epoch."),
@@ -53,7 +57,8 @@ enum TrainCommand {
 
     /// Flags that may accompany --resume; everything else is fixed by the checkpoint.
     static let resumableFlags: Set<String> = [
-        "resume", "epochs", "threads", "checkpoint", "save", "data", "json", "quiet", "plot",
+        "resume", "epochs", "threads", "checkpoint", "save", "data", "json", "quiet", "plot", "train-csv", "test-csv",
+        "target", "standardize",
     ]
 
     static func run(_ arguments: ParsedArguments) throws {
@@ -90,6 +95,22 @@ enum TrainCommand {
                 throw arguments.usage("--classes: MNIST digits are 0...9, got \(bad)")
             }
         }
+        let table = try TableOptions(arguments)
+        var tables: (training: CSVTable, test: CSVTable)?
+        if let table {
+            if arguments.string("data") != nil || configuration.classes != nil {
+                throw arguments.usage("--data and --classes are for MNIST; they do not go with --train-csv")
+            }
+            let read = try table.read()
+            tables = read
+            if checkpoint == nil && arguments.string("layers") == nil && profileName == nil {
+                // A first guess for a table: one hidden layer of 64, outputs to fit the task.
+                let features = read.training.columns.count - 1
+                let outputs = configuration.loss == .softmaxCrossEntropy
+                    ? Int((read.training.column(table.target)?.max() ?? 0) + 1) : 1
+                configuration.layers = [features, 64, max(outputs, 1)]
+            }
+        }
         do {
             try configuration.validate()
         } catch {
@@ -101,7 +122,13 @@ enum TrainCommand {
         if let path = arguments.string("checkpoint") { try checkOutputPath(path, flag: "--checkpoint") }
         if let path = arguments.string("plot") { try checkOutputPath(path, flag: "--plot") }
 
-        var (training, test) = try loadMNIST(arguments, classes: configuration.classes)
+        var training: Dataset, test: Dataset
+        var tabular: TabularInfo?
+        if let table, let tables {
+            (training, test, tabular) = try table.datasets(tables, configuration: configuration)
+        } else {
+            (training, test) = try loadMNIST(arguments, classes: configuration.classes)
+        }
         var validation: Dataset?
         if configuration.validationSplit > 0 {
             (training, validation) = training.splitValidation(fraction: configuration.validationSplit, seed: configuration.seed)
@@ -153,7 +180,8 @@ enum TrainCommand {
                     + "init \(configuration.weightInitializer), batch \(configuration.batchSize), \(configuration.optimizer) lr \(configuration.learningRate), "
                     + "momentum \(configuration.momentum), seed \(configuration.seed), \(threads) thread\(threads == 1 ? "" : "s") (\(configuration.mode))")
             if let validation { printLine("validation: \(validation.count) samples held out of the training set") }
-            printLine("epoch  train_loss" + (validation != nil ? "  val_loss   val_acc" : "") + "  test_loss  test_acc  seconds  samples/s")
+            printLine("epoch  train_loss" + (validation != nil ? "  val_loss   val_acc" : "") + "  test_loss  "
+                + (test.isRegression ? " test_r2" : "test_acc") + "  seconds  samples/s")
             for report in earlier { printEpoch(report, samples: training.count) }
         }
         installInterruptHandler()
@@ -206,9 +234,16 @@ enum TrainCommand {
         let final = try (restored ? nil : history.last).flatMap { report in
             report.testLoss.map { (loss: $0, accuracy: report.testAccuracy ?? 0) }
         } ?? trainer.evaluate(on: test).lossAndAccuracy
+        // Regression errors in the target's own units (undoing a standardisation).
+        let regression = test.isRegression
+            ? try trainer.evaluate(on: test, targetScales: tabular?.standardization?.targetScales).regression : nil
+        if let regression, !quiet {
+            printLine(String(format: "test mse %.6g  mae %.6g  r2 %.6f (in the target's units)", regression.mse, regression.mae, regression.r2))
+        }
         if let path = arguments.string("save") {
             do {
-                try ModelFile.save(SavedModel(network: network, loss: configuration.loss, classes: configuration.classes), to: path)
+                try ModelFile.save(
+                    SavedModel(network: network, loss: configuration.loss, classes: configuration.classes, tabular: tabular), to: path)
             } catch {
                 throw RuntimeError(describe(error))
             }
@@ -241,7 +276,8 @@ enum TrainCommand {
                 profile: profileName, architecture: architecture.description, configuration: configuration,
                 threads: threads, trainSamples: training.count, testSamples: test.count,
                 epochs: history.map { EpochRecord($0, samples: training.count) },
-                testLoss: final.loss, testAccuracy: final.accuracy,
+                testLoss: final.loss, testAccuracy: test.isRegression ? nil : final.accuracy,
+                mse: regression?.mse, mae: regression?.mae, r2: regression?.r2,
                 trainSeconds: history.reduce(0) { $0 + $1.seconds }, savedModel: arguments.string("save"))))
         }
     }
@@ -253,7 +289,8 @@ enum TrainCommand {
         }
         printLine(
             String(format: "%5d  %10.4f", report.epoch, report.trainLoss) + validation
-                + String(format: "  %9.4f  ", report.testLoss ?? .nan) + leftPad(percent(report.testAccuracy ?? .nan), 8)
+                + String(format: "  %9.4f  ", report.testLoss ?? .nan)
+                + leftPad(report.testR2.map { String(format: "%.4f", $0) } ?? percent(report.testAccuracy ?? .nan), 8)
                 + String(format: "  %7.2f  %9.0f", report.seconds, Double(samples) / max(report.seconds, 1e-9)))
     }
 
@@ -273,7 +310,7 @@ enum TrainCommand {
             c.weightInitializer = value
         }
         if let value = try arguments.float("bias-init") { c.biasInitializer = value }
-        if let value = try arguments.choice("loss", Loss.init(rawValue:), expected: "softmax-ce, mse") {
+        if let value = try arguments.choice("loss", Loss.init(rawValue:), expected: "softmax-ce, mse, bce") {
             if value != c.loss && arguments.string("output-activation") == nil {
                 // A profile's output activation belongs to its loss.
                 c.outputActivation = nil
@@ -319,8 +356,10 @@ struct EpochRecord: Encodable {
     let samplesPerSecond: Double
     let validationLoss: Double?
     let validationAccuracy: Double?
+    let testR2: Double?
 
     init(_ report: EpochReport, samples: Int) {
+        testR2 = report.testR2
         validationLoss = report.validationLoss
         validationAccuracy = report.validationAccuracy
         epoch = report.epoch
@@ -341,7 +380,10 @@ struct TrainResult: Encodable {
     let testSamples: Int
     let epochs: [EpochRecord]
     let testLoss: Double
-    let testAccuracy: Double
+    let testAccuracy: Double?
+    let mse: Double?
+    let mae: Double?
+    let r2: Double?
     let trainSeconds: Double
     let savedModel: String?
 }

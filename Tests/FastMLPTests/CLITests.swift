@@ -209,6 +209,47 @@ struct CLITests {
         #expect(badFormat.status == 64)
     }
 
+    @Test("tables: regression and binary classification from CSV, eval and predict on CSV, bad cells named")
+    func tables() throws {
+        let directory = temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let train = try csvFile(linearTable(rows: 400), in: directory, name: "train.csv")
+        let test = try csvFile(linearTable(rows: 100, offset: 5), in: directory, name: "test.csv")
+        let model = directory.appendingPathComponent("reg.fmlp").path
+        let result = try fastmlp(
+            "train", "--train-csv", train, "--test-csv", test, "--target", "y", "--loss", "mse", "--standardize",
+            "--optimizer", "adam", "--lr", "0.01", "--batch-size", "16", "--epochs", "40", "--threads", "1", "--json",
+            "--save", model)
+        #expect(result.status == 0, "\(result.stderr)")
+        let object = try jsonObject(result.stdout)
+        #expect((object["r2"] as? Double ?? 0) > 0.99 && object["mse"] is Double && object["mae"] is Double)
+        let eval = try jsonObject(try fastmlp("eval", "--model", model, "--test-csv", test, "--json").stdout)
+        #expect(eval["r2"] as? Double == object["r2"] as? Double)
+        let predict = try fastmlp("predict", "--model", model, "--csv", test, "--json")
+        let rows = try #require(try JSONSerialization.jsonObject(with: Data(predict.stdout.utf8)) as? [[String: Any]])
+        #expect(rows.count == 100 && rows.allSatisfy { abs(($0["predicted"] as? Double ?? 0) - ($0["target"] as? Double ?? 1e9)) < 1 })
+
+        // Binary classification with bce: label = a > b.
+        var text = "a,b,label\n"
+        for i in 0..<300 {
+            let a = Double(i % 19) / 9 - 1, b = Double((i * 5) % 23) / 11 - 1
+            text += "\(a),\(b),\(a > b ? 1 : 0)\n"
+        }
+        let binary = try csvFile(text, in: directory, name: "binary.csv")
+        let bce = try fastmlp(
+            "train", "--train-csv", binary, "--test-csv", binary, "--target", "label", "--loss", "bce", "--optimizer", "adam",
+            "--lr", "0.02", "--epochs", "40", "--batch-size", "16", "--json", "--quiet")
+        #expect(bce.status == 0, "\(bce.stderr)")
+        #expect((try jsonObject(bce.stdout)["test_accuracy"] as? Double ?? 0) > 0.95)
+
+        let bad = try csvFile("a,b,y\n1,2,3\n4,oops,6\n", in: directory, name: "bad.csv")
+        let refused = try fastmlp("train", "--train-csv", bad, "--test-csv", test, "--target", "y", "--loss", "mse")
+        #expect(refused.status == 1 && refused.stderrLines.count == 1)
+        #expect(refused.stderr.contains("bad.csv: line 3, column 'b'"), "\(refused.stderr)")
+        let partial = try fastmlp("train", "--train-csv", train, "--target", "y")
+        #expect(partial.status == 64)
+    }
+
     @Test("train --plot writes a well-formed SVG")
     func trainPlot() throws {
         let directory = temporaryDirectory()

@@ -40,7 +40,7 @@ struct GradientProblem {
         let network = try Network(architecture: architecture, parameters: parameters)
         let workspace = Workspace(architecture: architecture, capacity: count)
         input.withUnsafeBufferPointer { workspace.activations[0].base.update(from: $0.baseAddress!, count: input.count) }
-        network.forward(workspace, count: count, softmaxOutput: !loss.consumesLogits, dropout: dropout)
+        network.forward(workspace, count: count, activateOutput: !loss.consumesLogits, dropout: dropout)
         let labels32 = labels.map(Int32.init)
         let total = labels32.withUnsafeBufferPointer {
             loss.evaluate(

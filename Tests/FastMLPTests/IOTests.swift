@@ -38,8 +38,8 @@ let corruptModelCases: [CorruptModelCase] = [
     .init(name: "bad magic", alter: { var b = $0; b[0] = UInt8(ascii: "X"); return b }, matches: {
         if case .notAModelFile = $0 { return true }; return false
     }),
-    .init(name: "future version", alter: { var b = $0; b[8] = 2; return b }, matches: {
-        if case .unsupportedVersion(_, 2, 1) = $0 { return true }; return false
+    .init(name: "future version", alter: { var b = $0; b[8] = 3; return b }, matches: {
+        if case .unsupportedVersion(_, 3, 2) = $0 { return true }; return false
     }),
     .init(name: "version 0", alter: { var b = $0; b[8] = 0; return b }, matches: isCorrupt),
     .init(name: "zero layers", alter: { var b = $0; b[12] = 0; return b }, matches: isCorrupt),

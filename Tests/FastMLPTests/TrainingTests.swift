@@ -117,7 +117,7 @@ struct TrainingTests {
             let loss = trainer.order.withUnsafeBufferPointer { order in
                 labels.withUnsafeMutableBufferPointer { labels in
                     subset.gather(UnsafeBufferPointer(rebasing: order[batch]), into: workspace.activations[0].base, labels: labels.baseAddress!)
-                    replica.forward(workspace, count: batch.count, softmaxOutput: false)
+                    replica.forward(workspace, count: batch.count, activateOutput: false)
                     return Loss.softmaxCrossEntropy.evaluate(
                         output: workspace.activations[2].base, labels: labels.baseAddress!, rows: batch.count, columns: 10,
                         outputActivation: .softmax, gradient: workspace.deltas[1].base, gradientScale: 1 / Float(batch.count))

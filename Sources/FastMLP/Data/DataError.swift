@@ -38,9 +38,13 @@ public enum DataError: Error, Equatable, CustomStringConvertible, Sendable {
     case invalidClasses(String)
     /// In-memory dataset parts are inconsistent (sizes, shape or label range).
     case invalidDataset(String)
+    /// A CSV cell or line that cannot be used: 1-based line, the column's name (or number), why.
+    case csv(path: String, line: Int, column: String?, reason: String)
 
     public var description: String {
         switch self {
+        case .csv(let path, let line, let column, let reason):
+            "\(path): line \(line)" + (column.map { ", column '\($0)'" } ?? "") + ": \(reason)"
         case .missingDirectory(let path):
             "\(path): no such directory"
         case .notADirectory(let path):

@@ -1,4 +1,6 @@
-/// A labelled set of images kept as bytes (`UInt8`, 0...255); scaled to [0, 1] only when a batch is formed.
+/// A set of samples: images kept as bytes (`UInt8`, 0...255, scaled to [0, 1] only when a batch is
+/// formed) or rows of a table kept as floats; with class labels, or with real-valued targets for
+/// regression.
 ///
 /// Bytes rather than floats keep MNIST's 60,000 training images at 47 MB instead of 188 MB. Copies of a dataset
 /// share storage; `prefix(_:)` and `keeping(classes:)` copy only the samples they keep.
@@ -11,10 +13,19 @@ public struct Dataset: Sendable, Equatable {
     public var featureCount: Int { rows * columns }
     /// Labels are in `0..<classCount`.
     public let classCount: Int
-    /// `count × featureCount` bytes, one sample after another, each row-major.
+    /// `count × featureCount` bytes, one sample after another, each row-major (empty for tables).
     public let pixels: [UInt8]
-    /// `count` labels, one per sample.
+    /// `count × featureCount` floats, one row after another (tables; empty for images).
+    public let features: [Float]
+    /// `count` labels, one per sample (classification; empty for regression).
     public let labels: [UInt8]
+    /// `count × targetCount` real-valued targets (regression; empty for classification).
+    public let targets: [Float]
+    /// Targets per sample (0 for classification).
+    public let targetCount: Int
+
+    /// Whether the samples carry real-valued targets rather than class labels.
+    public var isRegression: Bool { targetCount > 0 }
 
     /// Validates that there is one label per `rows × columns` block of pixels and that every label is below
     /// `classCount` (which must be in 1...256, the labels being bytes).
@@ -37,13 +48,68 @@ public struct Dataset: Sendable, Equatable {
         self.init(unchecked: pixels, labels: labels, rows: rows, columns: columns, classCount: classCount)
     }
 
+    /// A table of `featureCount` float columns with class labels in `0..<classCount`.
+    public init(features: [Float], featureCount: Int, labels: [UInt8], classCount: Int) throws(DataError) {
+        guard featureCount > 0, features.count == labels.count * featureCount else {
+            throw .invalidDataset("\(features.count) values do not make \(labels.count) rows of \(featureCount) features")
+        }
+        guard (1...256).contains(classCount) else { throw .invalidDataset("class count \(classCount) is not in 1...256") }
+        if let index = labels.firstIndex(where: { Int($0) >= classCount }) {
+            throw .invalidDataset("label \(labels[index]) at index \(index) is out of range 0..<\(classCount)")
+        }
+        self.init(
+            unchecked: [], features: features, labels: labels, targets: [], targetCount: 0, count: labels.count,
+            rows: 1, columns: featureCount, classCount: classCount)
+    }
+
+    /// A table of `featureCount` float columns with `targetCount` real-valued targets per row.
+    public init(features: [Float], featureCount: Int, targets: [Float], targetCount: Int) throws(DataError) {
+        guard featureCount > 0, targetCount > 0, targets.count % targetCount == 0,
+            features.count == targets.count / targetCount * featureCount
+        else {
+            throw .invalidDataset("\(features.count) values and \(targets.count) targets do not make rows of \(featureCount) + \(targetCount)")
+        }
+        self.init(
+            unchecked: [], features: features, labels: [], targets: targets, targetCount: targetCount,
+            count: targets.count / targetCount, rows: 1, columns: featureCount, classCount: 0)
+    }
+
     private init(unchecked pixels: [UInt8], labels: [UInt8], rows: Int, columns: Int, classCount: Int) {
-        self.count = labels.count
+        self.init(
+            unchecked: pixels, features: [], labels: labels, targets: [], targetCount: 0, count: labels.count, rows: rows,
+            columns: columns, classCount: classCount)
+    }
+
+    private init(
+        unchecked pixels: [UInt8], features: [Float], labels: [UInt8], targets: [Float], targetCount: Int, count: Int,
+        rows: Int, columns: Int, classCount: Int
+    ) {
+        self.count = count
         self.rows = rows
         self.columns = columns
         self.classCount = classCount
         self.pixels = pixels
+        self.features = features
         self.labels = labels
+        self.targets = targets
+        self.targetCount = targetCount
+    }
+
+    /// The samples at `indices`, in that order, with labels mapped through `relabel` (a copy).
+    private func selecting(_ indices: some Collection<Int>, classCount newClassCount: Int? = nil, relabel: ((UInt8) -> UInt8)? = nil) -> Dataset {
+        let width = featureCount
+        var newPixels: [UInt8] = [], newFeatures: [Float] = [], newLabels: [UInt8] = [], newTargets: [Float] = []
+        if !pixels.isEmpty { newPixels.reserveCapacity(indices.count * width) }
+        if !features.isEmpty { newFeatures.reserveCapacity(indices.count * width) }
+        for index in indices {
+            if !pixels.isEmpty { newPixels += pixels[index * width..<(index + 1) * width] }
+            if !features.isEmpty { newFeatures += features[index * width..<(index + 1) * width] }
+            if !labels.isEmpty { newLabels.append(relabel.map { $0(labels[index]) } ?? labels[index]) }
+            if targetCount > 0 { newTargets += targets[index * targetCount..<(index + 1) * targetCount] }
+        }
+        return Dataset(
+            unchecked: newPixels, features: newFeatures, labels: newLabels, targets: newTargets, targetCount: targetCount,
+            count: indices.count, rows: rows, columns: columns, classCount: newClassCount ?? classCount)
     }
 
     /// Keeps only the samples of the given classes, relabelled by their position in `classes` (so `[1, 7]` gives
@@ -63,43 +129,22 @@ public struct Dataset: Sendable, Equatable {
             newLabel[label] = position
         }
 
-        let keptCount = labels.reduce(0) { $0 + (newLabel[Int($1)] >= 0 ? 1 : 0) }
-        var keptLabels: [UInt8] = []
-        var keptPixels: [UInt8] = []
-        keptLabels.reserveCapacity(keptCount)
-        keptPixels.reserveCapacity(keptCount * featureCount)
-        for (index, label) in labels.enumerated() where newLabel[Int(label)] >= 0 {
-            keptLabels.append(UInt8(newLabel[Int(label)]))
-            keptPixels.append(contentsOf: pixels[index * featureCount..<(index + 1) * featureCount])
-        }
-        return Dataset(
-            unchecked: keptPixels, labels: keptLabels, rows: rows, columns: columns, classCount: classes.count)
+        let kept = labels.indices.filter { newLabel[Int(labels[$0])] >= 0 }
+        return selecting(kept, classCount: classes.count) { UInt8(newLabel[Int($0)]) }
     }
 
     /// The first `n` samples (`n` clamped to `0...count`).
     public func prefix(_ n: Int) -> Dataset {
         let kept = min(max(n, 0), count)
         guard kept < count else { return self }
-        return Dataset(
-            unchecked: Array(pixels[0..<kept * featureCount]), labels: Array(labels[0..<kept]), rows: rows,
-            columns: columns, classCount: classCount)
+        return selecting(0..<kept)
     }
+
+    /// The samples at `indices`, in that order (a copy).
+    public func subset(_ indices: [Int]) -> Dataset { selecting(indices) }
 }
 
 extension Dataset {
-    /// The samples at `indices`, in that order (a copy).
-    public func subset(_ indices: [Int]) -> Dataset {
-        var newPixels = [UInt8]()
-        newPixels.reserveCapacity(indices.count * featureCount)
-        var newLabels = [UInt8]()
-        newLabels.reserveCapacity(indices.count)
-        for index in indices {
-            newPixels += pixels[index * featureCount..<(index + 1) * featureCount]
-            newLabels.append(labels[index])
-        }
-        return Dataset(unchecked: newPixels, labels: newLabels, rows: rows, columns: columns, classCount: classCount)
-    }
-
     /// Splits off a validation set: `fraction` of the samples (rounded, at least one when the
     /// fraction is positive), drawn with a generator seeded by `seed`; both parts keep their
     /// original order.

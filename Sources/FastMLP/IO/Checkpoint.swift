@@ -11,6 +11,8 @@ public struct EpochReport: Equatable, Sendable, Codable {
     public var testAccuracy: Double?
     /// Seconds of training (evaluation not included).
     public var seconds: Double
+    /// R² on the test set, for regression.
+    public var testR2: Double?
     /// Loss and accuracy on the validation split, when there is one.
     public var validationLoss: Double?
     public var validationAccuracy: Double?

@@ -32,15 +32,32 @@ public struct SavedModel {
     public var loss: Loss
     /// `classes[i]` is the original label of output i (e.g. `[1, 7]`); `nil` when output i is class i.
     public var classes: [Int]?
+    /// For a model trained on a table: its columns and standardisation.
+    public var tabular: TabularInfo?
 
-    public init(network: Network, loss: Loss, classes: [Int]? = nil) {
+    public init(network: Network, loss: Loss, classes: [Int]? = nil, tabular: TabularInfo? = nil) {
         self.network = network
         self.loss = loss
         self.classes = classes
+        self.tabular = tabular
     }
 }
 
-/// The native model format, version 1. All integers and floats little-endian:
+/// What a model trained on a CSV table needs to read new rows: the feature columns in input
+/// order, the target column, and the standardisation fitted on the training set.
+public struct TabularInfo: Codable, Equatable, Sendable {
+    public var featureColumns: [String]
+    public var target: String
+    public var standardization: Standardization?
+
+    public init(featureColumns: [String], target: String, standardization: Standardization? = nil) {
+        self.featureColumns = featureColumns
+        self.target = target
+        self.standardization = standardization
+    }
+}
+
+/// The native model format, version 2 (version 1 files, without the tabular field, still load). All integers and floats little-endian:
 ///
 ///     offset  size        field
 ///     0       8           magic "FASTMLP\0"
@@ -51,6 +68,8 @@ public struct SavedModel {
 ///     ..      1           loss code, UInt8 (softmax-ce 0, mse 1)
 ///     ..      4  UInt32   C, the number of class labels the outputs stand for (0: outputs are 0..<n)
 ///     ..      4C          the digit each output stands for, UInt32 each (e.g. 1, 7 for "1 vs 7")
+///     ..      4  UInt32   T, the length of the tabular metadata (version 2; 0: none)
+///     ..      T           ``TabularInfo`` as JSON (feature columns, target, standardisation)
 ///     ..      8  UInt64   P, the parameter count (must match the widths)
 ///     ..      4P          parameters, Float32, in ``Network/parameterValues`` order
 ///     ..      4  UInt32   CRC-32 (zlib) of every byte before it
@@ -58,7 +77,7 @@ public struct SavedModel {
 /// Files are written atomically; loading checks every field, the exact length and the CRC, and
 /// refuses non-finite parameters.
 public enum ModelFile {
-    public static let currentVersion: UInt32 = 1
+    public static let currentVersion: UInt32 = 2
     static let magic: [UInt8] = Array("FASTMLP".utf8) + [0]
 
     /// Writes a model to `path`, atomically: the old file, if any, stays intact until the new one
@@ -97,6 +116,9 @@ public enum ModelFile {
         let classes = model.classes ?? []
         append(UInt32(classes.count), to: &bytes)
         for digit in classes { append(UInt32(truncatingIfNeeded: digit), to: &bytes) }
+        let tabular = model.tabular.flatMap { try? JSONEncoder().encode($0) }.map { [UInt8]($0) } ?? []
+        append(UInt32(tabular.count), to: &bytes)
+        bytes += tabular
         append(UInt64(architecture.parameterCount), to: &bytes)
         for value in UnsafeBufferPointer(start: network.parameters.base, count: architecture.parameterCount) {
             append(value.bitPattern, to: &bytes)
@@ -150,14 +172,30 @@ public enum ModelFile {
             }
             classes.append(Int(digit))
         }
+        var tabular: TabularInfo?
+        if version >= 2 {
+            let length: UInt32 = try reader.read()
+            guard Int(length) <= bytes.count - reader.offset else { throw .truncated(path: path) }
+            if length > 0 {
+                let json = Data(bytes[reader.offset..<reader.offset + Int(length)])
+                guard let info = try? JSONDecoder().decode(TabularInfo.self, from: json) else {
+                    throw .corrupt(path: path, reason: "the tabular metadata does not decode")
+                }
+                tabular = info
+                reader.offset += Int(length)
+            }
+        }
         let architecture: Architecture
         do {
             architecture = try Architecture(layerSizes: sizes, activations: activations)
         } catch {
             throw .corrupt(path: path, reason: error.description)
         }
-        if lossCodes[Int(lossCode)] == .softmaxCrossEntropy && architecture.outputActivation != .softmax {
-            throw .corrupt(path: path, reason: "softmax cross-entropy with a \(architecture.outputActivation) output layer")
+        if let required = lossCodes[Int(lossCode)].requiredOutputActivation, architecture.outputActivation != required {
+            throw .corrupt(path: path, reason: "\(lossCodes[Int(lossCode)]) with a \(architecture.outputActivation) output layer")
+        }
+        if let tabular, tabular.featureColumns.count != architecture.inputCount {
+            throw .corrupt(path: path, reason: "\(tabular.featureColumns.count) feature columns for \(architecture.inputCount) inputs")
         }
         let parameterCount: UInt64 = try reader.read()
         guard parameterCount == UInt64(architecture.parameterCount) else {
@@ -183,14 +221,14 @@ public enum ModelFile {
         do {
             return SavedModel(
                 network: try Network(architecture: architecture, parameters: parameters), loss: lossCodes[Int(lossCode)],
-                classes: classes.isEmpty ? nil : classes)
+                classes: classes.isEmpty ? nil : classes, tabular: tabular)
         } catch {
             throw .corrupt(path: path, reason: error.description)
         }
     }
 
     static let activationCodes: [Activation] = [.identity, .relu, .sigmoid, .tanh, .softmax]
-    static let lossCodes: [Loss] = [.softmaxCrossEntropy, .meanSquaredError]
+    static let lossCodes: [Loss] = [.softmaxCrossEntropy, .meanSquaredError, .binaryCrossEntropy]
 
     static func crc(_ bytes: ArraySlice<UInt8>) -> UInt32 {
         bytes.withUnsafeBufferPointer { buffer in

@@ -50,17 +50,18 @@ public enum Reference {
 extension Reference {
     /// Forward pass in `Double` with plain loops: the activations of every layer for `count`
     /// rows of `input` (layer 0 is the input). A softmax output is applied unless
-    /// `softmaxOutput` is false (then the last entry holds the logits).
+    /// `activateOutput` is false (then the last entry holds the logits).
     /// `dropout` applies each hidden layer's mask, as the fast path does.
     static func forward(
-        _ architecture: Architecture, parameters: [Double], input: [Double], count: Int, softmaxOutput: Bool = true,
+        _ architecture: Architecture, parameters: [Double], input: [Double], count: Int, activateOutput: Bool = true,
         dropout: Dropout? = nil
     ) -> [[Double]] {
         var activations = [input]
         var offset = 0
         for l in 0..<architecture.layerCount {
             let (inputs, outputs) = (architecture.layerSizes[l], architecture.layerSizes[l + 1])
-            let activation = architecture.activations[l]
+            let isOutput = l == architecture.layerCount - 1
+            let activation = isOutput && !activateOutput ? .identity : architecture.activations[l]
             let x = activations[l]
             var y = [Double](repeating: 0, count: count * outputs)
             for r in 0..<count {
@@ -71,7 +72,7 @@ extension Reference {
                         ? Double(dropout?.mask(layer: l, width: outputs).factor(row: r, column: j) ?? 1) : 1
                     y[r * outputs + j] = apply(activation, sum) * factor
                 }
-                if activation == .softmax && softmaxOutput {
+                if activation == .softmax {
                     let row = y[(r * outputs)..<((r + 1) * outputs)]
                     let maximum = row.max() ?? 0
                     let exps = row.map { _expDouble($0 - maximum) }
@@ -85,14 +86,16 @@ extension Reference {
         return activations
     }
 
-    /// The mean loss of a batch against class labels, from ``forward(_:parameters:input:count:softmaxOutput:)``.
+    /// The mean loss of a batch against class labels, from ``forward(_:parameters:input:count:activateOutput:)``.
     static func loss(
         _ architecture: Architecture, loss: Loss, parameters: [Double], input: [Double], labels: [Int], count: Int,
         dropout: Dropout? = nil
     ) -> Double {
         let n = architecture.outputCount
+        // Logits for the cross-entropies (which fuse their activation), outputs for MSE.
         let y = forward(
-            architecture, parameters: parameters, input: input, count: count, softmaxOutput: false, dropout: dropout).last!
+            architecture, parameters: parameters, input: input, count: count, activateOutput: !loss.consumesLogits,
+            dropout: dropout).last!
         var total = 0.0
         for r in 0..<count {
             let row = Array(y[(r * n)..<((r + 1) * n)])
@@ -100,14 +103,11 @@ extension Reference {
             case .softmaxCrossEntropy:
                 let maximum = row.max() ?? 0
                 total += maximum + _log(row.map { _expDouble($0 - maximum) }.reduce(0, +)) - row[labels[r]]
+            case .binaryCrossEntropy:
+                let z = row[0], t = Double(labels[r])
+                total += max(z, 0) - z * t + _log(1 + _expDouble(-abs(z)))
             case .meanSquaredError:
-                var outputs = row
-                if architecture.outputActivation == .softmax {
-                    let maximum = row.max() ?? 0
-                    let exps = row.map { _expDouble($0 - maximum) }
-                    let sum = exps.reduce(0, +)
-                    outputs = exps.map { $0 / sum }
-                }
+                let outputs = row
                 for j in 0..<n {
                     let d = outputs[j] - (j == labels[r] ? 1 : 0)
                     total += d * d / Double(n)
@@ -134,6 +134,8 @@ extension Reference {
                 switch loss {
                 case .softmaxCrossEntropy:
                     delta[r * n + j] = (y[j] - t) / Double(count)
+                case .binaryCrossEntropy:
+                    delta[r * n + j] = (y[j] - Double(labels[r])) / Double(count)
                 case .meanSquaredError:
                     let g = { (k: Int) in 2 * (y[k] - (k == labels[r] ? 1 : 0)) / Double(n * count) }
                     if architecture.outputActivation == .softmax {

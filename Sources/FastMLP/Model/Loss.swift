@@ -4,9 +4,13 @@ public enum Loss: String, Codable, Sendable, CaseIterable, CustomStringConvertib
     /// for any finite logits; requires a softmax output layer and fuses with it
     /// (∂/∂z = softmax(z) − onehot).
     case softmaxCrossEntropy = "softmax-ce"
-    /// Mean over the outputs of (y − t)², t the one-hot label: the convention of PyTorch's
-    /// `MSELoss` and Keras' `mse`. With two outputs it equals ½ Σ (y − t)².
+    /// Mean over the outputs of (y − t)², t the one-hot label or the regression target: the
+    /// convention of PyTorch's `MSELoss` and Keras' `mse`. With two outputs it equals ½ Σ (y − t)².
     case meanSquaredError = "mse"
+    /// Binary cross-entropy −t log σ(z) − (1 − t) log(1 − σ(z)) for one sigmoid output and a 0/1
+    /// label, computed from the logit as max(z, 0) − z·t + log(1 + e^−|z|), so it is finite for
+    /// any finite z; fuses with the sigmoid (∂/∂z = σ(z) − t).
+    case binaryCrossEntropy = "bce"
 
     public var description: String { rawValue }
 
@@ -15,26 +19,49 @@ public enum Loss: String, Codable, Sendable, CaseIterable, CustomStringConvertib
         switch self {
         case .softmaxCrossEntropy: return .softmax
         case .meanSquaredError: return .identity
+        case .binaryCrossEntropy: return .sigmoid
+        }
+    }
+
+    /// The output activation this loss is fused with, if any (its output layer must have it).
+    public var requiredOutputActivation: Activation? {
+        switch self {
+        case .softmaxCrossEntropy: return .softmax
+        case .binaryCrossEntropy: return .sigmoid
+        case .meanSquaredError: return nil
         }
     }
 
     /// Whether the network should leave logits in its output buffer for this loss.
-    var consumesLogits: Bool { self == .softmaxCrossEntropy }
+    var consumesLogits: Bool { self != .meanSquaredError }
 
     /// The summed per-sample loss of `rows` outputs against class labels; when `gradient` is
     /// given, also writes ∂(Σ loss)/∂z · `gradientScale` for the output layer's pre-activation z
     /// (pass 1/batch for the mean).
     ///
-    /// `output` holds logits for cross-entropy and activated outputs for MSE.
+    /// `output` holds logits for the cross-entropies and activated outputs for MSE. With
+    /// `targets` (regression, `rows × columns`), MSE compares with them instead of one-hot labels.
     func evaluate(
-        output: UnsafePointer<Float>, labels: UnsafePointer<Int32>, rows: Int, columns: Int,
-        outputActivation: Activation, gradient: UnsafeMutablePointer<Float>?, gradientScale: Float
+        output: UnsafePointer<Float>, labels: UnsafePointer<Int32>, targets: UnsafePointer<Float>? = nil,
+        rows: Int, columns: Int, outputActivation: Activation, gradient: UnsafeMutablePointer<Float>?,
+        gradientScale: Float
     ) -> Double {
         var total: Double = 0
         for r in 0..<rows {
             let y = output + r * columns
-            let label = Int(labels[r])
+            let label = targets == nil ? Int(labels[r]) : -1
+            @inline(__always) func target(_ j: Int) -> Float {
+                if let targets { return targets[r * columns + j] }
+                return j == label ? 1 : 0
+            }
             switch self {
+            case .binaryCrossEntropy:
+                let z = y[0]
+                let t = targets.map { $0[r] } ?? Float(labels[r])
+                total += Double(max(z, 0) - z * t + _log1pFloat(_exp(-abs(z))))
+                if let g = gradient?.advanced(by: r * columns) {
+                    g[0] = (1 / (1 + _exp(-z)) - t) * gradientScale
+                }
             case .softmaxCrossEntropy:
                 var maximum = -Float.infinity
                 for j in 0..<columns { maximum = max(maximum, y[j]) }
@@ -49,13 +76,13 @@ public enum Loss: String, Codable, Sendable, CaseIterable, CustomStringConvertib
             case .meanSquaredError:
                 var sum: Float = 0
                 for j in 0..<columns {
-                    let d = y[j] - (j == label ? 1 : 0)
+                    let d = y[j] - target(j)
                     sum += d * d
                 }
                 total += Double(sum / Float(columns))
                 if let g = gradient?.advanced(by: r * columns) {
                     let scale = 2 * gradientScale / Float(columns)
-                    for j in 0..<columns { g[j] = (y[j] - (j == label ? 1 : 0)) * scale }
+                    for j in 0..<columns { g[j] = (y[j] - target(j)) * scale }
                     if outputActivation == .softmax {
                         // Softmax Jacobian: ∂/∂zᵢ = yᵢ (gᵢ − Σⱼ gⱼ yⱼ).
                         var dot: Float = 0

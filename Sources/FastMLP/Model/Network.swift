@@ -86,14 +86,16 @@ public final class Network {
 
     /// Runs the forward pass on `count` rows already in `workspace.activations[0]`.
     ///
-    /// Each layer is one GEMM with the bias and activation fused into its epilogue. A softmax
-    /// output is applied row-wise afterwards unless `softmaxOutput` is false, which leaves the
-    /// logits for a loss that fuses the softmax.
+    /// Each layer is one GEMM with the bias and activation fused into its epilogue (a softmax
+    /// output is applied row-wise afterwards). With `activateOutput` false the output layer's
+    /// activation is skipped, leaving the logits for a loss that fuses it (softmax or sigmoid).
     ///
     /// With `dropout`, every hidden layer's output is multiplied by its mask for this step.
-    func forward(_ workspace: Workspace, count: Int, softmaxOutput: Bool = true, dropout: Dropout? = nil) {
+    func forward(_ workspace: Workspace, count: Int, activateOutput: Bool = true, dropout: Dropout? = nil) {
         for (l, layer) in layers.enumerated() {
-            let mask = l < layers.count - 1 ? dropout?.mask(layer: l, width: layer.outputs) : nil
+            let isOutput = l == layers.count - 1
+            let mask = isOutput ? nil : dropout?.mask(layer: l, width: layer.outputs)
+            let activation = isOutput && !activateOutput ? .identity : layer.activation
             let input = workspace.activations[l].base
             let output = workspace.activations[l + 1].base
             gemm(
@@ -101,9 +103,9 @@ public final class Network {
                 a: MatrixOperand(rowMajor: input, leadingDimension: layer.inputs),
                 b: MatrixOperand(rowMajor: parameters.base + layer.weightOffset, leadingDimension: layer.outputs),
                 c: output, ldc: layer.outputs,
-                epilogue: .biasActivation(bias: parameters.base + layer.biasOffset, activation: layer.activation, dropout: mask),
+                epilogue: .biasActivation(bias: parameters.base + layer.biasOffset, activation: activation, dropout: mask),
                 workspace: workspace.gemm)
-            if layer.activation == .softmax && softmaxOutput {
+            if activation == .softmax {
                 softmaxRows(output, rows: count, columns: layer.outputs)
             }
         }

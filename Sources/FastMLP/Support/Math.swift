@@ -13,3 +13,4 @@ import Darwin
 @inline(__always) func _logFloat(_ x: Float) -> Float { logf(x) }
 @inline(__always) func _tanh(_ x: Float) -> Float { tanhf(x) }
 @inline(__always) func _powDouble(_ x: Double, _ y: Double) -> Double { pow(x, y) }
+@inline(__always) func _log1pFloat(_ x: Float) -> Float { log1pf(x) }

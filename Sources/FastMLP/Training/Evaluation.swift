@@ -1,50 +1,86 @@
-/// Loss and accuracy of a network on a labelled set, with the confusion matrix.
+/// Loss and accuracy of a network on a labelled set, with the confusion matrix; for regression,
+/// the error metrics instead.
 public struct Evaluation: Equatable, Sendable, Codable {
     /// Mean loss per sample.
     public let loss: Double
-    /// Fraction of samples whose highest-scoring output is the label.
+    /// Fraction of samples whose predicted class is the label (0 for regression).
     public let accuracy: Double
     public let count: Int
-    /// `confusion[truth][prediction]` counts.
+    /// `confusion[truth][prediction]` counts (empty for regression).
     public let confusion: [[Int]]
+    /// Mean squared error, mean absolute error and R² (regression only).
+    public let regression: RegressionMetrics?
+
+    public init(loss: Double, accuracy: Double, count: Int, confusion: [[Int]], regression: RegressionMetrics? = nil) {
+        self.loss = loss
+        self.accuracy = accuracy
+        self.count = count
+        self.confusion = confusion
+        self.regression = regression
+    }
+}
+
+/// Errors of a regression, over every target of every sample, in the targets' own units.
+public struct RegressionMetrics: Equatable, Sendable, Codable {
+    public let mse: Double
+    public let mae: Double
+    /// 1 − Σ(y − t)² / Σ(t − t̄)², each target column against its own mean.
+    public let r2: Double
 }
 
 extension Network {
     /// Evaluates on `data` in chunks of `chunkSize` samples (one workspace for the whole call).
     ///
+    /// Classification predicts the highest output (for a single sigmoid output trained with
+    /// binary cross-entropy: class 1 when the output is above ½). Regression compares the
+    /// outputs with the targets; `targetScales` (a standardisation's) converts the errors back to
+    /// the targets' original units.
+    ///
     /// - Throws: ``ModelError/inputWidthMismatch(expected:actual:)`` when the data's width is not
-    ///   the model's input, ``ModelError/invalidConfiguration(_:)`` when it has more classes than outputs.
+    ///   the model's input, ``ModelError/invalidConfiguration(_:)`` when its labels or targets do not fit the outputs.
     public func evaluate(
-        on data: Dataset, loss: Loss, chunkSize: Int = 1000, pool: ThreadPool? = nil
+        on data: Dataset, loss: Loss, chunkSize: Int = 1000, pool: ThreadPool? = nil, targetScales: [Float]? = nil
     ) throws(ModelError) -> Evaluation {
-        try checkCompatible(with: data)
-        let classes = architecture.outputCount
-        var confusion = Array(repeating: Array(repeating: 0, count: classes), count: classes)
+        try checkCompatible(with: data, loss: loss)
+        let outputs = architecture.outputCount
+        let classes = loss == .binaryCrossEntropy ? 2 : outputs
+        var confusion = data.isRegression ? [] : Array(repeating: Array(repeating: 0, count: classes), count: classes)
         var total: Double = 0
         var correct = 0
-        forEachChunk(of: data, chunkSize: chunkSize, softmaxOutput: !loss.consumesLogits, pool: pool) { output, labels, rows in
+        var predictions: [Float] = []
+        forEachChunk(of: data, chunkSize: chunkSize, activateOutput: !loss.consumesLogits, pool: pool) { output, labels, targets, rows in
             total += loss.evaluate(
-                output: output, labels: labels, rows: rows, columns: classes,
+                output: output, labels: labels, targets: targets, rows: rows, columns: outputs,
                 outputActivation: architecture.outputActivation, gradient: nil, gradientScale: 0)
+            if data.isRegression {
+                predictions += UnsafeBufferPointer(start: output, count: rows * outputs)
+                return
+            }
             for r in 0..<rows {
-                let predicted = argmax(output + r * classes, count: classes)
+                let predicted = loss == .binaryCrossEntropy ? (output[r] > 0 ? 1 : 0) : argmax(output + r * outputs, count: outputs)
                 let truth = Int(labels[r])
                 confusion[truth][predicted] += 1
                 if predicted == truth { correct += 1 }
             }
         }
         let n = max(data.count, 1)
-        return Evaluation(loss: total / Double(n), accuracy: Double(correct) / Double(n), count: data.count, confusion: confusion)
+        let regression = data.isRegression
+            ? regressionMetrics(predictions: predictions, targets: data.targets, columns: outputs, scales: targetScales) : nil
+        return Evaluation(
+            loss: total / Double(n), accuracy: Double(correct) / Double(n), count: data.count, confusion: confusion,
+            regression: regression)
     }
 
-    /// The predicted class (index of the highest output) of every sample.
-    public func predictions(for data: Dataset, chunkSize: Int = 1000, pool: ThreadPool? = nil) throws(ModelError) -> [Int] {
-        try checkCompatible(with: data)
+    /// The predicted class of every sample (see ``evaluate(on:loss:chunkSize:pool:targetScales:)``).
+    public func predictions(for data: Dataset, loss: Loss = .softmaxCrossEntropy, chunkSize: Int = 1000, pool: ThreadPool? = nil) throws(ModelError) -> [Int] {
+        try checkCompatible(with: data, loss: loss)
         var result: [Int] = []
         result.reserveCapacity(data.count)
-        let classes = architecture.outputCount
-        forEachChunk(of: data, chunkSize: chunkSize, softmaxOutput: false, pool: pool) { output, _, rows in
-            for r in 0..<rows { result.append(argmax(output + r * classes, count: classes)) }
+        let outputs = architecture.outputCount
+        forEachChunk(of: data, chunkSize: chunkSize, activateOutput: false, pool: pool) { output, _, _, rows in
+            for r in 0..<rows {
+                result.append(outputs == 1 ? (output[r] > 0 ? 1 : 0) : argmax(output + r * outputs, count: outputs))
+            }
         }
         return result
     }
@@ -62,40 +98,78 @@ extension Network {
         return Array(UnsafeBufferPointer(start: workspace.activations[architecture.layerCount].base, count: count * architecture.outputCount))
     }
 
-    func checkCompatible(with data: Dataset) throws(ModelError) {
+    func checkCompatible(with data: Dataset, loss: Loss) throws(ModelError) {
         guard data.featureCount == architecture.inputCount else {
             throw .inputWidthMismatch(expected: architecture.inputCount, actual: data.featureCount)
         }
-        guard data.classCount <= architecture.outputCount else {
+        if data.isRegression {
+            guard data.targetCount == architecture.outputCount, loss == .meanSquaredError else {
+                throw .invalidConfiguration(
+                    "the data has \(data.targetCount) regression targets; the model needs as many outputs (it has \(architecture.outputCount)) and --loss mse")
+            }
+            return
+        }
+        let classes = loss == .binaryCrossEntropy ? 2 : architecture.outputCount
+        guard data.classCount <= classes else {
             throw .invalidConfiguration(
                 "the data has \(data.classCount) classes but the model has \(architecture.outputCount) outputs")
         }
     }
 
     private func forEachChunk(
-        of data: Dataset, chunkSize: Int, softmaxOutput: Bool, pool: ThreadPool?,
-        _ body: (UnsafePointer<Float>, UnsafePointer<Int32>, Int) -> Void
+        of data: Dataset, chunkSize: Int, activateOutput: Bool, pool: ThreadPool?,
+        _ body: (UnsafePointer<Float>, UnsafePointer<Int32>, UnsafePointer<Float>?, Int) -> Void
     ) {
         let capacity = max(1, min(chunkSize, data.count))
         let workspace = Workspace(architecture: architecture, capacity: capacity, pool: pool)
         var labels = [Int32](repeating: 0, count: capacity)
+        var targets = [Float](repeating: 0, count: data.isRegression ? capacity * data.targetCount : 0)
         var indices = [Int32](repeating: 0, count: capacity)
         var start = 0
         while start < data.count {
             let rows = min(capacity, data.count - start)
             for r in 0..<rows { indices[r] = Int32(start + r) }
             labels.withUnsafeMutableBufferPointer { labelBuffer in
-                indices.withUnsafeBufferPointer { indexBuffer in
-                    data.gather(
-                        UnsafeBufferPointer(rebasing: indexBuffer[0..<rows]),
-                        into: workspace.activations[0].base, labels: labelBuffer.baseAddress!, pool: pool)
+                targets.withUnsafeMutableBufferPointer { targetBuffer in
+                    // Only regression has targets (an empty buffer may still have an address).
+                    let batchTargets = data.isRegression ? targetBuffer.baseAddress : nil
+                    indices.withUnsafeBufferPointer { indexBuffer in
+                        data.gather(
+                            UnsafeBufferPointer(rebasing: indexBuffer[0..<rows]),
+                            into: workspace.activations[0].base, labels: labelBuffer.baseAddress!,
+                            targets: batchTargets, pool: pool)
+                    }
+                    forward(workspace, count: rows, activateOutput: activateOutput)
+                    body(
+                        workspace.activations[architecture.layerCount].base, labelBuffer.baseAddress!,
+                        batchTargets.map { UnsafePointer($0) }, rows)
                 }
-                forward(workspace, count: rows, softmaxOutput: softmaxOutput)
-                body(workspace.activations[architecture.layerCount].base, labelBuffer.baseAddress!, rows)
             }
             start += rows
         }
     }
+}
+
+/// MSE, MAE and R² of `predictions` against `targets` (both `rows × columns`), with errors scaled
+/// per column by `scales` when given.
+func regressionMetrics(predictions: [Float], targets: [Float], columns: Int, scales: [Float]?) -> RegressionMetrics {
+    let rows = targets.count / max(columns, 1)
+    var means = [Double](repeating: 0, count: columns)
+    for r in 0..<rows { for j in 0..<columns { means[j] += Double(targets[r * columns + j]) } }
+    for j in 0..<columns { means[j] /= Double(max(rows, 1)) }
+    var squared = 0.0, absolute = 0.0, variance = 0.0
+    for r in 0..<rows {
+        for j in 0..<columns {
+            let scale = Double(scales?[j] ?? 1)
+            let error = (Double(predictions[r * columns + j]) - Double(targets[r * columns + j])) * scale
+            let deviation = (Double(targets[r * columns + j]) - means[j]) * scale
+            squared += error * error
+            absolute += abs(error)
+            variance += deviation * deviation
+        }
+    }
+    let n = Double(max(rows * columns, 1))
+    return RegressionMetrics(mse: squared / n, mae: absolute / n, r2: variance > 0 ? 1 - squared / variance : 0)
 }
 
 /// The index of the largest of `count` values (the first on ties).

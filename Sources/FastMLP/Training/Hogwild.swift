@@ -22,12 +22,14 @@ final class HogwildSchedule {
         let workspace: Workspace
         let optimizer: Optimizer
         var labels: [Int32]
+        var targets: [Float]
 
         init(architecture: Architecture, configuration: TrainingConfiguration) {
             workspace = Workspace(architecture: architecture, capacity: configuration.batchSize)
             optimizer = Optimizer(
                 configuration: configuration.optimizerConfiguration, parameterCount: architecture.parameterCount)
             labels = [Int32](repeating: 0, count: configuration.batchSize)
+            targets = [Float](repeating: 0, count: configuration.batchSize * architecture.outputCount)
         }
     }
 
@@ -107,12 +109,17 @@ final class HogwildSchedule {
             localStep += 1
             onBatch?(slice, indices)
             let batchLoss = worker.labels.withUnsafeMutableBufferPointer { labels in
-                data.gather(indices, into: worker.workspace.activations[0].base, labels: labels.baseAddress!)
-                network.forward(worker.workspace, count: rows, softmaxOutput: !loss.consumesLogits, dropout: dropout)
-                return loss.evaluate(
-                    output: worker.workspace.activations[architecture.layerCount].base, labels: labels.baseAddress!,
-                    rows: rows, columns: architecture.outputCount, outputActivation: architecture.outputActivation,
-                    gradient: worker.workspace.deltas[architecture.layerCount - 1].base, gradientScale: 1 / Float(rows))
+                worker.targets.withUnsafeMutableBufferPointer { targets in
+                    let batchTargets = data.isRegression ? targets.baseAddress : nil
+                    data.gather(
+                        indices, into: worker.workspace.activations[0].base, labels: labels.baseAddress!, targets: batchTargets)
+                    network.forward(worker.workspace, count: rows, activateOutput: !loss.consumesLogits, dropout: dropout)
+                    return loss.evaluate(
+                        output: worker.workspace.activations[architecture.layerCount].base, labels: labels.baseAddress!,
+                        targets: batchTargets.map { UnsafePointer($0) }, rows: rows, columns: architecture.outputCount,
+                        outputActivation: architecture.outputActivation,
+                        gradient: worker.workspace.deltas[architecture.layerCount - 1].base, gradientScale: 1 / Float(rows))
+                }
             }
             guard batchLoss.isFinite else { return (total, batchLoss / Double(rows)) }
             network.backward(worker.workspace, count: rows, dropout: dropout)

@@ -39,6 +39,7 @@ public final class Trainer {
     let hogwild: HogwildSchedule?
     private var shuffler: Xoshiro256StarStar
     private var batchLabels: [Int32]
+    private var batchTargets: [Float]
     /// This epoch's visiting order (a permutation of the sample indices).
     private(set) var order: [Int32] = []
     /// Epochs finished so far.
@@ -76,6 +77,7 @@ public final class Trainer {
             ? HogwildSchedule(network: network, configuration: configuration, threads: pool.threadCount) : nil
         shuffler = Xoshiro256StarStar(seed: configuration.seed ^ 0x5DEE_CE66_D1CE_5EED)
         batchLabels = [Int32](repeating: 0, count: configuration.batchSize)
+        batchTargets = [Float](repeating: 0, count: configuration.batchSize * network.architecture.outputCount)
         earlyStopping = configuration.patience.map { EarlyStopping(patience: $0) }
     }
 
@@ -85,7 +87,7 @@ public final class Trainer {
     public func trainEpoch(
         on data: Dataset, progress: ((_ done: Int, _ total: Int) -> Void)? = nil
     ) throws -> Double {
-        try network.checkCompatible(with: data)
+        try network.checkCompatible(with: data, loss: configuration.loss)
         if epochPosition == 0 {
             if order.count != data.count { order = (0..<Int32(data.count)).map { $0 } }
             shuffler.shuffle(&order)
@@ -120,14 +122,18 @@ public final class Trainer {
                 ? Dropout(rate: configuration.dropout, runSeed: configuration.seed, step: completedSteps) : nil
             let batchLoss = order.withUnsafeBufferPointer { indices in
                 batchLabels.withUnsafeMutableBufferPointer { labels in
-                    data.gather(
-                        UnsafeBufferPointer(rebasing: indices[start..<start + rows]),
-                        into: workspace.activations[0].base, labels: labels.baseAddress!, pool: pool)
-                    network.forward(workspace, count: rows, softmaxOutput: !loss.consumesLogits, dropout: dropout)
-                    return loss.evaluate(
-                        output: workspace.activations[architecture.layerCount].base, labels: labels.baseAddress!,
-                        rows: rows, columns: architecture.outputCount, outputActivation: architecture.outputActivation,
-                        gradient: workspace.deltas[architecture.layerCount - 1].base, gradientScale: 1 / Float(rows))
+                    batchTargets.withUnsafeMutableBufferPointer { targets in
+                        let batchTargets = data.isRegression ? targets.baseAddress : nil
+                        data.gather(
+                            UnsafeBufferPointer(rebasing: indices[start..<start + rows]),
+                            into: workspace.activations[0].base, labels: labels.baseAddress!, targets: batchTargets, pool: pool)
+                        network.forward(workspace, count: rows, activateOutput: !loss.consumesLogits, dropout: dropout)
+                        return loss.evaluate(
+                            output: workspace.activations[architecture.layerCount].base, labels: labels.baseAddress!,
+                            targets: batchTargets.map { UnsafePointer($0) }, rows: rows, columns: architecture.outputCount,
+                            outputActivation: architecture.outputActivation,
+                            gradient: workspace.deltas[architecture.layerCount - 1].base, gradientScale: 1 / Float(rows))
+                    }
                 }
             }
             guard batchLoss.isFinite else {
@@ -177,8 +183,8 @@ public final class Trainer {
     }
 
     /// Evaluates the network on `data` using this trainer's threads.
-    public func evaluate(on data: Dataset) throws(ModelError) -> Evaluation {
-        try network.evaluate(on: data, loss: configuration.loss, pool: pool)
+    public func evaluate(on data: Dataset, targetScales: [Float]? = nil) throws(ModelError) -> Evaluation {
+        try network.evaluate(on: data, loss: configuration.loss, pool: pool, targetScales: targetScales)
     }
 }
 
@@ -223,9 +229,11 @@ extension Trainer {
             let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) * 1e-18
             let tested = try test.map { try evaluate(on: $0) }
             let validated = try validation.map { try evaluate(on: $0) }
-            let report = EpochReport(
-                epoch: epoch, trainLoss: trainLoss, testLoss: tested?.loss, testAccuracy: tested?.accuracy,
-                seconds: seconds, validationLoss: validated?.loss, validationAccuracy: validated?.accuracy)
+            var report = EpochReport(
+                epoch: epoch, trainLoss: trainLoss, testLoss: tested?.loss,
+                testAccuracy: tested?.regression == nil ? tested?.accuracy : nil,
+                seconds: seconds, validationLoss: validated?.loss, validationAccuracy: validated?.regression == nil ? validated?.accuracy : nil)
+            report.testR2 = tested?.regression?.r2
             history.append(report)
             var stop = false
             if let validated, earlyStopping != nil {

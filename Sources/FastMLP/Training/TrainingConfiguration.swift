@@ -65,8 +65,11 @@ public struct TrainingConfiguration: Equatable, Sendable {
     public func validate() throws(ModelError) {
         _ = try architecture()
         func fail(_ text: String) -> ModelError { .invalidConfiguration(text) }
-        if loss == .softmaxCrossEntropy && resolvedOutputActivation != .softmax {
-            throw fail("--loss softmax-ce needs a softmax output layer, not \(resolvedOutputActivation)")
+        if let required = loss.requiredOutputActivation, resolvedOutputActivation != required {
+            throw fail("--loss \(loss) needs a \(required) output layer, not \(resolvedOutputActivation)")
+        }
+        if loss == .binaryCrossEntropy && layers[layers.count - 1] != 1 {
+            throw fail("--loss bce needs one output unit, the last layer has \(layers[layers.count - 1])")
         }
         guard epochs >= 0 else { throw fail("--epochs must be 0 or more, got \(epochs)") }
         guard batchSize >= 1 else { throw fail("--batch-size must be at least 1, got \(batchSize)") }

@@ -1,0 +1,184 @@
+import Foundation
+
+/// A numeric table read from a CSV file: a header row of column names, then one row of numbers
+/// per line.
+public struct CSVTable: Sendable, Equatable {
+    /// The file it came from, for error messages.
+    public let path: String
+    public let columns: [String]
+    /// `rowCount × columns.count` values, row after row.
+    public let values: [Float]
+    public var rowCount: Int { columns.isEmpty ? 0 : values.count / columns.count }
+
+    /// Column `name`'s values, top to bottom.
+    public func column(_ name: String) -> [Float]? {
+        guard let index = columns.firstIndex(of: name) else { return nil }
+        return (0..<rowCount).map { values[$0 * columns.count + index] }
+    }
+
+    /// Features and target for training or evaluation: every column but `target` as features,
+    /// in `featureColumns` order when given (a model's own order, so a test file's columns may
+    /// be arranged differently), and the target as class labels (whole numbers in
+    /// `0..<classCount`) or, with `classCount` nil, as a regression target.
+    public func dataset(target: String, classCount: Int?, featureColumns: [String]? = nil) throws(DataError) -> Dataset {
+        guard let targetIndex = columns.firstIndex(of: target) else {
+            throw .csv(path: path, line: 1, column: nil, reason: "no column named '\(target)' (columns: \(columns.joined(separator: ", ")))")
+        }
+        let names = featureColumns ?? columns.filter { $0 != target }
+        guard !names.isEmpty else { throw .csv(path: path, line: 1, column: nil, reason: "no feature columns besides '\(target)'") }
+        var indices: [Int] = []
+        for name in names {
+            guard let index = columns.firstIndex(of: name), index != targetIndex else {
+                throw .csv(path: path, line: 1, column: name, reason: "the model's feature column is missing")
+            }
+            indices.append(index)
+        }
+        var features: [Float] = []
+        features.reserveCapacity(rowCount * names.count)
+        for row in 0..<rowCount {
+            for index in indices { features.append(values[row * columns.count + index]) }
+        }
+        let targetValues = (0..<rowCount).map { values[$0 * columns.count + targetIndex] }
+        guard let classCount else {
+            return try Dataset(features: features, featureCount: names.count, targets: targetValues, targetCount: 1)
+        }
+        var labels: [UInt8] = []
+        labels.reserveCapacity(rowCount)
+        for (row, value) in targetValues.enumerated() {
+            guard value == value.rounded(), value >= 0, value < Float(classCount) else {
+                throw .csv(path: path, line: row + 2, column: target, reason: "\(value) is not a class label 0...\(classCount - 1)")
+            }
+            labels.append(UInt8(value))
+        }
+        return try Dataset(features: features, featureCount: names.count, labels: labels, classCount: classCount)
+    }
+}
+
+/// Reads numeric CSV files.
+public enum CSV {
+    /// Files larger than this are refused before they are read.
+    public static let maximumSize = 1 << 30
+
+    /// Reads a CSV file with a header row; every other cell must be a finite number.
+    public static func read(_ path: String) throws(DataError) -> CSVTable {
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
+            throw .unreadable(path: path, reason: "no such file")
+        }
+        guard !isDirectory.boolValue else { throw .notAFile(path) }
+        let size = (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int) ?? 0
+        guard size <= maximumSize else { throw .tooLarge(path: path, limit: maximumSize) }
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw .unreadable(path: path, reason: "cannot be read")
+        }
+        return try parse([UInt8](data), path: path)
+    }
+
+    /// Parses CSV text: comma-separated, `\n` or `\r\n` line ends, blank lines skipped, cells
+    /// trimmed of spaces and of one pair of double quotes.
+    public static func parse(_ bytes: [UInt8], path: String) throws(DataError) -> CSVTable {
+        guard let text = String(validating: bytes, as: UTF8.self) else {
+            throw .csv(path: path, line: 1, column: nil, reason: "the file is not UTF-8 text")
+        }
+        var columns: [String]?
+        var values: [Float] = []
+        var lineNumber = 0
+        // "\r\n" is one Character in Swift: split on both line ends.
+        for line in text.split(omittingEmptySubsequences: false, whereSeparator: { $0 == "\n" || $0 == "\r\n" }) {
+            lineNumber += 1
+            if line.allSatisfy({ $0 == " " || $0 == "\t" }) { continue }
+            let cells = line.split(separator: ",", omittingEmptySubsequences: false).map(clean)
+            guard let header = columns else {
+                if let empty = cells.firstIndex(where: \.isEmpty) {
+                    throw .csv(path: path, line: lineNumber, column: "#\(empty + 1)", reason: "the header has an empty column name")
+                }
+                if Set(cells).count != cells.count {
+                    throw .csv(path: path, line: lineNumber, column: nil, reason: "the header repeats a column name")
+                }
+                columns = cells
+                continue
+            }
+            guard cells.count == header.count else {
+                throw .csv(path: path, line: lineNumber, column: nil, reason: "\(cells.count) cells, the header has \(header.count)")
+            }
+            for (index, cell) in cells.enumerated() {
+                guard let value = Float(cell) else {
+                    throw .csv(path: path, line: lineNumber, column: header[index], reason: "'\(cell.prefix(40))' is not a number")
+                }
+                guard value.isFinite else {
+                    throw .csv(path: path, line: lineNumber, column: header[index], reason: "'\(cell)' is not a finite number")
+                }
+                values.append(value)
+            }
+        }
+        guard let header = columns else { throw .csv(path: path, line: 1, column: nil, reason: "the file is empty: no header row") }
+        guard !values.isEmpty else { throw .csv(path: path, line: lineNumber, column: nil, reason: "no data rows after the header") }
+        return CSVTable(path: path, columns: header, values: values)
+    }
+
+    private static func clean(_ cell: Substring) -> String {
+        var trimmed = cell.trimmingCharacters(in: .whitespaces)
+        if trimmed.count >= 2, trimmed.hasPrefix("\""), trimmed.hasSuffix("\"") {
+            trimmed = String(trimmed.dropFirst().dropLast())
+        }
+        return trimmed
+    }
+}
+
+/// Per-column standardisation, fitted on a training set: x ← (x − mean) / scale, for the
+/// features and, for regression, the targets; scale is the standard deviation, or 1 for a
+/// constant column. Stored in the model, so prediction applies the same transform.
+public struct Standardization: Codable, Equatable, Sendable {
+    public var featureMeans: [Float]
+    public var featureScales: [Float]
+    public var targetMeans: [Float]
+    public var targetScales: [Float]
+
+    /// Fits on a table `data` (its features and, for regression, its targets).
+    public init(fitting data: Dataset) {
+        (featureMeans, featureScales) = Self.moments(data.features, columns: data.featureCount)
+        (targetMeans, targetScales) = data.isRegression ? Self.moments(data.targets, columns: data.targetCount) : ([], [])
+    }
+
+    private static func moments(_ values: [Float], columns: Int) -> ([Float], [Float]) {
+        let rows = values.count / max(columns, 1)
+        var means = [Double](repeating: 0, count: columns), squares = [Double](repeating: 0, count: columns)
+        for r in 0..<rows { for j in 0..<columns { means[j] += Double(values[r * columns + j]) } }
+        for j in 0..<columns { means[j] /= Double(max(rows, 1)) }
+        for r in 0..<rows {
+            for j in 0..<columns {
+                let d = Double(values[r * columns + j]) - means[j]
+                squares[j] += d * d
+            }
+        }
+        let scales = squares.map { ($0 / Double(max(rows, 1))).squareRoot() }.map { $0 > 1e-12 ? Float($0) : 1 }
+        return (means.map(Float.init), scales)
+    }
+
+    /// `data` with this transform applied (features, and targets for regression).
+    public func apply(to data: Dataset) throws(DataError) -> Dataset {
+        guard data.featureCount == featureMeans.count, !data.features.isEmpty else {
+            throw .invalidDataset("the standardisation has \(featureMeans.count) feature columns, the data \(data.featureCount)")
+        }
+        let features = data.features.enumerated().map { ($1 - featureMeans[$0 % featureMeans.count]) / featureScales[$0 % featureScales.count] }
+        if data.isRegression {
+            guard data.targetCount == targetMeans.count else {
+                throw .invalidDataset("the standardisation has \(targetMeans.count) targets, the data \(data.targetCount)")
+            }
+            let targets = data.targets.enumerated().map { ($1 - targetMeans[$0 % targetMeans.count]) / targetScales[$0 % targetScales.count] }
+            return try Dataset(features: features, featureCount: data.featureCount, targets: targets, targetCount: data.targetCount)
+        }
+        return try Dataset(features: features, featureCount: data.featureCount, labels: data.labels, classCount: data.classCount)
+    }
+
+    /// Standardised features of rows (`count × featureCount`) for prediction.
+    public func applyToFeatures(_ values: [Float]) -> [Float] {
+        values.enumerated().map { ($1 - featureMeans[$0 % featureMeans.count]) / featureScales[$0 % featureScales.count] }
+    }
+
+    /// Model outputs in standardised target units back in the targets' own units.
+    public func restoreTargets(_ values: [Float]) -> [Float] {
+        guard !targetMeans.isEmpty else { return values }
+        return values.enumerated().map { $1 * targetScales[$0 % targetScales.count] + targetMeans[$0 % targetMeans.count] }
+    }
+}

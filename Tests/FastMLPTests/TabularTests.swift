@@ -1,0 +1,141 @@
+import Foundation
+import Testing
+@_spi(Benchmarks) @testable import FastMLP
+
+/// Writes `text` to a temporary CSV file and returns its path.
+func csvFile(_ text: String, in directory: URL, name: String = "t.csv") throws -> String {
+    let path = directory.appendingPathComponent(name).path
+    try Data(text.utf8).write(to: URL(fileURLWithPath: path))
+    return path
+}
+
+/// y = 3a − 2b + 1 exactly, on a grid, as CSV text.
+func linearTable(rows: Int, offset: Int = 0) -> String {
+    var text = "a,b,y\n"
+    for i in 0..<rows {
+        let a = Double((i + offset) % 17) / 4 - 2, b = Double((i * 7 + offset) % 13) / 3 - 2
+        text += "\(a),\(b),\(3 * a - 2 * b + 1)\n"
+    }
+    return text
+}
+
+@Suite("Tabular data")
+struct TabularTests {
+    @Test("CSV parsing: header, numbers, CRLF, quotes, blank lines")
+    func parse() throws {
+        let table = try CSV.parse(Array("x, \"y\",z\r\n1,2.5,-3e1\r\n\n 4 ,\"5\",6\n".utf8), path: "t.csv")
+        #expect(table.columns == ["x", "y", "z"])
+        #expect(table.values == [1, 2.5, -30, 4, 5, 6])
+        #expect(table.rowCount == 2 && table.column("z") == [-30, 6])
+    }
+
+    @Test("CSV errors name the file, the line and the column", arguments: [
+        ("", "t.csv: line 1: the file is empty: no header row"),
+        ("a,b\n", "no data rows"),
+        ("a,a\n1,2\n", "repeats a column name"),
+        ("a,,c\n1,2,3\n", "empty column name"),
+        ("a,b\n1,2\n3\n", "t.csv: line 3: 1 cells, the header has 2"),
+        ("a,b\n1,2\n3,x4\n", "t.csv: line 3, column 'b': 'x4' is not a number"),
+        ("a,b\n1,nan\n", "t.csv: line 2, column 'b': 'nan' is not a finite number"),
+        ("a,b\n1,inf\n", "not a finite number"),
+    ])
+    func errors(_ text: String, _ message: String) {
+        do {
+            _ = try CSV.parse(Array(text.utf8), path: "t.csv")
+            Issue.record("accepted \(text.debugDescription)")
+        } catch {
+            #expect(error.description.contains(message), "\(error)")
+            #expect(error.description.hasPrefix("t.csv: line ") && !error.description.contains("\n"))
+        }
+    }
+
+    @Test("targets: missing column, non-integer or out-of-range class labels")
+    func targets() throws {
+        let table = try CSV.parse(Array("a,y\n1,0\n2,1.5\n".utf8), path: "t.csv")
+        #expect(throws: DataError.self) { _ = try table.dataset(target: "z", classCount: 2) }
+        #expect(throws: DataError.csv(path: "t.csv", line: 3, column: "y", reason: "1.5 is not a class label 0...1")) {
+            _ = try table.dataset(target: "y", classCount: 2)
+        }
+        let regression = try table.dataset(target: "y", classCount: nil)
+        #expect(regression.isRegression && regression.targets == [0, 1.5] && regression.features == [1, 2])
+    }
+
+    @Test("standardisation: zero mean, unit deviation, and back")
+    func standardization() throws {
+        let data = try Dataset(features: [1, 10, 3, 10, 5, 10], featureCount: 2, targets: [2, 4, 6], targetCount: 1)
+        let fitted = Standardization(fitting: data)
+        #expect(fitted.featureMeans == [3, 10] && fitted.targetMeans == [4])
+        #expect(abs(fitted.featureScales[0] - (8.0 / 3).squareRoot()) < 1e-6 && fitted.featureScales[1] == 1)
+        let applied = try fitted.apply(to: data)
+        #expect(abs(applied.features.enumerated().filter { $0.offset % 2 == 0 }.map(\.element).reduce(0, +)) < 1e-6)
+        #expect(applied.features.enumerated().filter { $0.offset % 2 == 1 }.allSatisfy { $0.element == 0 })
+        let restored = fitted.restoreTargets(applied.targets)
+        #expect(zip(restored, [2, 4, 6] as [Float]).allSatisfy { abs($0 - $1) < 1e-5 })
+    }
+
+    @Test("binary cross-entropy: the fused gradient matches the reference and finite differences")
+    func bceGradient() throws {
+        let architecture = try Architecture(layerSizes: [5, 4, 1], hiddenActivation: .tanh, outputActivation: .sigmoid)
+        var generator = Xoshiro256StarStar(seed: 3)
+        let parameters = (0..<architecture.parameterCount).map { _ in generator.nextGaussian() * 0.7 }
+        let count = 6
+        let input = (0..<(count * 5)).map { _ in 2 * generator.nextUnitFloat() - 1 }
+        let labels = (0..<count).map { $0 % 2 }
+        let reference = Reference.gradient(
+            architecture, loss: .binaryCrossEntropy, parameters: parameters.map(Double.init), input: input.map(Double.init),
+            labels: labels, count: count)
+        var worst = 0.0
+        for i in parameters.indices {
+            var plus = parameters.map(Double.init), minus = parameters.map(Double.init)
+            plus[i] += 1e-6
+            minus[i] -= 1e-6
+            let numeric = (Reference.loss(architecture, loss: .binaryCrossEntropy, parameters: plus, input: input.map(Double.init), labels: labels, count: count)
+                - Reference.loss(architecture, loss: .binaryCrossEntropy, parameters: minus, input: input.map(Double.init), labels: labels, count: count)) / 2e-6
+            worst = max(worst, abs(numeric - reference[i]) / (1e-6 + abs(numeric)))
+        }
+        #expect(worst < 1e-4)
+        let network = try Network(architecture: architecture, parameters: parameters)
+        let workspace = Workspace(architecture: architecture, capacity: count)
+        input.withUnsafeBufferPointer { workspace.activations[0].base.update(from: $0.baseAddress!, count: input.count) }
+        network.forward(workspace, count: count, activateOutput: false)
+        let labels32 = labels.map(Int32.init)
+        let loss = labels32.withUnsafeBufferPointer {
+            Loss.binaryCrossEntropy.evaluate(
+                output: workspace.activations[2].base, labels: $0.baseAddress!, rows: count, columns: 1,
+                outputActivation: .sigmoid, gradient: workspace.deltas[1].base, gradientScale: 1 / Float(count))
+        }
+        network.backward(workspace, count: count)
+        let expectedLoss = Reference.loss(
+            architecture, loss: .binaryCrossEntropy, parameters: parameters.map(Double.init), input: input.map(Double.init),
+            labels: labels, count: count)
+        #expect(abs(loss / Double(count) - expectedLoss) < 1e-5)
+        let difference = zip(workspace.gradients.array, reference).map { abs(Double($0) - $1) }.max()!
+        #expect(difference < 1e-5)
+    }
+
+    @Test("regression on a table: MSE with standardisation learns a linear target")
+    func regression() throws {
+        let directory = temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let training = try CSV.read(try csvFile(linearTable(rows: 400), in: directory)).dataset(target: "y", classCount: nil)
+        let test = try CSV.read(try csvFile(linearTable(rows: 100, offset: 5), in: directory, name: "u.csv"))
+            .dataset(target: "y", classCount: nil)
+        let standardization = Standardization(fitting: training)
+        var configuration = TrainingConfiguration()
+        configuration.layers = [2, 16, 1]
+        configuration.loss = .meanSquaredError
+        configuration.optimizer = .adam
+        configuration.learningRate = 0.01
+        configuration.momentum = 0
+        configuration.batchSize = 16
+        configuration.epochs = 60
+        configuration.threads = 1
+        let network = Network(architecture: try configuration.architecture(), weightInitializer: .heNormal, seed: 1)
+        let trainer = try Trainer(network: network, configuration: configuration)
+        try trainer.fit(on: try standardization.apply(to: training))
+        let evaluation = try trainer.evaluate(on: try standardization.apply(to: test), targetScales: standardization.targetScales)
+        let metrics = try #require(evaluation.regression)
+        #expect(metrics.r2 > 0.995, "\(metrics)")
+        #expect(metrics.mae < 0.3, "\(metrics)")
+    }
+}
