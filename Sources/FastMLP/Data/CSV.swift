@@ -5,9 +5,11 @@ import Foundation
 public struct CSVTable: Sendable, Equatable {
     /// The file it came from, for error messages.
     public let path: String
+    /// The column names, from the header row.
     public let columns: [String]
     /// `rowCount × columns.count` values, row after row.
     public let values: [Float]
+    /// The number of data rows.
     public var rowCount: Int { columns.isEmpty ? 0 : values.count / columns.count }
 
     /// Column `name`'s values, top to bottom.
@@ -129,9 +131,13 @@ public enum CSV {
 /// features and, for regression, the targets; scale is the standard deviation, or 1 for a
 /// constant column. Stored in the model, so prediction applies the same transform.
 public struct Standardization: Codable, Equatable, Sendable {
+    /// Per-feature means of the training set.
     public var featureMeans: [Float]
+    /// Per-feature standard deviations (1 for a constant column).
     public var featureScales: [Float]
+    /// Per-target means (regression only; empty otherwise).
     public var targetMeans: [Float]
+    /// Per-target standard deviations (regression only).
     public var targetScales: [Float]
 
     /// Fits on a table `data` (its features and, for regression, its targets).

@@ -7,7 +7,9 @@
 public struct Dataset: Sendable, Equatable {
     /// The number of samples.
     public let count: Int
+    /// The image height (1 for a table).
     public let rows: Int
+    /// The image width (the number of features for a table).
     public let columns: Int
     /// Pixels per sample, `rows × columns`.
     public var featureCount: Int { rows * columns }

@@ -8,7 +8,9 @@ import Darwin
 
 /// Why a file could not be written.
 public struct FileWriteError: Error, Equatable, Sendable, CustomStringConvertible {
+    /// The file that could not be written.
     public let path: String
+    /// What went wrong, in words.
     public let reason: String
     public var description: String { "\(path): \(reason)" }
 }

@@ -3,11 +3,13 @@ import Foundation
 /// One finished epoch, as a run reports it (kept in checkpoints so a resumed run can report the
 /// whole history).
 public struct EpochReport: Equatable, Sendable, Codable {
+    /// The epoch number, from 1.
     public var epoch: Int
     /// The mean loss over the epoch's training samples, as they were trained.
     public var trainLoss: Double
     /// Loss and accuracy on the test set, when one was given.
     public var testLoss: Double?
+    /// Test accuracy (classification only).
     public var testAccuracy: Double?
     /// Seconds of training (evaluation not included).
     public var seconds: Double
@@ -15,8 +17,10 @@ public struct EpochReport: Equatable, Sendable, Codable {
     public var testR2: Double?
     /// Loss and accuracy on the validation split, when there is one.
     public var validationLoss: Double?
+    /// Validation accuracy (classification only).
     public var validationAccuracy: Double?
 
+    /// A report with the given values (`testR2` is set separately).
     public init(
         epoch: Int, trainLoss: Double, testLoss: Double?, testAccuracy: Double?, seconds: Double,
         validationLoss: Double? = nil, validationAccuracy: Double? = nil
@@ -38,13 +42,18 @@ public struct EpochReport: Equatable, Sendable, Codable {
 /// A synchronous run stopped at any step and resumed from its checkpoint ends with weights
 /// bitwise equal to an uninterrupted run's (for the same total `epochs`).
 public struct Checkpoint: Sendable {
+    /// The configuration of the run (its `epochs` may be raised on resume).
     public var configuration: TrainingConfiguration
+    /// Epochs finished before the checkpoint.
     public var completedEpochs: Int
+    /// Optimiser steps taken before the checkpoint (the schedule position).
     public var completedSteps: Int
+    /// Samples trained in the unfinished epoch (0 between epochs).
     public var epochPosition: Int
     var epochLossSum: Double
     var shufflerState: [UInt64]
     var order: [Int32]
+    /// The network parameters, in `Network.parameterValues` order.
     public var parameters: [Float]
     var optimizers: [OptimizerState]
     /// The reports of the finished epochs, for the caller's own bookkeeping.
@@ -68,6 +77,7 @@ public struct Checkpoint: Sendable {
 /// of everything before it.
 /// Little-endian throughout; written atomically like model files.
 extension Checkpoint {
+    /// The checkpoint format version this build writes and reads.
     public static let currentVersion: UInt32 = 1
     static let magic: [UInt8] = Array("FMLPCKPT".utf8)
 

@@ -28,13 +28,16 @@ public enum ModelFileError: Error, Equatable, Sendable, CustomStringConvertible 
 /// A trained network with what is needed to use it: the loss it was trained with and, for a
 /// model trained on a subset of the classes, which original class each output stands for.
 public struct SavedModel {
+    /// The trained network.
     public var network: Network
+    /// The loss it was trained with (evaluation uses it).
     public var loss: Loss
     /// `classes[i]` is the original label of output i (e.g. `[1, 7]`); `nil` when output i is class i.
     public var classes: [Int]?
     /// For a model trained on a table: its columns and standardisation.
     public var tabular: TabularInfo?
 
+    /// A model to save; `classes` and `tabular` as described on the properties.
     public init(network: Network, loss: Loss, classes: [Int]? = nil, tabular: TabularInfo? = nil) {
         self.network = network
         self.loss = loss
@@ -46,10 +49,14 @@ public struct SavedModel {
 /// What a model trained on a CSV table needs to read new rows: the feature columns in input
 /// order, the target column, and the standardisation fitted on the training set.
 public struct TabularInfo: Codable, Equatable, Sendable {
+    /// The input columns, in the network's input order.
     public var featureColumns: [String]
+    /// The column the network predicts.
     public var target: String
+    /// The standardisation fitted on the training table, if one was used.
     public var standardization: Standardization?
 
+    /// Table metadata for a model.
     public init(featureColumns: [String], target: String, standardization: Standardization? = nil) {
         self.featureColumns = featureColumns
         self.target = target
@@ -77,6 +84,7 @@ public struct TabularInfo: Codable, Equatable, Sendable {
 /// Files are written atomically; loading checks every field, the exact length and the CRC, and
 /// refuses non-finite parameters.
 public enum ModelFile {
+    /// The model format version this build writes (it reads 1 and 2).
     public static let currentVersion: UInt32 = 2
     static let magic: [UInt8] = Array("FASTMLP".utf8) + [0]
 

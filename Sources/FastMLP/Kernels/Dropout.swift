@@ -16,6 +16,7 @@ public struct DropoutMask: Sendable, Equatable {
     var originRow = 0
     var originColumn = 0
 
+    /// A mask with the given seed, keep probability and layer width.
     public init(seed: UInt32, keep: Float, width: Int) {
         self.seed = seed
         self.keep = keep

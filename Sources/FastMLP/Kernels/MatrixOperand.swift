@@ -4,8 +4,11 @@
 /// (X·W, dY·Wᵀ, Xᵀ·dY) read their operands in place; the packing routines absorb the layout.
 @_spi(Benchmarks)
 public struct MatrixOperand {
+    /// The element at (0, 0).
     public let base: UnsafePointer<Float>
+    /// Elements between consecutive rows.
     public let rowStride: Int
+    /// Elements between consecutive columns.
     public let columnStride: Int
 
     /// A row-major matrix whose rows are `leadingDimension` elements apart.
@@ -15,6 +18,7 @@ public struct MatrixOperand {
         columnStride = 1
     }
 
+    /// A view with arbitrary strides.
     public init(base: UnsafePointer<Float>, rowStride: Int, columnStride: Int) {
         self.base = base
         self.rowStride = rowStride

@@ -34,10 +34,13 @@ public struct Architecture: Equatable, Hashable, Sendable, Codable, CustomString
             activations: Array(repeating: hiddenActivation, count: max(layerSizes.count - 2, 0)) + [outputActivation])
     }
 
+    /// The width of the input.
     public var inputCount: Int { layerSizes[0] }
+    /// The width of the output layer.
     public var outputCount: Int { layerSizes[layerSizes.count - 1] }
     /// The number of dense layers.
     public var layerCount: Int { layerSizes.count - 1 }
+    /// The output layer's activation.
     public var outputActivation: Activation { activations[activations.count - 1] }
 
     /// Weights plus biases over all layers.

@@ -16,6 +16,7 @@ struct DenseLayer {
 /// (W₀, b₀, W₁, b₁, …), so that an optimiser step is one pass over memory and a saved model is
 /// that buffer. A reference type: a ``Trainer`` updates the parameters in place.
 public final class Network {
+    /// The shape of the network.
     public let architecture: Architecture
     let layers: [DenseLayer]
     let parameters: FloatBuffer

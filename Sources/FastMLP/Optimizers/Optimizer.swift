@@ -16,7 +16,9 @@ public enum OptimizerKind: String, Codable, Sendable, CaseIterable, CustomString
 /// letter (the same formulas, in the same order), so a recipe means the same thing in both.
 /// Unset values take that rule's usual default (``beta1``, ``beta2``, ``epsilon``, ``weightDecay``).
 public struct OptimizerConfiguration: Equatable, Hashable, Sendable, Codable {
+    /// The update rule.
     public var kind: OptimizerKind
+    /// The base learning rate (a schedule scales it step by step).
     public var learningRate: Float
     /// SGD and RMSprop momentum μ (0: none).
     public var momentum: Float
@@ -33,6 +35,7 @@ public struct OptimizerConfiguration: Equatable, Hashable, Sendable, Codable {
     /// weights as w ← w − lr·wd·w for AdamW (default 0, AdamW 0.01). Applies to biases too.
     public var weightDecay: Float?
 
+    /// An optimiser configuration; unset values take the rule's defaults.
     public init(
         kind: OptimizerKind = .sgd, learningRate: Float, momentum: Float = 0, nesterov: Bool = false,
         beta1: Float? = nil, beta2: Float? = nil, epsilon: Float? = nil, weightDecay: Float? = nil
@@ -47,9 +50,13 @@ public struct OptimizerConfiguration: Equatable, Hashable, Sendable, Codable {
         self.weightDecay = weightDecay
     }
 
+    /// β1 in force (default 0.9).
     public var resolvedBeta1: Float { beta1 ?? 0.9 }
+    /// β2 (RMSprop: α) in force (default 0.999; RMSprop 0.99).
     public var resolvedBeta2: Float { beta2 ?? (kind == .rmsprop ? 0.99 : 0.999) }
+    /// ε in force (default 1e-8).
     public var resolvedEpsilon: Float { epsilon ?? 1e-8 }
+    /// The weight decay in force (default 0; AdamW 0.01).
     public var resolvedWeightDecay: Float { weightDecay ?? (kind == .adamw ? 0.01 : 0) }
 
     /// Checks the values; the error names the flag.

@@ -4,8 +4,10 @@
 public struct SplitMix64: RandomNumberGenerator, Sendable {
     private var state: UInt64
 
+    /// A generator whose first output depends only on `seed`.
     public init(seed: UInt64) { state = seed }
 
+    /// The next 64 random bits.
     public mutating func next() -> UInt64 {
         state &+= 0x9E37_79B9_7F4A_7C15
         var z = state
@@ -36,6 +38,7 @@ public struct Xoshiro256StarStar: RandomNumberGenerator, Sendable, Equatable, Co
         state = [mixer.next(), mixer.next(), mixer.next(), mixer.next()]
     }
 
+    /// The next 64 random bits.
     public mutating func next() -> UInt64 {
         let result = rotate(state[1] &* 5, 7) &* 9
         let t = state[1] << 17

@@ -8,11 +8,15 @@
 public struct EarlyStopping: Equatable, Sendable {
     /// Epochs without improvement before stopping.
     public let patience: Int
+    /// The lowest validation loss so far.
     public private(set) var bestLoss: Double = .infinity
+    /// The epoch that reached it (0: none yet).
     public private(set) var bestEpoch = 0
+    /// Epochs since then.
     public private(set) var epochsWithoutImprovement = 0
     var bestParameters: [Float] = []
 
+    /// Early stopping after `patience` epochs without improvement.
     public init(patience: Int) {
         self.patience = patience
     }

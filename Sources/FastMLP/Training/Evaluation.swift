@@ -5,12 +5,14 @@ public struct Evaluation: Equatable, Sendable, Codable {
     public let loss: Double
     /// Fraction of samples whose predicted class is the label (0 for regression).
     public let accuracy: Double
+    /// The number of samples evaluated.
     public let count: Int
     /// `confusion[truth][prediction]` counts (empty for regression).
     public let confusion: [[Int]]
     /// Mean squared error, mean absolute error and R² (regression only).
     public let regression: RegressionMetrics?
 
+    /// An evaluation with the given values.
     public init(loss: Double, accuracy: Double, count: Int, confusion: [[Int]], regression: RegressionMetrics? = nil) {
         self.loss = loss
         self.accuracy = accuracy
@@ -22,7 +24,9 @@ public struct Evaluation: Equatable, Sendable, Codable {
 
 /// Errors of a regression, over every target of every sample, in the targets' own units.
 public struct RegressionMetrics: Equatable, Sendable, Codable {
+    /// Mean squared error.
     public let mse: Double
+    /// Mean absolute error.
     public let mae: Double
     /// 1 − Σ(y − t)² / Σ(t − t̄)², each target column against its own mean.
     public let r2: Double
@@ -181,8 +185,11 @@ func argmax(_ x: UnsafePointer<Float>, count: Int) -> Int {
 
 /// Precision, recall, F1 and support of one class, from a confusion matrix.
 public struct ClassMetrics: Equatable, Sendable, Codable {
+    /// True positives over predicted positives.
     public let precision: Double
+    /// True positives over actual positives.
     public let recall: Double
+    /// The harmonic mean of precision and recall.
     public let f1: Double
     /// The number of samples whose true label is this class.
     public let support: Int

@@ -2,8 +2,11 @@ import Foundation
 
 /// A named training preset: a ``TrainingConfiguration`` stored as plain JSON in `Profiles/`.
 public struct Profile: Equatable, Sendable {
+    /// The file name without `.json`.
     public var name: String
+    /// The profile's `description`.
     public var summary: String
+    /// The settings (keys not in the file keep their defaults).
     public var configuration: TrainingConfiguration
 
     /// Reads a profile file; its name is the file name without `.json`.

@@ -21,6 +21,7 @@ public enum ScheduleKind: String, Codable, Sendable, CaseIterable, CustomStringC
 /// The rate of a step depends only on the step's position in the run (its index from 0 and the
 /// run's length), so a resumed run continues the schedule exactly where it stopped.
 public struct LearningRateSchedule: Equatable, Hashable, Sendable, Codable {
+    /// The shape of the schedule.
     public var kind: ScheduleKind
     /// Epochs between decays of the `step` schedule.
     public var stepSize: Int
@@ -29,6 +30,7 @@ public struct LearningRateSchedule: Equatable, Hashable, Sendable, Codable {
     /// Epochs (fractions allowed) of linear warm-up from base/warm-up-steps to the base rate.
     public var warmupEpochs: Double
 
+    /// A schedule; the defaults are constant with no warm-up.
     public init(kind: ScheduleKind = .constant, stepSize: Int = 1, gamma: Float = 0.1, warmupEpochs: Double = 0) {
         self.kind = kind
         self.stepSize = stepSize

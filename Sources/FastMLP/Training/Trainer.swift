@@ -30,7 +30,9 @@ public enum TrainingError: Error, Equatable, Sendable, CustomStringConvertible {
 /// thread count. In ``ParallelMode/hogwild`` mode each thread trains its own slice of the epoch
 /// on the shared weights without locks (``HogwildSchedule``); runs are not reproducible.
 public final class Trainer {
+    /// The network being trained (updated in place).
     public let network: Network
+    /// The run's settings.
     public let configuration: TrainingConfiguration
     /// The worker threads of this trainer (`configuration.threads`, default: online cores).
     public let pool: ThreadPool

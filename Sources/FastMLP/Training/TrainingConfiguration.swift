@@ -7,20 +7,31 @@ public struct TrainingConfiguration: Equatable, Sendable {
     public var activation: Activation = .relu
     /// The activation of the output layer; `nil` follows the loss (``Loss/defaultOutputActivation``).
     public var outputActivation: Activation?
+    /// The objective.
     public var loss: Loss = .softmaxCrossEntropy
+    /// How the weights start.
     public var weightInitializer: WeightInitializer = .heNormal
     /// The value every bias starts at.
     public var biasInitializer: Float = 0
+    /// Epochs of the run, in total.
     public var epochs: Int = 5
+    /// Samples per optimiser step.
     public var batchSize: Int = 64
+    /// The base learning rate.
     public var learningRate: Float = 0.05
+    /// Momentum μ for SGD and RMSprop.
     public var momentum: Float = 0.9
     /// The update rule; the fields below refine it (see ``OptimizerConfiguration``).
     public var optimizer: OptimizerKind = .sgd
+    /// SGD with Nesterov momentum.
     public var nesterov = false
+    /// Adam's β1 (nil: the default).
     public var beta1: Float?
+    /// Adam's β2, RMSprop's α (nil: the default).
     public var beta2: Float?
+    /// Adam's and RMSprop's ε (nil: the default).
     public var epsilon: Float?
+    /// L2 weight decay (nil: the default, 0 or AdamW's 0.01).
     public var weightDecay: Float?
     /// How the learning rate changes from step to step.
     public var schedule = LearningRateSchedule()
@@ -32,6 +43,7 @@ public struct TrainingConfiguration: Equatable, Sendable {
     /// Stop after this many epochs without a better validation loss, restoring the best weights
     /// (`nil`: never; needs a validation split).
     public var patience: Int?
+    /// Seeds initialisation, shuffling, dropout and the validation split.
     public var seed: UInt64 = 42
     /// Worker threads; `nil` means one per online core.
     public var threads: Int?
@@ -40,6 +52,7 @@ public struct TrainingConfiguration: Equatable, Sendable {
     /// Digits to keep, relabelled 0..<count in this order; `nil` keeps all.
     public var classes: [Int]?
 
+    /// The defaults: the `mlp-128` recipe.
     public init() {}
 
     /// The most parameters, and the most activations per layer in a batch (2²⁸ floats, 1 GiB),
