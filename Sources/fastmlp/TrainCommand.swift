@@ -113,6 +113,8 @@ enum TrainCommand {
         }
         do {
             try configuration.validate()
+        } catch ModelError.invalidArchitecture(let why) {
+            throw arguments.usage("--layers: \(why)")
         } catch {
             throw arguments.usage(describe(error))
         }
