@@ -37,7 +37,8 @@ let package = Package(
         .testTarget(
             name: "FastMLPTests",
             dependencies: ["FastMLP", "fastmlp"],
-            path: "Tests/FastMLPTests"
+            path: "Tests/FastMLPTests",
+            exclude: ["FuzzFindings"]
         ),
     ]
 )

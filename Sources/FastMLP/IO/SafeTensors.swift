@@ -57,6 +57,16 @@ public enum SafeTensors {
     /// metadata) as a model.
     public static func load(from path: String) throws(ModelFileError) -> SavedModel {
         let (header, data) = try read(path)
+        return try model(header: header, data: data, path: path)
+    }
+
+    /// A model from safetensors bytes (`path` names them in errors).
+    static func decode(_ bytes: [UInt8], path: String) throws(ModelFileError) -> SavedModel {
+        let (header, data) = try parse(bytes, path: path)
+        return try model(header: header, data: data, path: path)
+    }
+
+    private static func model(header: [String: Any], data: ArraySlice<UInt8>, path: String) throws(ModelFileError) -> SavedModel {
         guard let metadata = header["__metadata__"] as? [String: String],
             let layersText = metadata["layers"], let activationsText = metadata["activations"]
         else {
@@ -102,7 +112,11 @@ public enum SafeTensors {
         }
         guard !isDirectory.boolValue else { throw .unreadable(path: path, reason: "is a directory, not a safetensors file") }
         guard let contents = FileManager.default.contents(atPath: path) else { throw .unreadable(path: path, reason: "cannot be read") }
-        let bytes = [UInt8](contents)
+        return try parse([UInt8](contents), path: path)
+    }
+
+    /// The header and the data of safetensors bytes (`path` names them in errors).
+    static func parse(_ bytes: [UInt8], path: String) throws(ModelFileError) -> ([String: Any], ArraySlice<UInt8>) {
         guard bytes.count >= 8 else { throw .truncated(path: path) }
         var length: UInt64 = 0
         for i in 0..<8 { length |= UInt64(bytes[i]) << (8 * i) }

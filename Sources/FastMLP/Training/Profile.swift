@@ -21,6 +21,11 @@ public struct Profile: Equatable, Sendable {
         } catch {
             throw .unreadable(path: path, reason: FileManager.default.fileExists(atPath: path) ? "cannot be read" : "no such file")
         }
+        try self.init(data: data, name: url.deletingPathExtension().lastPathComponent, path: path)
+    }
+
+    /// A profile from JSON bytes; `path` names them in errors.
+    init(data: Data, name: String, path: String) throws(ProfileError) {
         let object: Any
         do {
             object = try JSONSerialization.jsonObject(with: data)
@@ -48,7 +53,7 @@ public struct Profile: Equatable, Sendable {
         } catch {
             throw .invalid(path: path, reason: error.description)
         }
-        name = url.deletingPathExtension().lastPathComponent
+        self.name = name
         summary = dictionary["description"] as? String ?? ""
     }
 

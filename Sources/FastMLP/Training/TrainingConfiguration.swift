@@ -97,12 +97,13 @@ public struct TrainingConfiguration: Equatable, Sendable {
             guard validationSplit > 0 else { throw fail("--patience needs a validation set: give --val-split too") }
         }
         guard biasInitializer.isFinite else { throw fail("bias init must be finite") }
-        if let threads, threads < 1 { throw fail("--threads must be at least 1, got \(threads)") }
+        if let threads, !(1...1024).contains(threads) { throw fail("--threads must be in 1...1024, got \(threads)") }
         let architecture = try architecture()
         if architecture.parameterCount > TrainingConfiguration.maximumElements {
             throw fail("--layers \(layers.map(String.init).joined(separator: ",")) has \(architecture.parameterCount) parameters, more than the \(TrainingConfiguration.maximumElements) this build allows")
         }
-        if batchSize * (layers.max() ?? 0) > TrainingConfiguration.maximumElements {
+        let (activations, overflow) = batchSize.multipliedReportingOverflow(by: layers.max() ?? 0)
+        if overflow || activations > TrainingConfiguration.maximumElements {
             throw fail("--batch-size \(batchSize) × the widest layer (\(layers.max() ?? 0)) is more than the \(TrainingConfiguration.maximumElements) activations this build allows")
         }
         if let classes {

@@ -1,0 +1,18 @@
+import Foundation
+import Testing
+@_spi(Benchmarks) @testable import FastMLP
+
+/// Inputs the fuzzers (Fuzz/run) once crashed on, kept so that they stay fixed.
+@Suite("Fuzz findings")
+struct FuzzFindingTests {
+    static let directory = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("FuzzFindings")
+
+    @Test("a profile whose batch size times the widest layer overflows is refused, not trapped")
+    func profileBatchSizeOverflow() throws {
+        let data = try Data(contentsOf: Self.directory.appendingPathComponent("profile-batch-size-overflow.json"))
+        #expect(throws: ProfileError.self) { _ = try Profile(data: data, name: "finding", path: "finding.json") }
+        var configuration = TrainingConfiguration()
+        configuration.threads = 1 << 40
+        #expect(throws: ModelError.self) { try configuration.validate() }
+    }
+}
