@@ -109,7 +109,8 @@ enum BenchCommand {
                 }
                 progress.clear()
                 let timed = epochs > 1 ? Array(epochSeconds.dropFirst()) : epochSeconds
-                let median = timed.sorted()[timed.count / 2] / 2 + timed.sorted()[(timed.count - 1) / 2] / 2
+                let sorted = timed.sorted()
+                let median = (sorted[sorted.count / 2] + sorted[(sorted.count - 1) / 2]) / 2
                 let evaluation = try trainer.evaluate(on: test)
                 let gflops = flopsPerEpoch / median / 1e9
                 rows.append(Row(

@@ -15,4 +15,10 @@ struct FuzzFindingTests {
         configuration.threads = 1 << 40
         #expect(throws: ModelError.self) { try configuration.validate() }
     }
+
+    @Test("a safetensors header claiming a huge architecture is refused before allocating")
+    func safetensorsHugeArchitecture() throws {
+        let bytes = [UInt8](try Data(contentsOf: Self.directory.appendingPathComponent("safetensors-huge-metadata-architecture.safetensors")))
+        #expect(throws: ModelFileError.self) { _ = try SafeTensors.decode(bytes, path: "finding.safetensors") }
+    }
 }

@@ -72,8 +72,13 @@ public enum SafeTensors {
         else {
             throw .corrupt(path: path, reason: "no fastmlp architecture in the metadata (layers, activations); use --init-from with --layers instead")
         }
-        let sizes = layersText.split(separator: ",").compactMap { Int($0) }
-        let activations = activationsText.split(separator: ",").compactMap { Activation(rawValue: String($0)) }
+        let sizeTexts = layersText.split(separator: ",", omittingEmptySubsequences: false)
+        let activationTexts = activationsText.split(separator: ",", omittingEmptySubsequences: false)
+        let sizes = sizeTexts.compactMap { Int($0) }
+        let activations = activationTexts.compactMap { Activation(rawValue: String($0)) }
+        guard sizes.count == sizeTexts.count, activations.count == activationTexts.count else {
+            throw .corrupt(path: path, reason: "the metadata's layers or activations do not parse")
+        }
         guard let loss = Loss(rawValue: metadata["loss"] ?? "softmax-ce") else {
             throw .corrupt(path: path, reason: "unknown loss '\(metadata["loss"] ?? "")'")
         }
@@ -156,6 +161,10 @@ public enum SafeTensors {
             let value = Float(bitPattern: UInt32(bytes[base]) | UInt32(bytes[base + 1]) << 8 | UInt32(bytes[base + 2]) << 16 | UInt32(bytes[base + 3]) << 24)
             guard value.isFinite else { throw corrupt("a parameter is \(value)") }
             return value
+        }
+        // The data must hold every parameter before any is allocated (a header can claim anything).
+        guard architecture.parameterCount <= data.count / 4 else {
+            throw corrupt("the file holds \(data.count) bytes of data, a \(architecture) network needs \(architecture.parameterCount * 4)")
         }
         let tensorNames = header.keys.filter { $0 != "__metadata__" }
         guard tensorNames.count == 2 * architecture.layerCount else {
