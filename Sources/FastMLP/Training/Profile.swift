@@ -41,6 +41,10 @@ public struct Profile: Equatable, Sendable {
         }
         do {
             configuration = try JSONDecoder().decode(TrainingConfiguration.self, from: data)
+        } catch let DecodingError.dataCorrupted(context) where context.codingPath.isEmpty {
+            // Foundation reports a number that does not fit the setting's type (1.5 epochs,
+            // 1e60 as a Float) as "not valid JSON" without a key: find the key.
+            throw .invalid(path: path, reason: Profile.unrepresentableValue(in: dictionary) ?? Profile.describe(context))
         } catch let DecodingError.dataCorrupted(context) {
             throw .invalid(path: path, reason: Profile.describe(context))
         } catch let DecodingError.typeMismatch(_, context) {
@@ -55,6 +59,26 @@ public struct Profile: Equatable, Sendable {
         }
         self.name = name
         summary = dictionary["description"] as? String ?? ""
+    }
+
+    /// The first key whose value alone does not decode, described; `nil` if each decodes alone.
+    private static func unrepresentableValue(in dictionary: [String: Any]) -> String? {
+        func decodes(_ object: [String: Any]) -> Bool {
+            guard JSONSerialization.isValidJSONObject(object),
+                  let data = try? JSONSerialization.data(withJSONObject: object) else { return false }
+            return (try? JSONDecoder().decode(TrainingConfiguration.self, from: data)) != nil
+        }
+        for key in dictionary.keys.sorted() {
+            guard let value = dictionary[key] else { continue }
+            guard !decodes([key: value]) else { continue }
+            let shown = (try? JSONSerialization.data(withJSONObject: [value])).flatMap { String(data: $0, encoding: .utf8) }
+                .map { String($0.dropFirst().dropLast()) } ?? "\(value)"
+            let number = (value as? NSNumber)?.doubleValue
+            let wantsWholeNumber = number.map { $0.isFinite && $0 != $0.rounded() && decodes([key: $0.rounded()]) } ?? false
+            let problem = wantsWholeNumber ? "is not a whole number" : number == nil ? "does not fit this setting" : "is out of range"
+            return "bad value for '\(key)': \(shown.prefix(40)) \(problem)"
+        }
+        return nil
     }
 
     private static func describe(_ context: DecodingError.Context) -> String {
