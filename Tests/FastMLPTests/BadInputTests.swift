@@ -190,24 +190,36 @@ struct BadInputTests {
         }
         let output = directory.appendingPathComponent("out.safetensors").path
         try SafeTensors.save(try ModelFile.load(from: models[0].path), to: output)
-        var generator = SplitMix64(seed: 99)
-        var sawNew = false
-        for round in 0..<24 {
-            let source = models[round % 2]
+        func export(_ source: String) throws -> Process {
             let process = Process()
             process.executableURL = fastmlpBinary
-            process.arguments = ["export", "--model", source.path, "--format", "safetensors", "--output", output]
+            process.arguments = ["export", "--model", source, "--format", "safetensors", "--output", output]
             process.standardOutput = FileHandle.nullDevice
             process.standardError = FileHandle.nullDevice
             try process.run()
-            usleep(UInt32(20_000 + generator.next() % 100_000))  // the whole export takes about 80 ms
+            return process
+        }
+        // How long one export takes here (about 80 ms in a release build, several times that
+        // under a sanitizer or on a busy machine): the kills land from 0.2 to 1.5 times that.
+        let start = Date()
+        let timed = try export(models[0].path)
+        timed.waitUntilExit()
+        let duration = Date().timeIntervalSince(start)
+        var generator = SplitMix64(seed: 99)
+        var sawNew = false, sawOldAfterNewExport = false
+        for round in 0..<24 {
+            let source = models[round % 2]
+            let process = try export(source.path)
+            usleep(UInt32(duration * (0.2 + 1.3 * Double(generator.next() % 1000) / 1000) * 1e6))
             kill(process.processIdentifier, SIGKILL)
             process.waitUntilExit()
             let loaded = try SafeTensors.load(from: output).network.parameterValues
             #expect(loaded == models[0].parameters || loaded == models[1].parameters, "round \(round): a mixed or partial file")
             if loaded == models[1].parameters { sawNew = true }
+            if loaded == models[0].parameters && round % 2 == 1 { sawOldAfterNewExport = true }
         }
         #expect(sawNew, "no export ever completed: the kills came too early to test anything")
+        #expect(sawOldAfterNewExport, "every export completed: the kills came too late to test anything")
     }
 
     @Test("the matrix has at least 40 cases")
