@@ -176,6 +176,25 @@ struct BadInputTests {
         #expect(leftovers.isEmpty)
     }
 
+    /// Sends SIGKILL to `process` after 0.2 to 2 times `typical` seconds and waits for it to end.
+    private func killAtRandom(_ process: Process, typical: Double, _ generator: inout SplitMix64) -> Process {
+        usleep(UInt32(typical * (0.2 + 1.8 * Double(generator.next() % 1000) / 1000) * 1e6))
+        kill(process.processIdentifier, SIGKILL)
+        process.waitUntilExit()
+        return process
+    }
+
+    /// Starts the binary with its output discarded.
+    private func launch(_ arguments: [String]) throws -> Process {
+        let process = Process()
+        process.executableURL = fastmlpBinary
+        process.arguments = arguments
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        return process
+    }
+
     /// The median wall time of three uninterrupted runs of the process `start` launches (each must
     /// succeed), so that the kills below land across the run on a fast machine and under a
     /// sanitizer alike.
@@ -206,25 +225,16 @@ struct BadInputTests {
         let output = directory.appendingPathComponent("out.safetensors").path
         try SafeTensors.save(try ModelFile.load(from: models[0].path), to: output)
         func export(_ source: String) throws -> Process {
-            let process = Process()
-            process.executableURL = fastmlpBinary
-            process.arguments = ["export", "--model", source, "--format", "safetensors", "--output", output]
-            process.standardOutput = FileHandle.nullDevice
-            process.standardError = FileHandle.nullDevice
-            try process.run()
-            return process
+            try launch(["export", "--model", source, "--format", "safetensors", "--output", output])
         }
-        // How long one export takes here (about 80 ms in a release build, several times that
-        // under a sanitizer or on a busy machine): the kills land from 0.2 to 1.5 times that.
+        // One export takes about 80 ms in a release build, several times that under a sanitizer
+        // or on a busy machine: the kills are timed from a measurement.
         let duration = try medianDuration { try export(models[0].path) }
         var generator = SplitMix64(seed: 99)
         var sawNew = false, completed = 0, interrupted = 0
         for round in 0..<24 {
             let source = models[round % 2]
-            let process = try export(source.path)
-            usleep(UInt32(duration * (0.2 + 1.8 * Double(generator.next() % 1000) / 1000) * 1e6))
-            kill(process.processIdentifier, SIGKILL)
-            process.waitUntilExit()
+            let process = try killAtRandom(try export(source.path), typical: duration, &generator)
             let loaded = try SafeTensors.load(from: output).network.parameterValues
             #expect(loaded == models[0].parameters || loaded == models[1].parameters, "round \(round): a mixed or partial file")
             if loaded == models[1].parameters { sawNew = true }
@@ -246,26 +256,17 @@ struct BadInputTests {
         // A wide network on a tiny table: each epoch is mostly the write of an 8.4 MB checkpoint,
         // and the run ends with a 4.2 MB model.
         func train(seed: Int) throws -> Process {
-            let process = Process()
-            process.executableURL = fastmlpBinary
-            process.arguments = [
+            try launch([
                 "train", "--train-csv", csv, "--test-csv", csv, "--target", "y", "--loss", "mse", "--lr", "0.001",
                 "--layers", "2,1024,1024,1", "--epochs", "3", "--seed", "\(seed)", "--checkpoint", checkpoint,
                 "--save", model, "--quiet",
-            ]
-            process.standardOutput = FileHandle.nullDevice
-            process.standardError = FileHandle.nullDevice
-            try process.run()
-            return process
+            ])
         }
         let duration = try medianDuration { try train(seed: 0) }
         var generator = SplitMix64(seed: 7)
         var completed = 0, interrupted = 0
         for round in 1...24 {
-            let process = try train(seed: round)
-            usleep(UInt32(duration * (0.2 + 1.8 * Double(generator.next() % 1000) / 1000) * 1e6))
-            kill(process.processIdentifier, SIGKILL)
-            process.waitUntilExit()
+            let process = try killAtRandom(try train(seed: round), typical: duration, &generator)
             // Each file is a whole one, old or new: its checksum and every size check pass.
             #expect(throws: Never.self, "round \(round)") { _ = try Checkpoint.load(from: checkpoint) }
             #expect(throws: Never.self, "round \(round)") { _ = try ModelFile.load(from: model) }
