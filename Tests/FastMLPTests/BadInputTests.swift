@@ -172,16 +172,55 @@ struct BadInputTests {
         #expect(result.stderr.hasPrefix("Error: "), "\(input): \(result.stderr)")
         #expect(result.stderr.contains(mentions), "\(input): '\(result.stderr)' does not mention \(mentions)")
         #expect(try Data(contentsOf: sentinel) == Data("precious".utf8))
-        let leftovers = try FileManager.default.contentsOfDirectory(atPath: directory.path).filter { $0.contains(".tmp-") }
-        #expect(leftovers.isEmpty)
+        #expect(try temporaryFiles(in: directory).isEmpty)
     }
 
-    /// Sends SIGKILL to `process` after 0.2 to 2 times `typical` seconds and waits for it to end.
-    private func killAtRandom(_ process: Process, typical: Double, _ generator: inout SplitMix64) -> Process {
-        usleep(UInt32(typical * (0.2 + 1.8 * Double(generator.next() % 1000) / 1000) * 1e6))
+    /// How the kills of a test landed: after the process finished, inside a write (its temporary
+    /// file is still there), or elsewhere in the run.
+    private struct KillTally {
+        var completed = 0, insideWrite = 0, elsewhere = 0
+
+        mutating func count(_ process: Process, in directory: URL) throws {
+            if process.terminationReason == .exit {
+                completed += 1
+            } else if try FileManager.default.contentsOfDirectory(atPath: directory.path)
+                .contains(where: { $0.contains(".tmp-\(process.processIdentifier)-") }) {
+                insideWrite += 1
+            } else {
+                elsewhere += 1
+            }
+        }
+
+        /// Each kind of moment was hit at least once, so the test tested something.
+        func expectEveryOutcome() {
+            #expect(completed > 0 && insideWrite > 0 && elsewhere > 0, "kills: \(self)")
+        }
+    }
+
+    /// Sends SIGKILL to `process` and waits for it to end. Even rounds kill at a random moment,
+    /// 0.2 to 2 times `typical` seconds in; odd rounds wait for the process's first temporary file
+    /// to appear and kill 0 to 10 ms later, so that some kills land inside a write even when the
+    /// writes are a small part of the run.
+    private func killMidRun(_ process: Process, round: Int, typical: Double, watching directory: URL,
+                      _ generator: inout SplitMix64) -> Process {
+        if round % 2 == 0 {
+            usleep(UInt32(typical * (0.2 + 1.8 * Double(generator.next() % 1000) / 1000) * 1e6))
+        } else {
+            let marker = ".tmp-\(process.processIdentifier)-"
+            while process.isRunning,
+                  !((try? FileManager.default.contentsOfDirectory(atPath: directory.path)) ?? []).contains(where: { $0.contains(marker) }) {
+                usleep(200)
+            }
+            usleep(UInt32(generator.next() % 10_000))
+        }
         kill(process.processIdentifier, SIGKILL)
         process.waitUntilExit()
         return process
+    }
+
+    /// The temporary files of atomic writes in `directory`.
+    private func temporaryFiles(in directory: URL) throws -> [String] {
+        try FileManager.default.contentsOfDirectory(atPath: directory.path).filter { $0.contains(".tmp-") }
     }
 
     /// Starts the binary with its output discarded.
@@ -231,17 +270,22 @@ struct BadInputTests {
         // or on a busy machine: the kills are timed from a measurement.
         let duration = try medianDuration { try export(models[0].path) }
         var generator = SplitMix64(seed: 99)
-        var sawNew = false, completed = 0, interrupted = 0
-        for round in 0..<24 {
+        var sawNew = false, kills = KillTally()
+        for round in 0..<40 {
             let source = models[round % 2]
-            let process = try killAtRandom(try export(source.path), typical: duration, &generator)
+            let process = killMidRun(try export(source.path), round: round, typical: duration, watching: directory, &generator)
             let loaded = try SafeTensors.load(from: output).network.parameterValues
             #expect(loaded == models[0].parameters || loaded == models[1].parameters, "round \(round): a mixed or partial file")
             if loaded == models[1].parameters { sawNew = true }
-            if process.terminationReason == .exit { completed += 1 } else { interrupted += 1 }
+            try kills.count(process, in: directory)
         }
-        #expect(sawNew && completed > 0, "no export ever completed: the kills came too early to test anything")
-        #expect(interrupted > 0, "every export completed: the kills came too late to test anything")
+        #expect(sawNew)
+        kills.expectEveryOutcome()
+        // A complete export clears what the killed ones left.
+        let last = try export(models[0].path)
+        last.waitUntilExit()
+        #expect(last.terminationStatus == 0)
+        #expect(try temporaryFiles(in: directory).isEmpty)
     }
 
     @Test("a training run killed at any moment leaves a complete checkpoint and model file", .timeLimit(.minutes(3)))
@@ -264,16 +308,19 @@ struct BadInputTests {
         }
         let duration = try medianDuration { try train(seed: 0) }
         var generator = SplitMix64(seed: 7)
-        var completed = 0, interrupted = 0
-        for round in 1...24 {
-            let process = try killAtRandom(try train(seed: round), typical: duration, &generator)
+        var kills = KillTally()
+        for round in 1...40 {
+            let process = killMidRun(try train(seed: round), round: round, typical: duration, watching: directory, &generator)
             // Each file is a whole one, old or new: its checksum and every size check pass.
             #expect(throws: Never.self, "round \(round)") { _ = try Checkpoint.load(from: checkpoint) }
             #expect(throws: Never.self, "round \(round)") { _ = try ModelFile.load(from: model) }
-            if process.terminationReason == .exit { completed += 1 } else { interrupted += 1 }
+            try kills.count(process, in: directory)
         }
-        #expect(completed > 0, "no run completed: the kills came too early to test anything")
-        #expect(interrupted > 0, "every run completed: the kills came too late to test anything")
+        kills.expectEveryOutcome()
+        let last = try train(seed: 0)
+        last.waitUntilExit()
+        #expect(last.terminationStatus == 0)
+        #expect(try temporaryFiles(in: directory).isEmpty)
     }
 
     @Test("the matrix has at least 40 cases")

@@ -159,4 +159,24 @@ struct IOTests {
         let leftovers = try FileManager.default.contentsOfDirectory(atPath: directory.path).filter { $0.contains(".tmp-") }
         #expect(leftovers.isEmpty, "temporary files left: \(leftovers)")
     }
+
+    @Test("a save removes the temporary files of killed writes to the same file, and nothing else")
+    func abandonedTemporaryFiles() throws {
+        let directory = temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let gone: pid_t = 2_147_483_000  // above any pid_max: no such process
+        let names = [
+            (".model.fmlp.tmp-\(gone)-k3x9", false),  // a killed write of model.fmlp: removed
+            (".model.fmlp.tmp-\(getpid())-k3x9", true),  // a live process's write: kept
+            (".model.fmlp.tmp-k3x9", true),  // not this naming: kept
+            (".model.fmlp.tmp-\(gone)-", true),
+            (".other.fmlp.tmp-\(gone)-k3x9", true),  // another destination: kept
+            ("model.fmlp.tmp-\(gone)-k3x9", true),
+        ]
+        for (name, _) in names { try Data([1]).write(to: directory.appendingPathComponent(name)) }
+        try ModelFile.save(try smallModel(), to: directory.appendingPathComponent("model.fmlp").path)
+        for (name, kept) in names {
+            #expect(FileManager.default.fileExists(atPath: directory.appendingPathComponent(name).path) == kept, "\(name)")
+        }
+    }
 }
