@@ -10,41 +10,6 @@ func XMLWellFormed(_ data: Data) -> Bool {
     XMLParser(data: data).parse()
 }
 
-/// The result of running the built `fastmlp` binary.
-struct CommandResult {
-    let status: Int32
-    let stdout: String
-    let stderr: String
-    var stderrLines: [Substring] { stderr.split(separator: "\n") }
-}
-
-/// The `fastmlp` executable built next to this test bundle.
-let fastmlpBinary: URL = {
-    let executable = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe"))
-        ?? CommandLine.arguments[0]
-    return URL(fileURLWithPath: executable).deletingLastPathComponent().appendingPathComponent("fastmlp")
-}()
-
-func fastmlp(_ arguments: String...) throws -> CommandResult { try fastmlp(arguments) }
-
-func fastmlp(_ arguments: [String]) throws -> CommandResult {
-    let process = Process()
-    process.executableURL = fastmlpBinary
-    process.arguments = arguments
-    let out = Pipe(), err = Pipe()
-    process.standardOutput = out
-    process.standardError = err
-    process.standardInput = FileHandle.nullDevice
-    try process.run()
-    // Read both pipes to the end before waiting, so that a full pipe cannot block the child.
-    let stdout = out.fileHandleForReading.readDataToEndOfFile()
-    let stderr = err.fileHandleForReading.readDataToEndOfFile()
-    process.waitUntilExit()
-    return CommandResult(
-        status: process.terminationStatus, stdout: String(decoding: stdout, as: UTF8.self),
-        stderr: String(decoding: stderr, as: UTF8.self))
-}
-
 func jsonObject(_ text: String) throws -> [String: Any] {
     let object = try JSONSerialization.jsonObject(with: Data(text.utf8))
     return try #require(object as? [String: Any])

@@ -33,13 +33,13 @@ struct CPUVariantTests {
     @Test("the kernel suites pass in a build for another x86-64 CPU", .timeLimit(.minutes(10)), arguments: cpuVariants)
     func variant(_ variant: CPUVariant) throws {
         let scratch = repositoryRoot.appendingPathComponent(".build-variants").appendingPathComponent(variant.name).path
-        let (status, stdout, stderr) = try swiftTool(
+        let result = try swiftTool(
             ["test", "-c", "release", "--package-path", repositoryRoot.path, "--scratch-path", scratch]
                 + variant.flags + ["--filter", cpuVariantSuites],
             environment: ["FASTMLP_SKIP_CPU_VARIANTS": "1"])
-        #expect(status == 0, "\(variant): \(stdout.suffix(3000))\(stderr.suffix(2000))")
+        #expect(result.status == 0, "\(variant): \(result.stdout.suffix(3000))\(result.stderr.suffix(2000))")
         // The filter matched the suites (a typo would pass with no tests at all).
-        #expect(stdout.contains("Test run with") && !stdout.contains("Test run with 0 tests"), "\(stdout.suffix(1000))")
+        #expect(result.stdout.contains("Test run with") && !result.stdout.contains("Test run with 0 tests"), "\(result.stdout.suffix(1000))")
     }
     #endif
 }
