@@ -11,6 +11,7 @@ enum EpochBenchmark {
     struct Row: Codable {
         let profile: String
         let threads: Int
+        let backend: String
         let epochs: Int
         let medianSeconds: Double
         let samplesPerSecond: Double
@@ -18,6 +19,15 @@ enum EpochBenchmark {
         var percentOfPeak: Double
         var floorSeconds: Double
         let peakRssMib: Double
+        /// Per step, microseconds of each phase (per thread: busy time summed over the workers ÷
+        /// threads), of waiting at barriers, and of the caller's serial work; with `--breakdown`.
+        var breakdown: [Phase]?
+    }
+
+    struct Phase: Codable {
+        let phase: String
+        let microseconds: Double
+        let percent: Double
     }
 
     static func run(arguments: [String]) {
@@ -26,16 +36,20 @@ enum EpochBenchmark {
         let threads = value("--threads", in: arguments)?.split(separator: ",").compactMap { Int($0) } ?? [1, 2]
         let epochs = value("--epochs", in: arguments).flatMap(Int.init) ?? 3
         let json = arguments.contains("--json")
+        let breakdown = arguments.contains("--breakdown")
+        let backends = (value("--backends", in: arguments) ?? "workers").split(separator: ",").map(String.init)
         let peak = median((0..<3).map { _ in PeakProbe.fmaGFLOPs() })
         if !json {
             print(String(format: "FMA peak (register-only probe): %.1f GFLOP/s per core; a row's peak is that × threads (≤ cores)", peak))
             print("median of \(epochs) epochs after one warm-up epoch, 60000 samples each, training only")
-            print("profile        threads  s/epoch  samples/s  GFLOP/s  % peak  floor s  peak RSS")
+            print("profile        threads  backend   s/epoch  samples/s  GFLOP/s  % peak  floor s  peak RSS")
         }
         var rows: [Row] = []
         for profile in profiles {
             for count in threads {
-                guard var row = child(profile: profile, threads: count, epochs: epochs) else { exit(1) }
+              for backend in backends {
+                guard var row = child(profile: profile, threads: count, backend: backend, epochs: epochs, breakdown: breakdown)
+                else { exit(1) }
                 let rowPeak = peak * Double(min(count, ProcessInfo.processInfo.activeProcessorCount))
                 row.percentOfPeak = 100 * row.gflops / rowPeak
                 row.floorSeconds = row.gflops * row.medianSeconds / rowPeak
@@ -43,10 +57,16 @@ enum EpochBenchmark {
                 if !json {
                     print(
                         profile.padding(toLength: 15, withPad: " ", startingAt: 0)
-                            + String(format: "%7d  %7.3f  %9.0f  %7.1f  %5.1f%%  %7.3f  %5.1f MiB",
-                                     count, row.medianSeconds, row.samplesPerSecond, row.gflops, row.percentOfPeak,
+                            + String(format: "%7d  ", count) + backend.padding(toLength: 8, withPad: " ", startingAt: 0)
+                            + String(format: "%7.3f  %9.0f  %7.1f  %5.1f%%  %7.3f  %5.1f MiB",
+                                     row.medianSeconds, row.samplesPerSecond, row.gflops, row.percentOfPeak,
                                      row.floorSeconds, row.peakRssMib))
+                    for phase in row.breakdown ?? [] {
+                        print("    " + phase.phase.padding(toLength: 36, withPad: " ", startingAt: 0)
+                            + String(format: "%9.1f µs/step  %5.1f%%", phase.microseconds, phase.percent))
+                    }
                 }
+              }
             }
         }
         if json {
@@ -60,10 +80,11 @@ enum EpochBenchmark {
     }
 
     /// Runs one row in a child process (`epoch-row`) and decodes its JSON line.
-    static func child(profile: String, threads: Int, epochs: Int) -> Row? {
+    static func child(profile: String, threads: Int, backend: String, epochs: Int, breakdown: Bool) -> Row? {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/proc/self/exe")
-        process.arguments = ["epoch-row", "--profile", profile, "--threads", "\(threads)", "--epochs", "\(epochs)"]
+        process.arguments = ["epoch-row", "--profile", profile, "--threads", "\(threads)", "--backend", backend, "--epochs", "\(epochs)"]
+            + (breakdown ? ["--breakdown"] : [])
         let output = Pipe()
         process.standardOutput = output
         do {
@@ -88,6 +109,9 @@ enum EpochBenchmark {
         guard let name = value("--profile", in: arguments), let threads = value("--threads", in: arguments).flatMap(Int.init),
             let epochs = value("--epochs", in: arguments).flatMap(Int.init)
         else { exit(64) }
+        let backendName = value("--backend", in: arguments) ?? "workers"
+        guard let backend = ThreadPool.Backend(rawValue: backendName) else { exit(64) }
+        ThreadPool.defaultBackend = backend
         do {
             var configuration = try Profile.resolve(name, in: Profile.bundledDirectory).configuration
             configuration.threads = threads
@@ -100,6 +124,8 @@ enum EpochBenchmark {
                 biasInitializer: configuration.biasInitializer, seed: configuration.seed)
             let trainer = try Trainer(network: network, configuration: configuration)
             _ = try trainer.trainEpoch(on: training)
+            let profile = arguments.contains("--breakdown") ? StepProfile(workers: threads) : nil
+            trainer.stepProfile = profile
             var seconds: [Double] = []
             for _ in 0..<epochs {
                 let elapsed = try time { _ = try trainer.trainEpoch(on: training) }
@@ -109,10 +135,11 @@ enum EpochBenchmark {
             let flops = architecture.trainingFLOPsPerSample * Double(training.count)
             var usage = rusage()
             getrusage(RUSAGE_SELF.rawValue, &usage)
-            let row = Row(
-                profile: name, threads: threads, epochs: epochs, medianSeconds: medianSeconds,
+            var row = Row(
+                profile: name, threads: threads, backend: backendName, epochs: epochs, medianSeconds: medianSeconds,
                 samplesPerSecond: Double(training.count) / medianSeconds, gflops: flops / medianSeconds / 1e9,
                 percentOfPeak: 0, floorSeconds: 0, peakRssMib: Double(usage.ru_maxrss) / 1024)
+            if let profile { row.breakdown = phases(profile, threads: threads) }
             let encoder = JSONEncoder()
             encoder.keyEncodingStrategy = .convertToSnakeCase
             print(String(decoding: try encoder.encode(row), as: UTF8.self))
@@ -120,6 +147,23 @@ enum EpochBenchmark {
             FileHandle.standardError.write(Data("Error: \(error)\n".utf8))
             exit(1)
         }
+    }
+
+    /// Per step and per thread: each phase's busy time, the wait at barriers and the serial rest.
+    static func phases(_ profile: StepProfile, threads: Int) -> [Phase] {
+        let steps = Double(max(profile.steps, 1)), perThread = Double(threads)
+        let step = Double(profile.stepNanoseconds) / steps
+        func phase(_ name: String, _ nanoseconds: Double) -> Phase {
+            Phase(phase: name, microseconds: nanoseconds / 1000, percent: 100 * nanoseconds / step)
+        }
+        var rows = StepProfile.Phase.allCases.map {
+            phase($0.description, Double(profile.nanoseconds($0)) / steps / perThread)
+        }
+        rows.append(phase("waiting at barriers", Double(profile.waitNanoseconds) / steps / perThread))
+        let regions = Double(profile.regionThreadNanoseconds) / steps / perThread
+        rows.append(phase("serial (between regions)", max(0, step - regions)))
+        rows.append(phase("step", step))
+        return rows
     }
 
     static func value(_ flag: String, in arguments: [String]) -> String? {

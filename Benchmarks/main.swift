@@ -3,7 +3,8 @@ import Foundation
 let usage = """
     Usage: fastmlp-benchmarks gemm [--threads 1,2] [--json] [--quick]
            fastmlp-benchmarks pool [--threads 2] [--gap 2000]
-           fastmlp-benchmarks epoch [--profiles mlp-128,seed-sigmoid,mlp-wide] [--threads 1,2] [--epochs 3] [--json]
+           fastmlp-benchmarks epoch [--profiles mlp-128,seed-sigmoid,mlp-wide] [--threads 1,2] [--epochs 3] [--breakdown]
+                                    [--backends workers,dispatch] [--json]
 
       gemm    GEMM sweep over the MLP shapes (all three product forms) and squares 256…2048,
               each verified against the reference before it is timed; GFLOP/s and % of the
@@ -11,7 +12,12 @@ let usage = """
       epoch   Training throughput of each profile at each thread count on the 60k MNIST set:
               median s/epoch of --epochs epochs after a warm-up epoch, samples/s, GFLOP/s,
               % of peak, the floor (FLOPs ÷ peak) and peak RSS. Each row runs in its own process.
-      pool    Fork/join cost of the thread pool: regions of tiny tasks between short serial gaps
+              --breakdown adds, per step, the µs and % of each phase (gather, forward,
+              loss, deltas, weight gradients, update), of waiting at barriers and of the
+              serial work between the two parallel regions.
+              --backends runs each row on the pool's own workers and/or on Dispatch.
+      pool    Fork/join cost of a parallel region on the pool's own workers and on Dispatch's
+              concurrentPerform: regions of tiny tasks between short serial gaps
               (--threads N, --gap iterations).
 
     Build it with the target CPU's features:

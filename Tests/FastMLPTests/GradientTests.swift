@@ -35,21 +35,11 @@ struct GradientProblem {
         self.count = count
     }
 
-    /// Loss and gradient from the fast path: fused GEMM epilogues, the fused loss, the network's backward.
-    func fast(_ loss: Loss, dropout: Dropout? = nil) throws -> (loss: Double, gradient: [Float]) {
-        let network = try Network(architecture: architecture, parameters: parameters)
-        let workspace = Workspace(architecture: architecture, capacity: count)
-        input.withUnsafeBufferPointer { workspace.activations[0].base.update(from: $0.baseAddress!, count: input.count) }
-        network.forward(workspace, count: count, activateOutput: !loss.consumesLogits, dropout: dropout)
-        let labels32 = labels.map(Int32.init)
-        let total = labels32.withUnsafeBufferPointer {
-            loss.evaluate(
-                output: workspace.activations[architecture.layerCount].base, labels: $0.baseAddress!, rows: count,
-                columns: architecture.outputCount, outputActivation: architecture.outputActivation,
-                gradient: workspace.deltas[architecture.layerCount - 1].base, gradientScale: 1 / Float(count))
-        }
-        network.backward(workspace, count: count, dropout: dropout)
-        return (total / Double(count), workspace.gradients.array)
+    /// Loss and gradient from the fast path: the training step's row tiles with fused GEMM
+    /// epilogues and the fused loss, then its weight-gradient tiles.
+    func fast(_ loss: Loss, dropout: Dropout? = nil, threads: Int = 1) throws -> (loss: Double, gradient: [Float]) {
+        try Network(architecture: architecture, parameters: parameters).stepGradients(
+            loss, input: input, labels: labels, dropout: dropout, threads: threads)
     }
 }
 

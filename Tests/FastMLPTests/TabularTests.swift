@@ -95,21 +95,12 @@ struct TabularTests {
         }
         #expect(worst < 1e-4)
         let network = try Network(architecture: architecture, parameters: parameters)
-        let workspace = Workspace(architecture: architecture, capacity: count)
-        input.withUnsafeBufferPointer { workspace.activations[0].base.update(from: $0.baseAddress!, count: input.count) }
-        network.forward(workspace, count: count, activateOutput: false)
-        let labels32 = labels.map(Int32.init)
-        let loss = labels32.withUnsafeBufferPointer {
-            Loss.binaryCrossEntropy.evaluate(
-                output: workspace.activations[2].base, labels: $0.baseAddress!, rows: count, columns: 1,
-                outputActivation: .sigmoid, gradient: workspace.deltas[1].base, gradientScale: 1 / Float(count))
-        }
-        network.backward(workspace, count: count)
+        let (meanLoss, gradient) = try network.stepGradients(.binaryCrossEntropy, input: input, labels: labels)
         let expectedLoss = Reference.loss(
             architecture, loss: .binaryCrossEntropy, parameters: parameters.map(Double.init), input: input.map(Double.init),
             labels: labels, count: count)
-        #expect(abs(loss / Double(count) - expectedLoss) < 1e-5)
-        let difference = zip(workspace.gradients.array, reference).map { abs(Double($0) - $1) }.max()!
+        #expect(abs(meanLoss - expectedLoss) < 1e-5)
+        let difference = zip(gradient, reference).map { abs(Double($0) - $1) }.max()!
         #expect(difference < 1e-5)
     }
 

@@ -84,6 +84,29 @@ struct ParallelTrainingTests {
         #expect(results[1] == results[0] && results[2] == results[0])
     }
 
+    @Test("a deep net with partial row tiles, tanh, dropout and Adam is bitwise equal at 1, 2, 3 and 8 threads")
+    func deepPartialTilesBitIdentical() throws {
+        var configuration = TrainingConfiguration()
+        configuration.layers = [784, 72, 40, 10]
+        configuration.activation = .tanh
+        configuration.batchSize = 37
+        configuration.dropout = 0.3
+        configuration.optimizer = .adam
+        configuration.learningRate = 0.002
+        configuration.momentum = 0
+        var results: [[UInt32]] = [], losses: [Double] = []
+        for threads in [1, 2, 3, 8] {
+            configuration.threads = threads
+            let network = Network(architecture: try configuration.architecture(), weightInitializer: .heNormal, seed: 5)
+            losses.append(try Trainer(network: network, configuration: configuration).trainEpoch(on: shippedMNIST.training.prefix(700)))
+            results.append(network.parameterValues.map(\.bitPattern))
+        }
+        for (index, threads) in [2, 3, 8].enumerated() {
+            #expect(results[index + 1] == results[0], "\(threads) threads differ from 1 thread")
+            #expect(losses[index + 1] == losses[0])
+        }
+    }
+
     @Test("mlp-wide steps are bitwise equal at 1 and 2 threads")
     func wideBitIdentical() throws {
         var configuration = try profile("mlp-wide")

@@ -41,24 +41,19 @@ struct TrainingTests {
         let architecture = try Architecture(layerSizes: [2, 2, 1], hiddenActivation: .relu, outputActivation: .identity)
         // W0 = [[0.5, −1], [0.25, 0.5]], b0 = [0.5, 0], W1 = [[1], [−2]], b1 = [0.25].
         let network = try Network(architecture: architecture, parameters: [0.5, -1, 0.25, 0.5, 0.5, 0, 1, -2, 0.25])
-        let workspace = Workspace(architecture: architecture, capacity: 1)
-        let sgd = Optimizer(configuration: OptimizerConfiguration(learningRate: 0.125, momentum: 0.5), parameterCount: 9)
-        var labels: [Int32] = [0]
+        let step = TrainingStep(
+            network: network, loss: .meanSquaredError,
+            optimizer: Optimizer(configuration: OptimizerConfiguration(learningRate: 0.125, momentum: 0.5), parameterCount: 9),
+            capacity: 1)
+        let workspace = step.workspace
+        let sample = try Dataset(features: [2, 1], featureCount: 2, labels: [0], classCount: 1)
 
-        func step() -> Double {
-            workspace.activations[0].base[0] = 2
-            workspace.activations[0].base[1] = 1
-            network.forward(workspace, count: 1)
-            let loss = Loss.meanSquaredError.evaluate(
-                output: workspace.activations[2].base, labels: &labels, rows: 1, columns: 1,
-                outputActivation: .identity, gradient: workspace.deltas[1].base, gradientScale: 1)
-            network.backward(workspace, count: 1)
-            sgd.step(parameters: network.parameters.base, gradients: workspace.gradients.base, count: 9)
-            return loss
+        func train() -> Double {
+            [Int32(0)].withUnsafeBufferPointer { step.run(on: sample, indices: $0) }
         }
 
         // z1 = (2·0.5 + 0.25 + 0.5, −2 + 0.5) = (1.75, −1.5); h = (1.75, 0); y = 1.75 + 0.25 = 2.
-        let firstLoss = step()
+        let firstLoss = train()
         #expect(workspace.activations[1].array == [1.75, 0])
         #expect(workspace.activations[2].array == [2])
         #expect(firstLoss == 1)  // (2 − 1)²
@@ -69,7 +64,7 @@ struct TrainingTests {
 
         // Second step: h = (0.25, 0), y = 0.140625, dy = −1.71875, dW1[0] = −0.4296875;
         // v = 0.5·3.5 − 0.4296875 = 1.3203125, W1[0] = 0.5625 − 0.125·1.3203125 = 0.3974609375.
-        let secondLoss = step()
+        let secondLoss = train()
         #expect(workspace.activations[2].array == [0.140625])
         #expect(secondLoss == 0.859375 * 0.859375)
         #expect(network.parameterValues[6] == 0.3974609375)
@@ -108,27 +103,51 @@ struct TrainingTests {
         #expect(steps == [64, 100])
         #expect(trainer.order.sorted() == (0..<Int32(100)).map { $0 })
 
-        // The same two steps by hand, in the trainer's order, with each batch's mean loss.
-        let workspace = Workspace(architecture: architecture, capacity: 64)
-        let sgd = Optimizer(configuration: configuration.optimizerConfiguration, parameterCount: architecture.parameterCount)
-        var labels = [Int32](repeating: 0, count: 64)
+        // The same two steps through a step of our own on one thread, in the trainer's order,
+        // with each batch's mean loss.
+        let step = TrainingStep(
+            network: replica, loss: configuration.loss,
+            optimizer: Optimizer(configuration: configuration.optimizerConfiguration, parameterCount: architecture.parameterCount),
+            capacity: 64)
         var total = 0.0
         for batch in [0..<64, 64..<100] {
-            let loss = trainer.order.withUnsafeBufferPointer { order in
-                labels.withUnsafeMutableBufferPointer { labels in
-                    subset.gather(UnsafeBufferPointer(rebasing: order[batch]), into: workspace.activations[0].base, labels: labels.baseAddress!)
-                    replica.forward(workspace, count: batch.count, activateOutput: false)
-                    return Loss.softmaxCrossEntropy.evaluate(
-                        output: workspace.activations[2].base, labels: labels.baseAddress!, rows: batch.count, columns: 10,
-                        outputActivation: .softmax, gradient: workspace.deltas[1].base, gradientScale: 1 / Float(batch.count))
-                }
+            total += trainer.order.withUnsafeBufferPointer { order in
+                step.run(on: subset, indices: UnsafeBufferPointer(rebasing: order[batch]))
             }
-            total += loss
-            replica.backward(workspace, count: batch.count)
-            sgd.step(parameters: replica.parameters.base, gradients: workspace.gradients.base, count: architecture.parameterCount)
         }
         #expect(replica.parameterValues.map(\.bitPattern) == network.parameterValues.map(\.bitPattern))
         #expect(abs(meanLoss - total / 100) < 1e-12)
+    }
+
+    @Test("the step's gradients at 2 and 3 threads are bitwise those at 1 thread, and match the reference")
+    func stepGradientsAcrossThreads() throws {
+        let problem = try GradientProblem(sizes: [300, 70, 33, 10], hidden: .relu, output: .softmax, count: 45, seed: 4)
+        let dropout = Dropout(rate: 0.25, runSeed: 3, step: 1)
+        let (_, single) = try problem.fast(.softmaxCrossEntropy, dropout: dropout)
+        for threads in [2, 3] {
+            let (_, parallel) = try problem.fast(.softmaxCrossEntropy, dropout: dropout, threads: threads)
+            #expect(parallel.map(\.bitPattern) == single.map(\.bitPattern), "\(threads) threads")
+        }
+        let expected = Reference.gradient(
+            problem.architecture, loss: .softmaxCrossEntropy, parameters: problem.parameters.map(Double.init),
+            input: problem.input.map(Double.init), labels: problem.labels, count: problem.count, dropout: dropout)
+        let scale = 1e-3 + (expected.map(abs).max() ?? 0)
+        #expect(zip(single, expected).map { abs(Double($0) - $1) }.max()! / scale < 1e-4)
+    }
+
+    @Test("a non-finite loss leaves the parameters and the optimiser untouched")
+    func divergedStepChangesNothing() throws {
+        let architecture = try Architecture(layerSizes: [2, 3, 2], hiddenActivation: .relu, outputActivation: .softmax)
+        let network = try Network(architecture: architecture, parameters: (0..<17).map { Float($0) * 0.1 })
+        let before = network.parameterValues
+        let optimizer = Optimizer(configuration: OptimizerConfiguration(learningRate: 0.1, momentum: 0.9), parameterCount: 17)
+        let step = TrainingStep(network: network, loss: .softmaxCrossEntropy, optimizer: optimizer, capacity: 2)
+        let data = try Dataset(features: [1, .infinity, 0, 1], featureCount: 2, labels: [0, 1], classCount: 2)
+        let loss = [Int32(0), 1].withUnsafeBufferPointer { step.run(on: data, indices: $0) }
+        #expect(!loss.isFinite)
+        #expect(network.parameterValues == before)
+        #expect(optimizer.steps == 0)
+        #expect(optimizer.first.array.allSatisfy { $0 == 0 })
     }
 
     @Test("divergence stops training with a clear error")

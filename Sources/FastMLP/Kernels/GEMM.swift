@@ -75,6 +75,26 @@ public func gemm(
     }
 }
 
+/// C = epilogue(A·B) on the calling thread alone, with `scratch` (kc × nr floats) for packing:
+/// the products of one row tile or one weight-gradient tile of a training step, which is
+/// already a task of its own. Rows go in blocks of at most mc, as in ``gemm(m:n:k:a:b:c:ldc:epilogue:workspace:)``,
+/// and every element is summed over k in the same order, so both give the same bits.
+func gemmSerial(
+    m: Int, n: Int, k: Int, a: MatrixOperand, b: MatrixOperand,
+    c: UnsafeMutablePointer<Float>, ldc: Int, epilogue: Epilogue, scratch: UnsafeMutablePointer<Float>
+) {
+    guard m > 0, n > 0 else { return }
+    let skinny = KernelConfig.wideKernel && n <= KernelConfig.skinnyNR
+    var i0 = 0
+    while i0 < m {
+        let i1 = min(m, i0 + KernelConfig.mc)
+        gemmTile(
+            rows: i0..<i1, columns: 0..<n, k: k, a: a, b: b, c: c, ldc: ldc, epilogue: epilogue, skinny: skinny,
+            scratch: scratch)
+        i0 = i1
+    }
+}
+
 /// One tile of C: all k passes over the given rows and columns.
 @inline(__always)
 private func gemmTile(

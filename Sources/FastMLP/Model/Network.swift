@@ -85,65 +85,100 @@ public final class Network {
         return Array(UnsafeBufferPointer(start: parameters.base + layer.biasOffset, count: layer.outputs))
     }
 
-    /// Runs the forward pass on `count` rows already in `workspace.activations[0]`.
+    /// Runs the forward pass on rows `rows` of `workspace.activations[0]`, on the calling thread
+    /// with `scratch` for packing (a row tile of a training step, or of an evaluation chunk).
     ///
     /// Each layer is one GEMM with the bias and activation fused into its epilogue (a softmax
     /// output is applied row-wise afterwards). With `activateOutput` false the output layer's
     /// activation is skipped, leaving the logits for a loss that fuses it (softmax or sigmoid).
-    ///
-    /// With `dropout`, every hidden layer's output is multiplied by its mask for this step.
-    func forward(_ workspace: Workspace, count: Int, activateOutput: Bool = true, dropout: Dropout? = nil) {
+    /// With `dropout`, every hidden layer's output is multiplied by its mask for this step. A row's
+    /// results do not depend on which other rows share its tile.
+    func forward(
+        _ workspace: Workspace, rows: Range<Int>, activateOutput: Bool = true, dropout: Dropout? = nil,
+        scratch: UnsafeMutablePointer<Float>
+    ) {
+        let r0 = rows.lowerBound
         for (l, layer) in layers.enumerated() {
             let isOutput = l == layers.count - 1
-            let mask = isOutput ? nil : dropout?.mask(layer: l, width: layer.outputs)
+            let mask = isOutput ? nil : dropout?.mask(layer: l, width: layer.outputs).offset(row: r0, column: 0)
             let activation = isOutput && !activateOutput ? .identity : layer.activation
-            let input = workspace.activations[l].base
-            let output = workspace.activations[l + 1].base
-            gemm(
-                m: count, n: layer.outputs, k: layer.inputs,
+            let input = workspace.activations[l].base + r0 * layer.inputs         // (rows, inputs)
+            let output = workspace.activations[l + 1].base + r0 * layer.outputs   // (rows, outputs)
+            gemmSerial(
+                m: rows.count, n: layer.outputs, k: layer.inputs,
                 a: MatrixOperand(rowMajor: input, leadingDimension: layer.inputs),
                 b: MatrixOperand(rowMajor: parameters.base + layer.weightOffset, leadingDimension: layer.outputs),
                 c: output, ldc: layer.outputs,
                 epilogue: .biasActivation(bias: parameters.base + layer.biasOffset, activation: activation, dropout: mask),
-                workspace: workspace.gemm)
+                scratch: scratch)
             if activation == .softmax {
-                softmaxRows(output, rows: count, columns: layer.outputs)
+                softmaxRows(output, rows: rows.count, columns: layer.outputs)
             }
         }
     }
 
-    /// Back-propagates `workspace.deltas[last]` (∂loss/∂ pre-activation of the output layer)
-    /// into `workspace.gradients`, layer by layer:
-    ///   dW = Xᵀ·dZ,  db = Σ_rows dZ,  dZ_prev = (dZ·Wᵀ) ⊙ f′_prev(X)
-    /// with the activation derivative fused into the GEMM's epilogue.
+    /// The forward pass on the first `count` rows of `workspace.activations[0]`, in row tiles
+    /// over the workspace's pool (inference: evaluation and prediction).
+    func forward(_ workspace: Workspace, count: Int, activateOutput: Bool = true) {
+        let tile = 64
+        let tasks = ceilDivide(count, tile)
+        let body = { (task: Int, worker: Int) in
+            self.forward(
+                workspace, rows: task * tile..<min(count, (task + 1) * tile), activateOutput: activateOutput,
+                scratch: workspace.gemm.packedPanels[worker].base)
+        }
+        if let pool = workspace.gemm.pool { pool.run(tasks: tasks, body) } else { for task in 0..<tasks { body(task, 0) } }
+    }
+
+    /// Back-propagates the deltas of rows `rows` from the output layer down to layer 1:
+    ///   dZ_prev = (dZ·Wᵀ) ⊙ f′_prev(X)
+    /// with the activation derivative fused into the GEMM's epilogue. `workspace.deltas[last]`
+    /// (∂loss/∂ pre-activation of the output layer) must hold these rows. The first layer's input
+    /// needs no gradient, so none is computed.
     ///
     /// `dropout` must be the one the forward pass used: the masks are recomputed, not stored.
-    func backward(_ workspace: Workspace, count: Int, dropout: Dropout? = nil) {
-        for l in layers.indices.reversed() {
+    func backpropagateDeltas(
+        _ workspace: Workspace, rows: Range<Int>, dropout: Dropout? = nil, scratch: UnsafeMutablePointer<Float>
+    ) {
+        let r0 = rows.lowerBound
+        for l in layers.indices.reversed() where l > 0 {
             let layer = layers[l]
-            let input = workspace.activations[l].base        // (count, inputs)
-            let delta = workspace.deltas[l].base             // (count, outputs)
-            let gradient = workspace.gradients.base
-            gemm(
-                m: layer.inputs, n: layer.outputs, k: count,
-                a: MatrixOperand(rowMajor: input, leadingDimension: layer.inputs).transposed,
-                b: MatrixOperand(rowMajor: delta, leadingDimension: layer.outputs),
-                c: gradient + layer.weightOffset, ldc: layer.outputs, epilogue: .store,
-                workspace: workspace.gemm)
-            columnSums(delta, rows: count, columns: layer.outputs, into: gradient + layer.biasOffset)
-            if l > 0 {
-                gemm(
-                    m: count, n: layer.inputs, k: layer.outputs,
-                    a: MatrixOperand(rowMajor: delta, leadingDimension: layer.outputs),
-                    b: MatrixOperand(rowMajor: parameters.base + layer.weightOffset, leadingDimension: layer.outputs)
-                        .transposed,
-                    c: workspace.deltas[l - 1].base, ldc: layer.inputs,
-                    epilogue: .activationGradient(
-                        output: input, outputStride: layer.inputs, activation: layers[l - 1].activation,
-                        dropout: dropout?.mask(layer: l - 1, width: layer.inputs)),
-                    workspace: workspace.gemm)
-            }
+            let delta = workspace.deltas[l].base + r0 * layer.outputs   // (rows, outputs)
+            gemmSerial(
+                m: rows.count, n: layer.inputs, k: layer.outputs,
+                a: MatrixOperand(rowMajor: delta, leadingDimension: layer.outputs),
+                b: MatrixOperand(rowMajor: parameters.base + layer.weightOffset, leadingDimension: layer.outputs)
+                    .transposed,
+                c: workspace.deltas[l - 1].base + r0 * layer.inputs, ldc: layer.inputs,
+                epilogue: .activationGradient(
+                    output: workspace.activations[l].base + r0 * layer.inputs, outputStride: layer.inputs,
+                    activation: layers[l - 1].activation,
+                    dropout: dropout?.mask(layer: l - 1, width: layer.inputs).offset(row: r0, column: 0)),
+                scratch: scratch)
         }
+    }
+
+    /// Rows `inputs` of layer `layer`'s weight gradient, dW = Xᵀ·dZ over the batch's first
+    /// `count` rows in sample order, into `workspace.gradients`.
+    func weightGradient(
+        _ workspace: Workspace, layer index: Int, inputs: Range<Int>, count: Int, scratch: UnsafeMutablePointer<Float>
+    ) {
+        let layer = layers[index]
+        let input = workspace.activations[index].base + inputs.lowerBound   // column i0 of X (count, inputs)
+        gemmSerial(
+            m: inputs.count, n: layer.outputs, k: count,
+            a: MatrixOperand(rowMajor: input, leadingDimension: layer.inputs).transposed,
+            b: MatrixOperand(rowMajor: workspace.deltas[index].base, leadingDimension: layer.outputs),
+            c: workspace.gradients.base + layer.weightOffset + inputs.lowerBound * layer.outputs, ldc: layer.outputs,
+            epilogue: .store, scratch: scratch)
+    }
+
+    /// Layer `layer`'s bias gradient, db = Σ_rows dZ over the batch's first `count` rows.
+    func biasGradient(_ workspace: Workspace, layer index: Int, count: Int) {
+        let layer = layers[index]
+        columnSums(
+            workspace.deltas[index].base, rows: count, columns: layer.outputs,
+            into: workspace.gradients.base + layer.biasOffset)
     }
 }
 

@@ -83,8 +83,8 @@ public struct OptimizerConfiguration: Equatable, Hashable, Sendable, Codable {
 
 /// The state of an optimiser (its moment buffers and step count) and the update step.
 ///
-/// One call updates every parameter; the rule is chosen once per call, not per element, and
-/// the elementwise loop runs 16 lanes at a time over fixed chunks split across the pool. Each
+/// A step's rule is chosen once (``beginStep(learningRate:)``), not per element, and its
+/// elementwise loop runs 16 lanes at a time over whatever ranges the caller gives it. Each
 /// parameter's update is independent of the others, so any split gives the same bits.
 final class Optimizer {
     let configuration: OptimizerConfiguration
@@ -103,38 +103,76 @@ final class Optimizer {
         second = FloatBuffer(count: needsSecond ? parameterCount : 0)
     }
 
-    /// Updates `count` parameters from their gradients with learning rate `learningRate` (the
-    /// configuration's, or a schedule's value for this step).
-    func step(
-        parameters: UnsafeMutablePointer<Float>, gradients: UnsafePointer<Float>, count: Int,
-        learningRate: Float? = nil, pool: ThreadPool? = nil
-    ) {
+    /// Starts a step with learning rate `learningRate` (the configuration's, or a schedule's
+    /// value for this step): counts it and returns the rule that updates any range of the
+    /// parameters. A training step applies it tile by tile, each right after that tile's gradient.
+    func beginStep(learningRate: Float? = nil) -> UpdateRule {
         steps += 1
         let lr = learningRate ?? configuration.learningRate
         let c = configuration
         switch c.kind {
         case .sgd:
-            let rule = SGD(
-                learningRate: lr, momentum: c.momentum, nesterov: c.nesterov, weightDecay: c.resolvedWeightDecay)
-            forEachChunk(count: count, pool: pool) { range in
-                rule.update(parameters: parameters, gradients: gradients, velocity: first.base, range: range)
-            }
+            return .sgd(
+                SGD(learningRate: lr, momentum: c.momentum, nesterov: c.nesterov, weightDecay: c.resolvedWeightDecay),
+                velocity: first.base)
         case .adam, .adamw:
-            let rule = Adam(
-                learningRate: lr, beta1: c.resolvedBeta1, beta2: c.resolvedBeta2, epsilon: c.resolvedEpsilon,
-                weightDecay: c.resolvedWeightDecay, decoupled: c.kind == .adamw, step: steps)
-            forEachChunk(count: count, pool: pool) { range in
-                rule.update(parameters: parameters, gradients: gradients, m: first.base, v: second.base, range: range)
-            }
+            return .adam(
+                Adam(
+                    learningRate: lr, beta1: c.resolvedBeta1, beta2: c.resolvedBeta2, epsilon: c.resolvedEpsilon,
+                    weightDecay: c.resolvedWeightDecay, decoupled: c.kind == .adamw, step: steps),
+                m: first.base, v: second.base)
         case .rmsprop:
-            let rule = RMSprop(
-                learningRate: lr, alpha: c.resolvedBeta2, epsilon: c.resolvedEpsilon, momentum: c.momentum,
-                weightDecay: c.resolvedWeightDecay)
-            forEachChunk(count: count, pool: pool) { range in
-                rule.update(
-                    parameters: parameters, gradients: gradients, squareAverage: first.base,
-                    momentumBuffer: c.momentum > 0 ? second.base : nil, range: range)
-            }
+            return .rmsprop(
+                RMSprop(
+                    learningRate: lr, alpha: c.resolvedBeta2, epsilon: c.resolvedEpsilon, momentum: c.momentum,
+                    weightDecay: c.resolvedWeightDecay),
+                squareAverage: first.base, momentumBuffer: c.momentum > 0 ? second.base : nil)
+        }
+    }
+
+    /// Updates `count` parameters from their gradients in one call (a whole step at once).
+    func step(
+        parameters: UnsafeMutablePointer<Float>, gradients: UnsafePointer<Float>, count: Int,
+        learningRate: Float? = nil
+    ) {
+        beginStep(learningRate: learningRate).apply(parameters: parameters, gradients: gradients, range: 0..<count)
+    }
+}
+
+/// One step's update rule, bound to its optimiser's state buffers: applied to disjoint ranges of
+/// the parameters, in any order and on any thread, it gives the same bits as one pass.
+struct UpdateRule {
+    private enum Rule {
+        case sgd(SGD, velocity: UnsafeMutablePointer<Float>)
+        case adam(Adam, m: UnsafeMutablePointer<Float>, v: UnsafeMutablePointer<Float>)
+        case rmsprop(RMSprop, squareAverage: UnsafeMutablePointer<Float>, momentumBuffer: UnsafeMutablePointer<Float>?)
+    }
+    private let rule: Rule
+
+    static func sgd(_ sgd: SGD, velocity: UnsafeMutablePointer<Float>) -> UpdateRule {
+        UpdateRule(rule: .sgd(sgd, velocity: velocity))
+    }
+    static func adam(_ adam: Adam, m: UnsafeMutablePointer<Float>, v: UnsafeMutablePointer<Float>) -> UpdateRule {
+        UpdateRule(rule: .adam(adam, m: m, v: v))
+    }
+    static func rmsprop(
+        _ rmsprop: RMSprop, squareAverage: UnsafeMutablePointer<Float>, momentumBuffer: UnsafeMutablePointer<Float>?
+    ) -> UpdateRule {
+        UpdateRule(rule: .rmsprop(rmsprop, squareAverage: squareAverage, momentumBuffer: momentumBuffer))
+    }
+
+    /// Updates `parameters[range]` from `gradients[range]` (and the state at the same offsets).
+    @inline(__always)
+    func apply(parameters: UnsafeMutablePointer<Float>, gradients: UnsafePointer<Float>, range: Range<Int>) {
+        switch rule {
+        case .sgd(let rule, let velocity):
+            rule.update(parameters: parameters, gradients: gradients, velocity: velocity, range: range)
+        case .adam(let rule, let m, let v):
+            rule.update(parameters: parameters, gradients: gradients, m: m, v: v, range: range)
+        case .rmsprop(let rule, let squareAverage, let momentumBuffer):
+            rule.update(
+                parameters: parameters, gradients: gradients, squareAverage: squareAverage,
+                momentumBuffer: momentumBuffer, range: range)
         }
     }
 }

@@ -17,27 +17,12 @@ import Synchronization
 /// sharing happens through raw pointers inside this type alone; the thread sanitizer reports it
 /// and Hogwild runs are excluded from sanitizer runs. Results differ from run to run.
 final class HogwildSchedule {
-    /// Everything one thread needs of its own.
-    private final class Worker {
-        let workspace: Workspace
-        let optimizer: Optimizer
-        var labels: [Int32]
-        var targets: [Float]
-
-        init(architecture: Architecture, configuration: TrainingConfiguration) {
-            workspace = Workspace(architecture: architecture, capacity: configuration.batchSize)
-            optimizer = Optimizer(
-                configuration: configuration.optimizerConfiguration, parameterCount: architecture.parameterCount)
-            labels = [Int32](repeating: 0, count: configuration.batchSize)
-            targets = [Float](repeating: 0, count: configuration.batchSize * architecture.outputCount)
-        }
-    }
-
     let network: Network
     let configuration: TrainingConfiguration
-    private let workers: [Worker]
+    /// Each thread's own step: its activations, gradients and optimiser state, run without a pool.
+    private let steps: [TrainingStep]
     /// Each thread's optimiser, for checkpoints.
-    var optimizers: [Optimizer] { workers.map(\.optimizer) }
+    var optimizers: [Optimizer] { steps.map { $0.optimizer! } }
     /// Called with the sample indices of every batch a thread trains on (tests use it to check
     /// that an epoch visits every sample once). Must be safe to call from any thread.
     var onBatch: ((_ slice: Int, _ indices: UnsafeBufferPointer<Int32>) -> Void)?
@@ -45,7 +30,14 @@ final class HogwildSchedule {
     init(network: Network, configuration: TrainingConfiguration, threads: Int) {
         self.network = network
         self.configuration = configuration
-        workers = (0..<threads).map { _ in Worker(architecture: network.architecture, configuration: configuration) }
+        steps = (0..<threads).map { _ in
+            TrainingStep(
+                network: network, loss: configuration.loss,
+                optimizer: Optimizer(
+                    configuration: configuration.optimizerConfiguration,
+                    parameterCount: network.architecture.parameterCount),
+                capacity: configuration.batchSize)
+        }
     }
 
     /// The slices of an epoch of `count` samples: `slices` contiguous, nearly equal ranges that
@@ -54,25 +46,31 @@ final class HogwildSchedule {
         (0..<slices).map { count * $0 / slices..<count * ($0 + 1) / slices }
     }
 
-    /// Trains one epoch in the given order on `pool`; returns the summed loss, or throws
-    /// ``TrainingError/diverged(epoch:step:loss:)`` if any thread saw a non-finite loss.
-    /// `shouldStop` is polled by every thread after each of its steps (from that thread).
+    /// Trains one epoch in the given order on `pool`; returns how many steps the threads took and
+    /// the summed loss, or throws ``TrainingError/diverged(epoch:step:loss:)`` if any thread saw a
+    /// non-finite loss.
+    ///
+    /// Steps are numbered from `firstStep` in the order the threads start them (one shared
+    /// counter), and each takes `learningRate(step)`: the schedule advances step by step, as in
+    /// synchronous training. `shouldStop` is polled by every thread after each of its steps.
     func trainEpoch(
-        on data: Dataset, order: [Int32], epoch: Int, learningRate: Float, pool: ThreadPool,
-        shouldStop: (() -> Bool)? = nil,
+        on data: Dataset, order: [Int32], epoch: Int, firstStep: Int, pool: ThreadPool,
+        learningRate: (_ step: Int) -> Float, shouldStop: (() -> Bool)? = nil,
         progress: ((_ done: Int, _ total: Int) -> Void)?
-    ) throws(TrainingError) -> Double {
-        let slices = Self.slices(count: data.count, slices: workers.count)
+    ) throws(TrainingError) -> (count: Int, loss: Double) {
+        let slices = Self.slices(count: data.count, slices: steps.count)
         let done = Atomic<Int>(0)
-        var losses = [Double](repeating: 0, count: workers.count)
-        var diverged = [Double?](repeating: nil, count: workers.count)
+        let started = Atomic<Int>(0)
+        var losses = [Double](repeating: 0, count: steps.count)
+        var diverged = [Double?](repeating: nil, count: steps.count)
         order.withUnsafeBufferPointer { order in
             losses.withUnsafeMutableBufferPointer { losses in
                 diverged.withUnsafeMutableBufferPointer { diverged in
-                    pool.run(tasks: workers.count) { slice, thread in
+                    pool.run(tasks: steps.count) { slice, thread in
                         let result = runSlice(
-                            slice, range: slices[slice], order: order, data: data, epoch: epoch, learningRate: learningRate,
-                            stop: shouldStop, done: done,
+                            slice, range: slices[slice], order: order, data: data, epoch: epoch,
+                            nextStep: { firstStep + started.add(1, ordering: .relaxed).oldValue },
+                            learningRate: learningRate, stop: shouldStop, done: done,
                             progress: thread == 0 ? progress : nil)
                         losses[slice] = result.loss
                         diverged[slice] = result.divergedLoss
@@ -83,19 +81,17 @@ final class HogwildSchedule {
         if let loss = diverged.compactMap({ $0 }).first {
             throw .diverged(epoch: epoch, step: 0, loss: loss)
         }
-        return losses.reduce(0, +)
+        return (started.load(ordering: .relaxed), losses.reduce(0, +))
     }
 
-    /// One thread's slice: minibatch SGD on the shared parameters.
+    /// One thread's slice: minibatch SGD on the shared parameters, through the thread's own
+    /// ``TrainingStep``, whose updates go straight into the network's parameters (see above).
     private func runSlice(
-        _ slice: Int, range: Range<Int>, order: UnsafeBufferPointer<Int32>, data: Dataset, epoch: Int, learningRate: Float,
-        stop: (() -> Bool)?, done: borrowing Atomic<Int>,
+        _ slice: Int, range: Range<Int>, order: UnsafeBufferPointer<Int32>, data: Dataset, epoch: Int,
+        nextStep: () -> Int, learningRate: (Int) -> Float, stop: (() -> Bool)?, done: borrowing Atomic<Int>,
         progress: ((Int, Int) -> Void)?
     ) -> (loss: Double, divergedLoss: Double?) {
-        let worker = workers[slice]
-        let architecture = network.architecture
-        let loss = configuration.loss
-        let parameters = network.parameters.base  // shared with every other thread, see above
+        let step = steps[slice]
         var total: Double = 0
         var start = range.lowerBound
         var localStep = 0
@@ -108,24 +104,8 @@ final class HogwildSchedule {
                 : nil
             localStep += 1
             onBatch?(slice, indices)
-            let batchLoss = worker.labels.withUnsafeMutableBufferPointer { labels in
-                worker.targets.withUnsafeMutableBufferPointer { targets in
-                    let batchTargets = data.isRegression ? targets.baseAddress : nil
-                    data.gather(
-                        indices, into: worker.workspace.activations[0].base, labels: labels.baseAddress!, targets: batchTargets)
-                    network.forward(worker.workspace, count: rows, activateOutput: !loss.consumesLogits, dropout: dropout)
-                    return loss.evaluate(
-                        output: worker.workspace.activations[architecture.layerCount].base, labels: labels.baseAddress!,
-                        targets: batchTargets.map { UnsafePointer($0) }, rows: rows, columns: architecture.outputCount,
-                        outputActivation: architecture.outputActivation,
-                        gradient: worker.workspace.deltas[architecture.layerCount - 1].base, gradientScale: 1 / Float(rows))
-                }
-            }
+            let batchLoss = step.run(on: data, indices: indices, learningRate: learningRate(nextStep()), dropout: dropout)
             guard batchLoss.isFinite else { return (total, batchLoss / Double(rows)) }
-            network.backward(worker.workspace, count: rows, dropout: dropout)
-            worker.optimizer.step(
-                parameters: parameters, gradients: worker.workspace.gradients.base, count: architecture.parameterCount,
-                learningRate: learningRate)
             total += batchLoss
             start += rows
             let finished = done.add(rows, ordering: .relaxed).newValue

@@ -1,4 +1,5 @@
 import CPUFeatures
+import Dispatch
 import Foundation
 import Synchronization
 
@@ -21,19 +22,43 @@ import Darwin
 /// Which thread runs a task never changes a result: callers make each task write its own
 /// outputs in a fixed order. Regions do not nest, and `run` is called from one thread at a time.
 public final class ThreadPool: @unchecked Sendable {
+    /// How a region's tasks reach the threads.
+    @_spi(Benchmarks)
+    public enum Backend: String, Sendable, CaseIterable {
+        /// The pool's own spinning workers, dealing blocks of tasks with stealing (the default).
+        case workers
+        /// `DispatchQueue.concurrentPerform` with one iteration per thread, each running a
+        /// contiguous block of the tasks: kept to measure against (`fastmlp-benchmarks pool` and
+        /// `epoch --backends`).
+        case dispatch
+    }
+
+    /// The backend of pools created without one. Benchmarks set it once, before any trainer exists.
+    @_spi(Benchmarks)
+    nonisolated(unsafe) public static var defaultBackend = Backend.workers
+
     /// Threads that execute tasks, the caller included.
     public let threadCount: Int
+    /// How this pool runs its regions.
+    @_spi(Benchmarks) public let backend: Backend
     private let shared: Shared
 
     /// The most tasks one region may have.
     public static let maximumTasks = Shared.maximumTasks
 
     /// Starts `threadCount − 1` workers (the caller is the remaining one).
-    public init(threadCount: Int) {
+    public convenience init(threadCount: Int) {
+        self.init(threadCount: threadCount, backend: ThreadPool.defaultBackend)
+    }
+
+    /// A pool of `threadCount` threads on the given backend (Dispatch starts no workers of ours).
+    @_spi(Benchmarks)
+    public init(threadCount: Int, backend: Backend) {
         precondition(threadCount >= 1, "ThreadPool needs at least one thread")
         self.threadCount = threadCount
+        self.backend = backend
         shared = Shared(threadCount: threadCount)
-        for worker in 1..<threadCount {
+        for worker in 1..<threadCount where backend == .workers {
             let shared = self.shared
             let thread = Thread { shared.workerLoop(worker) }
             thread.stackSize = 1 << 20
@@ -53,8 +78,25 @@ public final class ThreadPool: @unchecked Sendable {
             for task in 0..<tasks { body(task, 0) }
             return
         }
-        withoutActuallyEscaping(body) { shared.run(tasks: tasks, $0) }
+        switch backend {
+        case .workers:
+            withoutActuallyEscaping(body) { shared.run(tasks: tasks, $0) }
+        case .dispatch:
+            let threads = min(threadCount, tasks)
+            withoutActuallyEscaping(body) { body in
+                let job = DispatchJob(body: body)
+                DispatchQueue.concurrentPerform(iterations: threads) { worker in
+                    for task in tasks * worker / threads..<tasks * (worker + 1) / threads { job.body(task, worker) }
+                }
+            }
+        }
     }
+}
+
+/// A region's body handed to Dispatch. Unchecked: `concurrentPerform` returns only after every
+/// iteration has, and the body's tasks write disjoint outputs (the pool's contract).
+private struct DispatchJob: @unchecked Sendable {
+    let body: (_ task: Int, _ worker: Int) -> Void
 }
 
 /// One thread's share of a region's tasks: a ticket holding generation (24 bits) | end (20 bits) |

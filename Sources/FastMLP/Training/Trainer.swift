@@ -24,11 +24,13 @@ public enum TrainingError: Error, Equatable, Sendable, CustomStringConvertible {
 /// (seeded from the configuration), in batches of `batchSize`; the last, partial batch is
 /// included and its loss is its own mean. All buffers are allocated here, none per step.
 ///
-/// In ``ParallelMode/synchronous`` mode (the default), every product and elementwise pass of a
-/// step is split over the trainer's ``ThreadPool`` by output elements, each computed by one
-/// thread in a fixed order: the weights after any number of steps are bitwise the same for every
-/// thread count. In ``ParallelMode/hogwild`` mode each thread trains its own slice of the epoch
-/// on the shared weights without locks (``HogwildSchedule``); runs are not reproducible.
+/// In ``ParallelMode/synchronous`` mode (the default) each step is data-parallel over the
+/// trainer's threads: row tiles of the batch run the per-sample chain, then tiles of the weight
+/// gradients are summed over the whole batch and updated (see `TrainingStep`). Each value is
+/// computed by one thread in a fixed order, so the weights after any number of steps are bitwise
+/// the same for every thread count. In ``ParallelMode/hogwild`` mode each thread trains its own
+/// slice of the epoch on the shared weights without locks (``HogwildSchedule``); runs are not
+/// reproducible.
 public final class Trainer {
     /// The network being trained (updated in place).
     public let network: Network
@@ -36,12 +38,11 @@ public final class Trainer {
     public let configuration: TrainingConfiguration
     /// The worker threads of this trainer (`configuration.threads`, default: online cores).
     public let pool: ThreadPool
-    let optimizer: Optimizer
-    let workspace: Workspace
+    /// The synchronous step (Hogwild threads have their own).
+    let step: TrainingStep
+    var optimizer: Optimizer { step.optimizer! }
     let hogwild: HogwildSchedule?
     private var shuffler: Xoshiro256StarStar
-    private var batchLabels: [Int32]
-    private var batchTargets: [Float]
     /// This epoch's visiting order (a permutation of the sample indices).
     private(set) var order: [Int32] = []
     /// Epochs finished so far.
@@ -62,6 +63,12 @@ public final class Trainer {
     /// ``trainEpoch(on:progress:)`` stop after the step and throw ``TrainingError/interrupted(epoch:samplesDone:)``.
     public var shouldStop: (() -> Bool)?
 
+    /// Per-phase timing of the synchronous steps (benchmarks); `nil` reads no clock.
+    @_spi(Benchmarks) public var stepProfile: StepProfile? {
+        get { step.profile }
+        set { step.profile = newValue }
+    }
+
     /// - Throws: ``ModelError`` if the configuration is invalid or does not match the network.
     public init(network: Network, configuration: TrainingConfiguration) throws(ModelError) {
         try configuration.validate()
@@ -71,15 +78,15 @@ public final class Trainer {
         }
         self.network = network
         self.configuration = configuration
-        optimizer = Optimizer(
-            configuration: configuration.optimizerConfiguration, parameterCount: network.architecture.parameterCount)
         pool = ThreadPool(threadCount: configuration.threads ?? ProcessInfo.processInfo.activeProcessorCount)
-        workspace = Workspace(architecture: network.architecture, capacity: configuration.batchSize, pool: pool)
+        let optimizer = Optimizer(
+            configuration: configuration.optimizerConfiguration, parameterCount: network.architecture.parameterCount)
+        step = TrainingStep(
+            network: network, loss: configuration.loss, optimizer: optimizer, capacity: configuration.batchSize,
+            pool: configuration.mode == .hogwild ? nil : pool)
         hogwild = configuration.mode == .hogwild
             ? HogwildSchedule(network: network, configuration: configuration, threads: pool.threadCount) : nil
         shuffler = Xoshiro256StarStar(seed: configuration.seed ^ 0x5DEE_CE66_D1CE_5EED)
-        batchLabels = [Int32](repeating: 0, count: configuration.batchSize)
-        batchTargets = [Float](repeating: 0, count: configuration.batchSize * network.architecture.outputCount)
         earlyStopping = configuration.patience.map { EarlyStopping(patience: $0) }
     }
 
@@ -101,52 +108,34 @@ public final class Trainer {
         let batchSize = configuration.batchSize
         let stepsPerEpoch = (data.count + batchSize - 1) / batchSize
         if let hogwild {
-            // Hogwild threads step concurrently: the whole epoch uses the rate of its first step.
-            let rate = learningRate(step: completedSteps, stepsPerEpoch: stepsPerEpoch)
-            let total = try hogwild.trainEpoch(
-                on: data, order: order, epoch: completedEpochs + 1, learningRate: rate, pool: pool,
+            let steps = try hogwild.trainEpoch(
+                on: data, order: order, epoch: completedEpochs + 1, firstStep: completedSteps, pool: pool,
+                learningRate: { self.learningRate(step: $0, stepsPerEpoch: stepsPerEpoch) },
                 shouldStop: shouldStop, progress: progress)
             if shouldStop?() == true {
                 // Hogwild threads finish their current step and stop; the epoch is not counted.
                 throw TrainingError.interrupted(epoch: completedEpochs + 1, samplesDone: 0)
             }
             completedEpochs += 1
-            completedSteps += stepsPerEpoch
-            return total / Double(max(data.count, 1))
+            completedSteps += steps.count
+            return steps.loss / Double(max(data.count, 1))
         }
-        let architecture = network.architecture
-        let loss = configuration.loss
         var total = epochLossSum
         var start = epochPosition
         while start < data.count {
             let rows = min(batchSize, data.count - start)
             let dropout = configuration.dropout > 0
                 ? Dropout(rate: configuration.dropout, runSeed: configuration.seed, step: completedSteps) : nil
+            let rate = learningRate(step: completedSteps, stepsPerEpoch: stepsPerEpoch)
             let batchLoss = order.withUnsafeBufferPointer { indices in
-                batchLabels.withUnsafeMutableBufferPointer { labels in
-                    batchTargets.withUnsafeMutableBufferPointer { targets in
-                        let batchTargets = data.isRegression ? targets.baseAddress : nil
-                        data.gather(
-                            UnsafeBufferPointer(rebasing: indices[start..<start + rows]),
-                            into: workspace.activations[0].base, labels: labels.baseAddress!, targets: batchTargets, pool: pool)
-                        network.forward(workspace, count: rows, activateOutput: !loss.consumesLogits, dropout: dropout)
-                        return loss.evaluate(
-                            output: workspace.activations[architecture.layerCount].base, labels: labels.baseAddress!,
-                            targets: batchTargets.map { UnsafePointer($0) }, rows: rows, columns: architecture.outputCount,
-                            outputActivation: architecture.outputActivation,
-                            gradient: workspace.deltas[architecture.layerCount - 1].base, gradientScale: 1 / Float(rows))
-                    }
-                }
+                step.run(
+                    on: data, indices: UnsafeBufferPointer(rebasing: indices[start..<start + rows]), learningRate: rate,
+                    dropout: dropout)
             }
             guard batchLoss.isFinite else {
                 throw TrainingError.diverged(
                     epoch: completedEpochs + 1, step: start / batchSize + 1, loss: batchLoss / Double(rows))
             }
-            network.backward(workspace, count: rows, dropout: dropout)
-            optimizer.step(
-                parameters: network.parameters.base, gradients: workspace.gradients.base,
-                count: architecture.parameterCount,
-                learningRate: learningRate(step: completedSteps, stepsPerEpoch: stepsPerEpoch), pool: pool)
             completedSteps += 1
             total += batchLoss
             start += rows

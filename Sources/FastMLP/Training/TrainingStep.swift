@@ -1,0 +1,182 @@
+/// One optimiser step on one minibatch — gather → forward → loss → backward → update — written
+/// once: the synchronous trainer runs it over all its threads, every Hogwild thread runs its own
+/// alone, and the benchmarks and tests call the same code.
+///
+/// A step is two parallel regions, so two barriers:
+/// 1. **Row tiles of the batch.** Each task gathers its rows, runs them forward through every
+///    layer, evaluates their loss and back-propagates their deltas down to layer 1
+///    (dZ·Wᵀ ⊙ f′): the whole per-sample chain, with no barrier inside it and no sum across tiles.
+/// 2. **Weight-gradient tiles.** Each task computes a block of input rows of one layer's
+///    dW = Xᵀ·dZ (the block at row 0 also the bias gradient Σ dZ), summed over the whole batch
+///    in sample order, then applies the optimiser to those parameters while they are in cache.
+///    No thread ever reduces another's partial sums. Layer 1 computes no input gradient.
+///
+/// Between the regions the caller adds the tiles' losses in tile order and checks the sum: a
+/// non-finite loss returns before region 2, leaving parameters and optimiser state untouched.
+///
+/// Every element of every product is computed by one task, summing in a fixed order, and the tiles
+/// depend on the shapes alone: the parameters after any number of steps are bitwise the same at
+/// every thread count. (This is how libxsmm lays out its MLP training step.)
+final class TrainingStep {
+    /// Where one task of region 2 works: rows `rows` of layer `layer`'s weight gradient.
+    struct GradientTile {
+        let layer: Int
+        let rows: Range<Int>
+    }
+
+    let network: Network
+    let loss: Loss
+    /// `nil`: compute the gradients only (into `workspace.gradients`) and update nothing.
+    let optimizer: Optimizer?
+    let workspace: Workspace
+    /// Rows of the batch per task of region 1.
+    let rowTile: Int
+    /// The tasks of region 2, in a fixed order.
+    let gradientTiles: [GradientTile]
+    /// Per-phase timing, when a benchmark asks for it.
+    var profile: StepProfile?
+    private let labels: UnsafeMutablePointer<Int32>
+    private let targets: FloatBuffer
+    private let tileLoss: UnsafeMutablePointer<Double>
+
+    /// A step for batches of up to `capacity` rows, run on `pool` when one is given.
+    init(network: Network, loss: Loss, optimizer: Optimizer?, capacity: Int, pool: ThreadPool? = nil) {
+        self.network = network
+        self.loss = loss
+        self.optimizer = optimizer
+        let architecture = network.architecture
+        workspace = Workspace(architecture: architecture, capacity: capacity, pool: pool)
+        rowTile = Self.rowTile(capacity: capacity)
+        gradientTiles = Self.gradientTiles(network.layers)
+        labels = .allocate(capacity: capacity)
+        labels.initialize(repeating: 0, count: capacity)
+        targets = FloatBuffer(count: capacity * architecture.outputCount)
+        let tiles = ceilDivide(capacity, rowTile)
+        tileLoss = .allocate(capacity: tiles)
+        tileLoss.initialize(repeating: 0, count: tiles)
+    }
+
+    deinit {
+        labels.deallocate()
+        tileLoss.deallocate()
+    }
+
+    /// Rows per task of region 1: a quarter of the batch, in whole register tiles, at most 64 —
+    /// enough tasks to balance two to four threads, enough rows that a tile reuses each panel of
+    /// W from L1 several times. A function of the batch size alone.
+    static func rowTile(capacity: Int) -> Int {
+        min(64, roundUp(max(1, ceilDivide(capacity, 4)), to: KernelConfig.mr))
+    }
+
+    /// Region 2's tasks: each layer's weight rows in blocks of 64 (a block of dW, W and the
+    /// optimiser state stays in L2 while it is summed and updated), layers in order.
+    static func gradientTiles(_ layers: [DenseLayer]) -> [GradientTile] {
+        var tiles: [GradientTile] = []
+        for (l, layer) in layers.enumerated() {
+            let block = 64
+            var i = 0
+            while i < layer.inputs {
+                tiles.append(GradientTile(layer: l, rows: i..<min(layer.inputs, i + block)))
+                i += block
+            }
+        }
+        return tiles
+    }
+
+    private var pool: ThreadPool? { workspace.gemm.pool }
+
+    /// Trains on the samples at `indices` of `data` (at most `capacity` of them) with the given
+    /// learning rate and dropout; returns the batch's summed loss. A non-finite loss is returned
+    /// without changing the parameters or the optimiser.
+    func run(
+        on data: Dataset, indices: UnsafeBufferPointer<Int32>, learningRate: Float? = nil, dropout: Dropout? = nil
+    ) -> Double {
+        let rows = indices.count
+        precondition(rows <= workspace.capacity, "TrainingStep: batch larger than the workspace")
+        let stepStart = profile != nil ? StepProfile.now() : 0
+        let tiles = ceilDivide(rows, rowTile)
+
+        // Region 1: row tiles, gather → forward → loss → deltas.
+        region(tasks: tiles) { tile, worker in
+            self.rowChain(tile: tile, rows: rows, data: data, indices: indices, dropout: dropout, worker: worker)
+        }
+        var total: Double = 0
+        for t in 0..<tiles { total += tileLoss[t] }
+        guard total.isFinite else { return total }
+
+        // Region 2: weight-gradient tiles, each updated in place.
+        let rule = optimizer?.beginStep(learningRate: learningRate)
+        region(tasks: gradientTiles.count) { tile, worker in
+            self.gradientTile(gradientTiles[tile], rows: rows, rule: rule, worker: worker)
+        }
+        if let profile { profile.finishStep(nanoseconds: StepProfile.now() - stepStart) }
+        return total
+    }
+
+    /// Runs a region on the pool (or inline), timing it when profiled.
+    @inline(__always)
+    private func region(tasks: Int, _ body: (_ task: Int, _ worker: Int) -> Void) {
+        let start = profile != nil ? StepProfile.now() : 0
+        if let pool { pool.run(tasks: tasks, body) } else { for task in 0..<tasks { body(task, 0) } }
+        if let profile {
+            profile.addRegion(nanoseconds: StepProfile.now() - start, threads: pool?.threadCount ?? 1)
+        }
+    }
+
+    /// Region 1's task: rows `tile·rowTile ..< …` of the batch, start to finish.
+    private func rowChain(
+        tile: Int, rows: Int, data: Dataset, indices: UnsafeBufferPointer<Int32>, dropout: Dropout?, worker: Int
+    ) {
+        let architecture = network.architecture
+        let outputs = architecture.outputCount
+        let range = tile * rowTile..<min(rows, (tile + 1) * rowTile)
+        let scratch = workspace.gemm.packedPanels[worker].base
+        var clock = profile?.clock(worker: worker)
+        let batchTargets = data.isRegression ? targets.base + range.lowerBound * outputs : nil
+        data.gather(
+            UnsafeBufferPointer(rebasing: indices[range]),
+            into: workspace.activations[0].base + range.lowerBound * architecture.inputCount,
+            labels: labels + range.lowerBound, targets: batchTargets)
+        clock?.lap(.gather)
+        network.forward(workspace, rows: range, activateOutput: !loss.consumesLogits, dropout: dropout, scratch: scratch)
+        clock?.lap(.forward)
+        tileLoss[tile] = loss.evaluate(
+            output: workspace.activations[architecture.layerCount].base + range.lowerBound * outputs,
+            labels: labels + range.lowerBound, targets: batchTargets.map { UnsafePointer($0) }, rows: range.count,
+            columns: outputs, outputActivation: architecture.outputActivation,
+            gradient: workspace.deltas[architecture.layerCount - 1].base + range.lowerBound * outputs,
+            gradientScale: 1 / Float(rows))
+        clock?.lap(.loss)
+        network.backpropagateDeltas(workspace, rows: range, dropout: dropout, scratch: scratch)
+        clock?.lap(.backward)
+    }
+
+    /// Region 2's task: one block of a layer's weight gradient (and at row 0 its bias gradient),
+    /// then the optimiser on exactly those parameters.
+    private func gradientTile(_ tile: GradientTile, rows: Int, rule: UpdateRule?, worker: Int) {
+        let layer = network.layers[tile.layer]
+        var clock = profile?.clock(worker: worker)
+        network.weightGradient(
+            workspace, layer: tile.layer, inputs: tile.rows, count: rows, scratch: workspace.gemm.packedPanels[worker].base)
+        if tile.rows.lowerBound == 0 { network.biasGradient(workspace, layer: tile.layer, count: rows) }
+        clock?.lap(.weightGradient)
+        guard let rule else { return }
+        let parameters = network.parameters.base, gradients = workspace.gradients.base
+        let first = layer.weightOffset + tile.rows.lowerBound * layer.outputs
+        rule.apply(parameters: parameters, gradients: gradients, range: first..<first + tile.rows.count * layer.outputs)
+        if tile.rows.lowerBound == 0 {
+            rule.apply(parameters: parameters, gradients: gradients, range: layer.biasOffset..<layer.biasOffset + layer.outputs)
+        }
+        clock?.lap(.update)
+    }
+
+    /// The gradients of the batch's mean loss at `indices`, left in `workspace.gradients`
+    /// (a step whose optimiser is `nil`); returns the summed loss.
+    func gradients(on data: Dataset, indices: UnsafeBufferPointer<Int32>, dropout: Dropout? = nil) -> Double {
+        precondition(optimizer == nil, "TrainingStep.gradients needs a step without an optimiser")
+        return run(on: data, indices: indices, dropout: dropout)
+    }
+
+    /// The labels of the last batch (tests).
+    func batchLabels(count: Int) -> [Int32] { Array(UnsafeBufferPointer(start: labels, count: count)) }
+}
