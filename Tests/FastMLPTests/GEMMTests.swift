@@ -155,6 +155,43 @@ struct GEMMTests {
         }
     }
 
+    @Test("the serial entry and a B already in packed panels give bitwise the pooled product", arguments: ProductForm.allCases)
+    func serialAndPackedPanels(form: ProductForm) {
+        let scratch = FloatBuffer(count: KernelConfig.kc * KernelConfig.nr)
+        for (m, n, k) in gemmShapes where m * n * k > 0 {
+            let a = randomValues(m * k, seed: 1), b = randomValues(k * n, seed: 2), bias = randomValues(n, seed: 3)
+            var pooled = [Float](repeating: 0, count: m * n), serial = pooled, packed = pooled
+            a.withUnsafeBufferPointer { a in
+                b.withUnsafeBufferPointer { b in
+                    bias.withUnsafeBufferPointer { bias in
+                        let (opA, opB) = form.operands(m: m, n: n, k: k, a: a.baseAddress!, b: b.baseAddress!)
+                        let epilogue = Epilogue.biasActivation(bias: bias.baseAddress!, activation: .sigmoid)
+                        // B in the kernels' panel layout: panel p, row r holds B[r, p·w ..< p·w + w], zero-padded.
+                        let width = GEMMPanels.width(columns: n)
+                        var panels = [Float](repeating: 0, count: roundUp(n, to: width) * k)
+                        for r in 0..<k { for c in 0..<n { panels[c / width * width * k + r * width + c % width] = opB[r, c] } }
+                        pooled.withUnsafeMutableBufferPointer {
+                            gemm(m: m, n: n, k: k, a: opA, b: opB, c: $0.baseAddress!, ldc: n, epilogue: epilogue,
+                                 workspace: GEMMWorkspace(pool: ThreadPool(threadCount: 2)))
+                        }
+                        serial.withUnsafeMutableBufferPointer {
+                            gemmSerial(m: m, n: n, k: k, a: opA, b: opB, c: $0.baseAddress!, ldc: n, epilogue: epilogue, scratch: scratch.base)
+                        }
+                        panels.withUnsafeBufferPointer { panels in
+                            packed.withUnsafeMutableBufferPointer {
+                                gemmSerial(
+                                    m: m, n: n, k: k, a: opA, b: .packedPanels(panels.baseAddress!, panelStride: width * k),
+                                    c: $0.baseAddress!, ldc: n, epilogue: epilogue, scratch: scratch.base)
+                            }
+                        }
+                    }
+                }
+            }
+            #expect(serial.map(\.bitPattern) == pooled.map(\.bitPattern), "\(form) \(m)×\(n)×\(k): serial")
+            #expect(packed.map(\.bitPattern) == pooled.map(\.bitPattern), "\(form) \(m)×\(n)×\(k): packed panels")
+        }
+    }
+
     @Test("a leading dimension wider than n leaves the rest of each row alone")
     func leadingDimension() {
         for (m, n, k) in [(7, 13, 5), (64, 100, 784), (9, 40, 300)] {

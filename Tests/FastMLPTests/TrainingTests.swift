@@ -135,6 +135,36 @@ struct TrainingTests {
         #expect(zip(single, expected).map { abs(Double($0) - $1) }.max()! / scale < 1e-4)
     }
 
+    @Test("steps on packed weights (a pool) are bitwise those on the plain weights, wide and ragged layers included")
+    func packedWeightsMatchPlain() throws {
+        // 520 outputs get a packed forward copy; 37 and 50 inputs end in partial transposed panels.
+        let architecture = try Architecture(layerSizes: [50, 520, 37, 10], hiddenActivation: .relu, outputActivation: .softmax)
+        let start = Network(architecture: architecture, weightInitializer: .heNormal, seed: 9)
+        var generator = Xoshiro256StarStar(seed: 2)
+        let data = try Dataset(
+            features: (0..<(60 * 50)).map { _ in generator.nextUnitFloat() }, featureCount: 50,
+            labels: (0..<60).map { _ in UInt8(generator.nextIndex(below: 10)) }, classCount: 10)
+        func train(pool: ThreadPool?) -> [UInt32] {
+            let network = start.copy()
+            let step = TrainingStep(
+                network: network, loss: .softmaxCrossEntropy,
+                optimizer: Optimizer(
+                    configuration: OptimizerConfiguration(learningRate: 0.05, momentum: 0.9), parameterCount: architecture.parameterCount),
+                capacity: 19, pool: pool)
+            #expect((step.packed != nil) == (pool != nil))
+            let order = (0..<Int32(60)).map { $0 }
+            order.withUnsafeBufferPointer { order in
+                for start in stride(from: 0, to: 60, by: 19) {
+                    _ = step.run(on: data, indices: UnsafeBufferPointer(rebasing: order[start..<min(60, start + 19)]))
+                }
+            }
+            return network.parameterValues.map(\.bitPattern)
+        }
+        let plain = train(pool: nil)
+        #expect(train(pool: ThreadPool(threadCount: 1)) == plain)
+        #expect(train(pool: ThreadPool(threadCount: 2)) == plain)
+    }
+
     @Test("a non-finite loss leaves the parameters and the optimiser untouched")
     func divergedStepChangesNothing() throws {
         let architecture = try Architecture(layerSizes: [2, 3, 2], hiddenActivation: .relu, outputActivation: .softmax)

@@ -33,6 +33,12 @@ static inline void fastmlp_spin_pause(void) {
 #endif
 }
 
+/// Asks for the cache line holding `address` to be brought into L2 ahead of use (`prefetcht1`);
+/// a hint only, never a fault.
+static inline void fastmlp_prefetch(const void *address) {
+    __builtin_prefetch(address, 0, 2);
+}
+
 /// Sixteen floats, imported into Swift as SIMD16<Float>.
 typedef float fastmlp_float16 __attribute__((ext_vector_type(16)));
 

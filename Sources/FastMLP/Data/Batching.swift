@@ -1,3 +1,5 @@
+import CPUFeatures
+
 extension Dataset {
     /// Writes the samples at `indices` into `destination` as rows of `featureCount` floats (image
     /// bytes scaled to [0, 1], table values as they are), their labels into `labels`, and for
@@ -49,6 +51,26 @@ extension Dataset {
                     }
                 }
             }
+        }
+    }
+
+    /// Asks the cache to fetch the samples at `indices` (their pixels or features) ahead of a
+    /// ``gather(_:into:labels:targets:pool:)``: a batch's images lie at random places in a set
+    /// larger than L3, and fetched one by one they cost a memory latency each.
+    func prefetch(_ indices: UnsafeBufferPointer<Int32>) {
+        let bytesPerSample = pixels.isEmpty ? featureCount * MemoryLayout<Float>.stride : featureCount
+        let hasPixels = !pixels.isEmpty
+        let storage: UnsafeRawPointer? = hasPixels
+            ? pixels.withUnsafeBytes { $0.baseAddress } : features.withUnsafeBytes { $0.baseAddress }
+        guard let storage else { return }
+        for index in indices {
+            let start = storage + Int(index) * bytesPerSample
+            var offset = 0
+            while offset < bytesPerSample {
+                fastmlp_prefetch(start + offset)
+                offset += 64
+            }
+            fastmlp_prefetch(start + bytesPerSample - 1)
         }
     }
 }

@@ -15,6 +15,14 @@ public final class GEMMWorkspace {
     }
 }
 
+/// The width of the B panels a product with `n` columns reads: the skinny tile's for n ≤ 16
+/// where there is one, the register tile's otherwise.
+enum GEMMPanels {
+    static func width(columns n: Int) -> Int {
+        KernelConfig.wideKernel && n <= KernelConfig.skinnyNR ? KernelConfig.skinnyNR : KernelConfig.nr
+    }
+}
+
 @inline(__always) func roundUp(_ x: Int, to multiple: Int) -> Int {
     (x + multiple - 1) / multiple * multiple
 }
@@ -115,21 +123,31 @@ private func gemmTile(
         var j = columns.lowerBound
         while j < columns.upperBound {
             let width = min(nr, columns.upperBound - j)
+            // A last panel of at most 16 columns after wide ones (100 = 3·32 + 4) runs on the
+            // 16 × 16 tile, which computes 16 lanes per row instead of 32. Each element is the
+            // same chain of FMAs in either tile, so the choice changes no bit.
+            let narrow = !skinny && KernelConfig.wideKernel && width <= KernelConfig.skinnyNR
+            let sliverRows = narrow ? KernelConfig.skinnyMR : mr
             // The B panel for steps pc..<pc+kc and columns j..<j+width: in place when its steps
-            // are contiguous runs of nr floats, otherwise packed (zero-padded) into scratch.
+            // are contiguous runs of nr floats (or already packed), otherwise packed
+            // (zero-padded) into scratch.
             let panel: UnsafePointer<Float>
             let panelStride: Int
-            if b.columnStride == 1 && width == nr && !packAlways {
+            if b.panelStride > 0 {
+                panel = b.base + j / nr * b.panelStride + pc * nr
+                panelStride = nr
+            } else if b.columnStride == 1 && width == nr && !packAlways {
                 panel = b.base + pc * b.rowStride + j
                 panelStride = b.rowStride
             } else {
-                packB(b, row: pc, column: j, depth: kc, width: width, panelWidth: nr, into: scratch)
+                let packedWidth = narrow ? KernelConfig.skinnyNR : nr
+                packB(b, row: pc, column: j, depth: kc, width: width, panelWidth: packedWidth, into: scratch)
                 panel = UnsafePointer(scratch)
-                panelStride = nr
+                panelStride = packedWidth
             }
             var i = rows.lowerBound
             while i < rows.upperBound {
-                let height = min(mr, rows.upperBound - i)
+                let height = min(sliverRows, rows.upperBound - i)
                 let finish: TileFinish
                 switch epilogue {
                 case .biasActivation(let bias, let activation, let dropout) where isLastPass:
@@ -145,7 +163,7 @@ private func gemmTile(
                 let aTile = a.base + i * a.rowStride + pc * a.columnStride
                 let cTile = c + i * ldc + j
                 let loadC = pc > 0 || accumulateFirst
-                if skinny {
+                if skinny || narrow {
                     microKernel16x16(
                         kc: kc, a: aTile, aRowStride: a.rowStride, aColumnStride: a.columnStride,
                         b: panel, bRowStride: panelStride, c: cTile, ldc: ldc, rows: height, columns: width,
@@ -161,7 +179,7 @@ private func gemmTile(
                         b: panel, bRowStride: panelStride, c: cTile, ldc: ldc, rows: height, columns: width,
                         loadC: loadC, finish: finish)
                 }
-                i += mr
+                i += sliverRows
             }
             j += nr
         }

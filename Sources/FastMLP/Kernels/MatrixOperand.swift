@@ -10,12 +10,13 @@ public struct MatrixOperand {
     public let rowStride: Int
     /// Elements between consecutive columns.
     public let columnStride: Int
+    /// For a B operand already in the micro-kernel's panel layout (``packedPanels(_:panelStride:)``):
+    /// elements between consecutive panels; 0 for a strided view.
+    public let panelStride: Int
 
     /// A row-major matrix whose rows are `leadingDimension` elements apart.
     public init(rowMajor base: UnsafePointer<Float>, leadingDimension: Int) {
-        self.base = base
-        rowStride = leadingDimension
-        columnStride = 1
+        self.init(base: base, rowStride: leadingDimension, columnStride: 1)
     }
 
     /// A view with arbitrary strides.
@@ -23,6 +24,22 @@ public struct MatrixOperand {
         self.base = base
         self.rowStride = rowStride
         self.columnStride = columnStride
+        panelStride = 0
+    }
+
+    /// A B operand stored as the GEMM packs it: panels of ``GEMMPanels/width(columns:)`` columns
+    /// (zero-padded), `panelStride` elements apart, each holding its rows one after another.
+    /// The GEMM reads it in place (see `PackedWeights`). Element (i, j) is
+    /// `base[(j / w) * panelStride + i * w + j % w]` for panel width w.
+    public static func packedPanels(_ base: UnsafePointer<Float>, panelStride: Int) -> MatrixOperand {
+        MatrixOperand(base: base, panelStride: panelStride)
+    }
+
+    private init(base: UnsafePointer<Float>, panelStride: Int) {
+        self.base = base
+        rowStride = 0
+        columnStride = 0
+        self.panelStride = panelStride
     }
 
     /// The same memory read as the transpose.

@@ -91,11 +91,12 @@ public final class Network {
     /// Each layer is one GEMM with the bias and activation fused into its epilogue (a softmax
     /// output is applied row-wise afterwards). With `activateOutput` false the output layer's
     /// activation is skipped, leaving the logits for a loss that fuses it (softmax or sigmoid).
-    /// With `dropout`, every hidden layer's output is multiplied by its mask for this step. A row's
+    /// With `dropout`, every hidden layer's output is multiplied by its mask for this step. With
+    /// `packed`, W is read from its packed copy (the same values, so the same results). A row's
     /// results do not depend on which other rows share its tile.
     func forward(
         _ workspace: Workspace, rows: Range<Int>, activateOutput: Bool = true, dropout: Dropout? = nil,
-        scratch: UnsafeMutablePointer<Float>
+        packed: PackedWeights? = nil, scratch: UnsafeMutablePointer<Float>
     ) {
         let r0 = rows.lowerBound
         for (l, layer) in layers.enumerated() {
@@ -107,7 +108,8 @@ public final class Network {
             gemmSerial(
                 m: rows.count, n: layer.outputs, k: layer.inputs,
                 a: MatrixOperand(rowMajor: input, leadingDimension: layer.inputs),
-                b: MatrixOperand(rowMajor: parameters.base + layer.weightOffset, leadingDimension: layer.outputs),
+                b: packed?.forward(l)
+                    ?? MatrixOperand(rowMajor: parameters.base + layer.weightOffset, leadingDimension: layer.outputs),
                 c: output, ldc: layer.outputs,
                 epilogue: .biasActivation(bias: parameters.base + layer.biasOffset, activation: activation, dropout: mask),
                 scratch: scratch)
@@ -138,7 +140,8 @@ public final class Network {
     ///
     /// `dropout` must be the one the forward pass used: the masks are recomputed, not stored.
     func backpropagateDeltas(
-        _ workspace: Workspace, rows: Range<Int>, dropout: Dropout? = nil, scratch: UnsafeMutablePointer<Float>
+        _ workspace: Workspace, rows: Range<Int>, dropout: Dropout? = nil, packed: PackedWeights? = nil,
+        scratch: UnsafeMutablePointer<Float>
     ) {
         let r0 = rows.lowerBound
         for l in layers.indices.reversed() where l > 0 {
@@ -147,8 +150,9 @@ public final class Network {
             gemmSerial(
                 m: rows.count, n: layer.inputs, k: layer.outputs,
                 a: MatrixOperand(rowMajor: delta, leadingDimension: layer.outputs),
-                b: MatrixOperand(rowMajor: parameters.base + layer.weightOffset, leadingDimension: layer.outputs)
-                    .transposed,
+                b: packed?.transposed(l)
+                    ?? MatrixOperand(rowMajor: parameters.base + layer.weightOffset, leadingDimension: layer.outputs)
+                        .transposed,
                 c: workspace.deltas[l - 1].base + r0 * layer.inputs, ldc: layer.inputs,
                 epilogue: .activationGradient(
                     output: workspace.activations[l].base + r0 * layer.inputs, outputStride: layer.inputs,

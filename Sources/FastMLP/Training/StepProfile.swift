@@ -14,7 +14,7 @@ import Darwin
 public final class StepProfile: @unchecked Sendable {  // each worker writes only its own slots
     /// The phases of a step.
     public enum Phase: Int, CaseIterable, Sendable, CustomStringConvertible {
-        case gather, forward, loss, backward, weightGradient, update
+        case gather, forward, loss, backward, weightGradient, update, repack
 
         public var description: String {
             switch self {
@@ -24,6 +24,7 @@ public final class StepProfile: @unchecked Sendable {  // each worker writes onl
             case .backward: return "backward: deltas (dZ·Wᵀ ⊙ f′)"
             case .weightGradient: return "backward: weight gradients"
             case .update: return "optimiser update"
+            case .repack: return "repacking W for the next step"
             }
         }
     }

@@ -107,6 +107,8 @@ public final class Trainer {
         }
         let batchSize = configuration.batchSize
         let stepsPerEpoch = (data.count + batchSize - 1) / batchSize
+        // Between calls the parameters may have been restored, loaded or edited.
+        step.parametersChanged = true
         if let hogwild {
             let steps = try hogwild.trainEpoch(
                 on: data, order: order, epoch: completedEpochs + 1, firstStep: completedSteps, pool: pool,
@@ -128,9 +130,11 @@ public final class Trainer {
                 ? Dropout(rate: configuration.dropout, runSeed: configuration.seed, step: completedSteps) : nil
             let rate = learningRate(step: completedSteps, stepsPerEpoch: stepsPerEpoch)
             let batchLoss = order.withUnsafeBufferPointer { indices in
-                step.run(
-                    on: data, indices: UnsafeBufferPointer(rebasing: indices[start..<start + rows]), learningRate: rate,
-                    dropout: dropout)
+                let end = start + rows
+                return step.run(
+                    on: data, indices: UnsafeBufferPointer(rebasing: indices[start..<end]),
+                    next: UnsafeBufferPointer(rebasing: indices[end..<min(data.count, end + batchSize)]),
+                    learningRate: rate, dropout: dropout)
             }
             guard batchLoss.isFinite else {
                 throw TrainingError.diverged(

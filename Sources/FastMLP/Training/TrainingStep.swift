@@ -31,6 +31,11 @@ final class TrainingStep {
     let workspace: Workspace
     /// Rows of the batch per task of region 1.
     let rowTile: Int
+    /// The weights in the kernels' B layout, when the step runs on a pool (Hogwild threads,
+    /// which share the weights, pack per product instead).
+    let packed: PackedWeights?
+    /// Set when the parameters may have changed outside the step; the next run repacks them.
+    var parametersChanged = true
     /// The tasks of region 2, in a fixed order.
     let gradientTiles: [GradientTile]
     /// Per-phase timing, when a benchmark asks for it.
@@ -46,7 +51,8 @@ final class TrainingStep {
         self.optimizer = optimizer
         let architecture = network.architecture
         workspace = Workspace(architecture: architecture, capacity: capacity, pool: pool)
-        rowTile = Self.rowTile(capacity: capacity)
+        rowTile = pool != nil ? Self.rowTile(capacity: capacity, widest: architecture.layerSizes.dropFirst().max() ?? 1) : capacity
+        packed = pool != nil ? PackedWeights(network: network) : nil
         gradientTiles = Self.gradientTiles(network.layers)
         labels = .allocate(capacity: capacity)
         labels.initialize(repeating: 0, count: capacity)
@@ -61,19 +67,21 @@ final class TrainingStep {
         tileLoss.deallocate()
     }
 
-    /// Rows per task of region 1: a quarter of the batch, in whole register tiles, at most 64 —
-    /// enough tasks to balance two to four threads, enough rows that a tile reuses each panel of
-    /// W from L1 several times. A function of the batch size alone.
-    static func rowTile(capacity: Int) -> Int {
-        min(64, roundUp(max(1, ceilDivide(capacity, 4)), to: KernelConfig.mr))
+    /// Rows per task of region 1: a quarter of the batch (at least 16 rows, so that a tile reads
+    /// each panel of W at least twice from L1), or half of it when a layer is 512 or more wide
+    /// (W then streams from L3, and a 64-row tile reuses each panel eight times); whole register
+    /// tiles, at most 64 rows. A function of the shapes alone.
+    static func rowTile(capacity: Int, widest: Int) -> Int {
+        let share = widest >= 512 ? ceilDivide(capacity, 2) : ceilDivide(capacity, 4)
+        return min(64, roundUp(max(16, share), to: KernelConfig.mr))
     }
 
-    /// Region 2's tasks: each layer's weight rows in blocks of 64 (a block of dW, W and the
-    /// optimiser state stays in L2 while it is summed and updated), layers in order.
+    /// Region 2's tasks: each layer's weight rows in blocks (64 rows; 128 for a layer 512 or
+    /// more wide, so that each packed panel of dZ serves 16 row slivers), layers in order.
     static func gradientTiles(_ layers: [DenseLayer]) -> [GradientTile] {
         var tiles: [GradientTile] = []
         for (l, layer) in layers.enumerated() {
-            let block = 64
+            let block = layer.outputs >= 512 ? 128 : 64
             var i = 0
             while i < layer.inputs {
                 tiles.append(GradientTile(layer: l, rows: i..<min(layer.inputs, i + block)))
@@ -87,14 +95,20 @@ final class TrainingStep {
 
     /// Trains on the samples at `indices` of `data` (at most `capacity` of them) with the given
     /// learning rate and dropout; returns the batch's summed loss. A non-finite loss is returned
-    /// without changing the parameters or the optimiser.
+    /// without changing the parameters or the optimiser. The samples at `next` (the following
+    /// batch) are prefetched while the weight gradients are computed.
     func run(
-        on data: Dataset, indices: UnsafeBufferPointer<Int32>, learningRate: Float? = nil, dropout: Dropout? = nil
+        on data: Dataset, indices: UnsafeBufferPointer<Int32>, next: UnsafeBufferPointer<Int32>? = nil,
+        learningRate: Float? = nil, dropout: Dropout? = nil
     ) -> Double {
         let rows = indices.count
         precondition(rows <= workspace.capacity, "TrainingStep: batch larger than the workspace")
         let stepStart = profile != nil ? StepProfile.now() : 0
         let tiles = ceilDivide(rows, rowTile)
+        if parametersChanged {
+            packed?.refresh()
+            parametersChanged = false
+        }
 
         // Region 1: row tiles, gather → forward → loss → deltas.
         region(tasks: tiles) { tile, worker in
@@ -106,8 +120,13 @@ final class TrainingStep {
 
         // Region 2: weight-gradient tiles, each updated in place.
         let rule = optimizer?.beginStep(learningRate: learningRate)
-        region(tasks: gradientTiles.count) { tile, worker in
+        let tasks = gradientTiles.count
+        region(tasks: tasks) { tile, worker in
             self.gradientTile(gradientTiles[tile], rows: rows, rule: rule, worker: worker)
+            if let next {
+                // Each task fetches its share of the next batch, spread over the region.
+                data.prefetch(UnsafeBufferPointer(rebasing: next[next.count * tile / tasks..<next.count * (tile + 1) / tasks]))
+            }
         }
         if let profile { profile.finishStep(nanoseconds: StepProfile.now() - stepStart) }
         return total
@@ -138,7 +157,8 @@ final class TrainingStep {
             into: workspace.activations[0].base + range.lowerBound * architecture.inputCount,
             labels: labels + range.lowerBound, targets: batchTargets)
         clock?.lap(.gather)
-        network.forward(workspace, rows: range, activateOutput: !loss.consumesLogits, dropout: dropout, scratch: scratch)
+        network.forward(
+            workspace, rows: range, activateOutput: !loss.consumesLogits, dropout: dropout, packed: packed, scratch: scratch)
         clock?.lap(.forward)
         tileLoss[tile] = loss.evaluate(
             output: workspace.activations[architecture.layerCount].base + range.lowerBound * outputs,
@@ -147,7 +167,7 @@ final class TrainingStep {
             gradient: workspace.deltas[architecture.layerCount - 1].base + range.lowerBound * outputs,
             gradientScale: 1 / Float(rows))
         clock?.lap(.loss)
-        network.backpropagateDeltas(workspace, rows: range, dropout: dropout, scratch: scratch)
+        network.backpropagateDeltas(workspace, rows: range, dropout: dropout, packed: packed, scratch: scratch)
         clock?.lap(.backward)
     }
 
@@ -168,6 +188,8 @@ final class TrainingStep {
             rule.apply(parameters: parameters, gradients: gradients, range: layer.biasOffset..<layer.biasOffset + layer.outputs)
         }
         clock?.lap(.update)
+        packed?.refresh(layer: tile.layer, rows: tile.rows)
+        clock?.lap(.repack)
     }
 
     /// The gradients of the batch's mean loss at `indices`, left in `workspace.gradients`

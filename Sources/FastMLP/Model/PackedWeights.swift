@@ -1,0 +1,133 @@
+/// Copies of a network's weights in the layout the GEMM reads its B operand from — panels of
+/// the micro-kernel's width, each panel's rows one after another, zero-padded — for the two
+/// products of a training step that read W: the forward X·W and the deltas dZ·Wᵀ.
+///
+/// Read in place, a packed panel streams through L1 in order. W itself would not serve as well:
+/// a power-of-two width puts a panel's rows in a handful of L1 sets (so every row tile would
+/// repack it), a partial last panel (100 = 3·32 + 4) is repacked by every tile, and Wᵀ has to be
+/// packed by every tile that reads it. Here each product's packing happens once per step, inside
+/// the update: the task that updates rows i0..<i1 of W rewrites those rows of both copies while
+/// they are in its cache. The copies are derived state: ``refresh()`` rebuilds them from the
+/// parameters whenever those may have changed from outside the step.
+final class PackedWeights {
+    private struct Layer {
+        /// W (inputs × outputs) as B of X·W: panels of `forwardWidth` output columns.
+        let forward: FloatBuffer
+        let forwardWidth: Int
+        var packsForward: Bool { forward.count > 0 }
+        /// Wᵀ (outputs × inputs) as B of dZ·Wᵀ: panels of `transposedWidth` input columns
+        /// (layers after the first only).
+        let transposed: FloatBuffer?
+        let transposedWidth: Int
+    }
+
+    private let network: Network
+    private let layers: [Layer]
+
+    init(network: Network) {
+        self.network = network
+        layers = network.layers.enumerated().map { l, layer in
+            let forwardWidth = GEMMPanels.width(columns: layer.outputs)
+            let transposedWidth = GEMMPanels.width(columns: layer.inputs)
+            return Layer(
+                forward: FloatBuffer(
+                    count: Self.packsForward(outputs: layer.outputs) ? roundUp(layer.outputs, to: forwardWidth) * layer.inputs : 0),
+                forwardWidth: forwardWidth,
+                transposed: l > 0 ? FloatBuffer(count: roundUp(layer.inputs, to: transposedWidth) * layer.outputs) : nil,
+                transposedWidth: transposedWidth)
+        }
+        refresh()
+    }
+
+    /// Whether X·W reads a packed copy of W: for layers 512 or more wide, where W streams from L3
+    /// and its power-of-two rows would conflict in L1. A narrower W stays in L2 and is read in
+    /// place, which measured faster than keeping its copy (`epoch --breakdown`).
+    static func packsForward(outputs: Int) -> Bool {
+        outputs >= 512
+    }
+
+    /// The B operand of layer `l`'s forward product, when it has a packed copy.
+    func forward(_ l: Int) -> MatrixOperand? {
+        guard layers[l].packsForward else { return nil }
+        return .packedPanels(layers[l].forward.base, panelStride: layers[l].forwardWidth * network.layers[l].inputs)
+    }
+
+    /// The B operand of layer `l`'s delta product (Wᵀ); `l` ≥ 1.
+    func transposed(_ l: Int) -> MatrixOperand {
+        .packedPanels(layers[l].transposed!.base, panelStride: layers[l].transposedWidth * network.layers[l].outputs)
+    }
+
+    /// Rebuilds every copy from the network's parameters.
+    func refresh() {
+        for (l, layer) in network.layers.enumerated() { refresh(layer: l, rows: 0..<layer.inputs) }
+    }
+
+    /// Rewrites rows `rows` of layer `l`'s W in both copies. `rows` must start at a multiple of
+    /// the transposed panel width (16 or 32; a step's weight-gradient tiles start at multiples of
+    /// 64), so that the rows' transposed panels belong to this call alone.
+    func refresh(layer l: Int, rows: Range<Int>) {
+        let layer = network.layers[l], packed = layers[l]
+        let w = network.parameters.base + layer.weightOffset
+        let n = layer.outputs, width = packed.forwardWidth, inputs = layer.inputs
+        // Forward: row i of panel p holds W[i, p·width ..< p·width + width].
+        for p in 0..<ceilDivide(n, width) where packed.packsForward {
+            let columns = min(width, n - p * width)
+            for i in rows {
+                let to = packed.forward.base + p * width * inputs + i * width
+                to.update(from: w + i * n + p * width, count: columns)
+                if columns < width { (to + columns).update(repeating: 0, count: width - columns) }
+            }
+        }
+        // Transposed: row j of panel q holds W[q·width' ..< q·width' + width', j], built from
+        // 16 × 16 blocks transposed in registers; the ragged edges go one element at a time.
+        guard let transposed = packed.transposed else { return }
+        let tw = packed.transposedWidth
+        var q = rows.lowerBound / tw
+        while q * tw < rows.upperBound {
+            let panel = transposed.base + q * tw * n
+            let first = q * tw, count = min(tw, inputs - first)
+            let fullColumns = count / 16 * 16, fullSteps = n / 16 * 16
+            for c0 in stride(from: 0, to: fullColumns, by: 16) {
+                for j0 in stride(from: 0, to: fullSteps, by: 16) {
+                    transpose16x16(from: w + (first + c0) * n + j0, rowStride: n, to: panel + j0 * tw + c0, rowStride: tw)
+                }
+                for c in c0..<c0 + 16 {
+                    for j in fullSteps..<n { panel[j * tw + c] = w[(first + c) * n + j] }
+                }
+            }
+            for c in fullColumns..<tw {
+                for j in 0..<n { panel[j * tw + c] = c < count ? w[(first + c) * n + j] : 0 }
+            }
+            q += 1
+        }
+    }
+}
+
+/// Writes the transpose of the 16 × 16 block at `source` (rows `sourceStride` apart) to
+/// `target` (rows `targetStride` apart).
+///
+/// Four rounds of unzipping pairs of rows into their even and odd lanes: each round rotates the
+/// 8-bit index (row, column) of every element right by one bit, so after four the row and column
+/// bits have swapped. Each unzip is one two-source permute (`vpermt2ps`), 64 for the block.
+@inline(__always)
+func transpose16x16(
+    from source: UnsafePointer<Float>, rowStride sourceStride: Int, to target: UnsafeMutablePointer<Float>,
+    rowStride targetStride: Int
+) {
+    typealias V = SIMD16<Float>
+    @inline(__always) func load(_ r: Int) -> V { UnsafeRawPointer(source + r * sourceStride).loadUnaligned(as: V.self) }
+    var a = (load(0), load(1), load(2), load(3), load(4), load(5), load(6), load(7),
+             load(8), load(9), load(10), load(11), load(12), load(13), load(14), load(15))
+    @inline(__always) func even(_ x: V, _ y: V) -> V { V(lowHalf: x.evenHalf, highHalf: y.evenHalf) }
+    @inline(__always) func odd(_ x: V, _ y: V) -> V { V(lowHalf: x.oddHalf, highHalf: y.oddHalf) }
+    for _ in 0..<4 {
+        a = (even(a.0, a.1), even(a.2, a.3), even(a.4, a.5), even(a.6, a.7),
+             even(a.8, a.9), even(a.10, a.11), even(a.12, a.13), even(a.14, a.15),
+             odd(a.0, a.1), odd(a.2, a.3), odd(a.4, a.5), odd(a.6, a.7),
+             odd(a.8, a.9), odd(a.10, a.11), odd(a.12, a.13), odd(a.14, a.15))
+    }
+    @inline(__always) func store(_ v: V, _ r: Int) { UnsafeMutableRawPointer(target + r * targetStride).storeBytes(of: v, as: V.self) }
+    store(a.0, 0); store(a.1, 1); store(a.2, 2); store(a.3, 3); store(a.4, 4); store(a.5, 5); store(a.6, 6); store(a.7, 7)
+    store(a.8, 8); store(a.9, 9); store(a.10, 10); store(a.11, 11); store(a.12, 12); store(a.13, 13); store(a.14, 14)
+    store(a.15, 15)
+}
