@@ -4,18 +4,20 @@ import Synchronization
 /// synchronisation, by design.
 ///
 /// An epoch's shuffled order is cut into one contiguous slice per thread (the epoch is still
-/// every sample once). Each thread runs plain minibatch SGD on its slice with its own
-/// activations, gradients and momentum, and writes its updates straight into the network's
-/// shared parameters while the other threads read and write them. Updates can interleave and
-/// occasionally be lost; with small steps the effect on convergence is small, and without
-/// barriers each thread runs at single-thread speed, with no fork/join per product.
+/// every sample once). Each thread runs plain minibatch SGD on its slice through its own
+/// ``TrainingStep`` (its own activations, gradients and optimiser state, no pool), whose updates
+/// go straight into the network's shared parameters while the other threads read and write them.
+/// Steps are numbered in the order the threads start them, and each takes the schedule's rate for
+/// its number. Updates can interleave and occasionally be lost; with small steps the effect on
+/// convergence is small, and without barriers each thread runs at single-thread speed.
 ///
 /// Why this is acceptable here: every parameter is an aligned 32-bit float, whose loads and
 /// stores are single, untearable accesses on x86-64 and arm64, so a thread reads each weight as
 /// it was before or after another thread's update, never a mixture; a lost update is the only
-/// effect, and that is the algorithm. Swift's strict concurrency cannot express this, so the
-/// sharing happens through raw pointers inside this type alone; the thread sanitizer reports it
-/// and Hogwild runs are excluded from sanitizer runs. Results differ from run to run.
+/// effect, and that is the algorithm. Swift's strict concurrency cannot express this: the sharing
+/// happens through the raw parameter pointer of the network, and this type is the only one that
+/// runs steps on one network from several threads at once. The thread sanitizer reports it, and
+/// Hogwild runs are excluded from sanitizer runs. Results differ from run to run.
 final class HogwildSchedule {
     let network: Network
     let configuration: TrainingConfiguration
@@ -98,13 +100,15 @@ final class HogwildSchedule {
         while start < range.upperBound, stop?() != true {
             let rows = min(configuration.batchSize, range.upperBound - start)
             let indices = UnsafeBufferPointer(rebasing: order[start..<start + rows])
+            let next = UnsafeBufferPointer(rebasing: order[start + rows..<min(range.upperBound, start + rows + rows)])
             // Each thread's steps get their own masks: the epoch, the slice and the local step.
             let dropout = configuration.dropout > 0
                 ? Dropout(rate: configuration.dropout, runSeed: configuration.seed, step: epoch << 40 | slice << 24 | localStep)
                 : nil
             localStep += 1
             onBatch?(slice, indices)
-            let batchLoss = step.run(on: data, indices: indices, learningRate: learningRate(nextStep()), dropout: dropout)
+            let batchLoss = step.run(
+                on: data, indices: indices, next: next, learningRate: learningRate(nextStep()), dropout: dropout)
             guard batchLoss.isFinite else { return (total, batchLoss / Double(rows)) }
             total += batchLoss
             start += rows
