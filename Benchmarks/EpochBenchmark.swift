@@ -116,7 +116,7 @@ enum EpochBenchmark {
             var configuration = try Profile.resolve(name, in: Profile.bundledDirectory).configuration
             configuration.threads = threads
             guard let directory = MNIST.bundledDirectory else { exit(1) }
-            var (training, _) = try MNIST.load(from: directory)
+            var training = try MNIST.loadTraining(from: directory)
             if let classes = configuration.classes { training = try training.keeping(classes: classes) }
             let architecture = try configuration.architecture()
             let network = Network(

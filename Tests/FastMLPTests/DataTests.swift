@@ -434,6 +434,36 @@ private let corruptInputs: [DataTests.CorruptInput] = [
         #expect(output == raw + raw)
     }
 
+    @Test("a gzip file read in chunks of any size gives what the bytes in memory give, errors included")
+    func gzipFromFileInChunks() throws {
+        let compressed = try shippedCompressedBytes("t10k-labels-idx1-ubyte")
+        let directory = temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let cases: [(String, [UInt8])] = [
+            ("two members", compressed + compressed), ("one member", compressed), ("handmade", gzipABC + gzipABC),
+            ("truncated", Array(compressed.dropLast(9))), ("trailing bytes", compressed + [0x1F]),
+            ("trailing garbage", compressed + [1, 2, 3]), ("corrupt", Array(compressed.prefix(40)) + [UInt8](repeating: 0xFF, count: 60)),
+        ]
+        for (name, bytes) in cases {
+            let url = directory.appendingPathComponent(name)
+            try Data(bytes).write(to: url)
+            let expected = Result { () throws(DataError) -> [UInt8] in
+                try Gzip.decompress(bytes, path: url.path, maximumSize: MNIST.maximumFileSize)
+            }
+            let descriptor = open(url.path, O_RDONLY)
+            defer { close(descriptor) }
+            // Chunk boundaries land everywhere, the next member's magic split across two reads included.
+            for chunk in [2, 3, 7, 64, 4517, 4518, 1 << 20] {
+                let actual = Result { () throws(DataError) -> [UInt8] in
+                    try Gzip.decompress(
+                        file: descriptor, size: bytes.count, path: url.path, maximumSize: MNIST.maximumFileSize, chunkSize: chunk)
+                }
+                let same = actual == expected  // not the bytes themselves in a failure message
+                #expect(same, "\(name), chunks of \(chunk)")
+            }
+        }
+    }
+
     @Test func gzipEnforcesMaximumSize() throws {
         let compressed = try shippedCompressedBytes("t10k-labels-idx1-ubyte")
         let raw = try shippedBytes("t10k-labels-idx1-ubyte")

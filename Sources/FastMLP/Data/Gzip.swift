@@ -1,5 +1,11 @@
 import CZlib
 
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
 /// Decompression of gzip and zlib streams through zlib's `inflate`.
 enum Gzip {
     /// Inflates `bytes`, a gzip stream (one or more concatenated members) or a zlib stream; the header decides which.
@@ -9,8 +15,123 @@ enum Gzip {
     /// byte is how an over-long stream is detected. `path` only names the file in errors.
     static func decompress(_ bytes: [UInt8], path: String, maximumSize: Int) throws(DataError) -> [UInt8] {
         guard !bytes.isEmpty else { throw .truncatedGzip(path: path) }
-        let limit = max(0, maximumSize)
+        let result = bytes.withUnsafeBufferPointer { input -> Result<[UInt8], DataError> in
+            Result { () throws(DataError) -> [UInt8] in
+                var source = Source(memory: input)
+                return try inflateAll(&source, path: path, limit: max(0, maximumSize))
+            }
+        }
+        return try result.get()
+    }
 
+    /// Inflates the open file `descriptor`, `size` bytes long, as ``decompress(_:path:maximumSize:)`` does,
+    /// reading it 1 MiB at a time: the compressed bytes are never in memory whole, so the peak is the output.
+    /// `chunkSize` is the read size (tests make it tiny, to put every boundary everywhere).
+    static func decompress(
+        file descriptor: Int32, size: Int, path: String, maximumSize: Int, chunkSize: Int = 1 << 20
+    ) throws(DataError) -> [UInt8] {
+        guard size > 0 else { throw .truncatedGzip(path: path) }
+        var source = try Source(file: descriptor, size: size, path: path, chunkSize: max(2, chunkSize))
+        defer { source.release() }
+        return try inflateAll(&source, path: path, limit: max(0, maximumSize))
+    }
+
+    /// Where the compressed bytes come from: one buffer in memory, or a file read in chunks into a
+    /// buffer of its own. `total` is the whole input's length and `fed` how much has been handed out.
+    private struct Source {
+        let total: Int
+        private(set) var fed = 0
+        /// The first two and the last four bytes, for the size estimate.
+        let head: (UInt8, UInt8)
+        let tail: (UInt8, UInt8, UInt8, UInt8)
+        private let memory: UnsafeBufferPointer<UInt8>?
+        private let descriptor: Int32
+        private let buffer: UnsafeMutableBufferPointer<UInt8>?
+        private let path: String
+
+        init(memory: UnsafeBufferPointer<UInt8>) {
+            total = memory.count
+            self.memory = memory
+            descriptor = -1
+            buffer = nil
+            path = ""
+            let n = memory.count
+            head = n >= 2 ? (memory[0], memory[1]) : (0, 0)
+            tail = n >= 4 ? (memory[n - 4], memory[n - 3], memory[n - 2], memory[n - 1]) : (0, 0, 0, 0)
+        }
+
+        init(file: Int32, size: Int, path: String, chunkSize: Int) throws(DataError) {
+            total = size
+            memory = nil
+            descriptor = file
+            self.path = path
+            var first: (UInt8, UInt8) = (0, 0), last: (UInt8, UInt8, UInt8, UInt8) = (0, 0, 0, 0)
+            if size >= 2 { try Self.readExactly(file, into: &first, at: 0, path: path) }
+            if size >= 4 { try Self.readExactly(file, into: &last, at: size - 4, path: path) }
+            head = first
+            tail = last
+            buffer = .allocate(capacity: chunkSize)
+        }
+
+        func release() { buffer?.deallocate() }
+
+        private static func readExactly<T>(_ file: Int32, into value: inout T, at offset: Int, path: String) throws(DataError) {
+            let wanted = MemoryLayout<T>.size
+            let got = withUnsafeMutableBytes(of: &value) { pread(file, $0.baseAddress, wanted, off_t(offset)) }
+            guard got == wanted else { throw .unreadable(path: path, reason: "the file changed while it was read") }
+        }
+
+        /// The next piece of input after `kept` (unconsumed bytes of the previous piece, which it
+        /// starts with), or nil at the end.
+        mutating func next(keeping kept: UnsafeBufferPointer<UInt8>? = nil) throws(DataError) -> UnsafeBufferPointer<UInt8>? {
+            if let memory {
+                guard fed == 0 else { return nil }
+                fed = total
+                return memory
+            }
+            guard let buffer, let base = buffer.baseAddress else { return nil }
+            var filled = 0
+            if let kept, let from = kept.baseAddress, kept.count > 0 {
+                base.update(from: from, count: kept.count)  // kept lies past this range: no overlap
+                filled = kept.count
+            }
+            guard fed < total else { return filled > 0 ? UnsafeBufferPointer(start: base, count: filled) : nil }
+            let wanted = min(buffer.count - filled, total - fed)
+            var got = 0
+            while got < wanted {
+                let n = pread(descriptor, base + filled + got, wanted - got, off_t(fed + got))
+                if n < 0, errno == EINTR { continue }
+                guard n > 0 else {
+                    throw .unreadable(
+                        path: path, reason: n < 0 ? String(cString: strerror(errno)) : "the file changed while it was read")
+                }
+                got += n
+            }
+            fed += got
+            return UnsafeBufferPointer(start: base, count: filled + got)
+        }
+    }
+
+    /// The first allocation: the gzip trailer's ISIZE (the last member's length mod 2³²) when it is plausible,
+    /// otherwise a multiple of the input; always within 1...limit + 1.
+    private static func initialCapacity(_ source: Source, limit: Int) -> Int {
+        let ceiling = limit == Int.max ? limit : limit + 1
+        // Deflate cannot expand by more than about 1032:1.
+        let (plausibleMaximum, overflow) = source.total.multipliedReportingOverflow(by: 1032)
+        let bound = overflow ? ceiling : min(ceiling, plausibleMaximum)
+        var estimate = 0
+        if source.total >= 18, source.head == (0x1F, 0x8B) {
+            let t = source.tail
+            estimate = Int(t.0) | Int(t.1) << 8 | Int(t.2) << 16 | Int(t.3) << 24
+        }
+        if estimate == 0 {
+            let (scaled, overflow) = source.total.multipliedReportingOverflow(by: 4)
+            estimate = overflow ? bound : max(scaled, 1 << 16)
+        }
+        return max(1, min(estimate, bound))
+    }
+
+    private static func inflateAll(_ source: inout Source, path: String, limit: Int) throws(DataError) -> [UInt8] {
         // zlib keeps a pointer back to its z_stream and checks it on every call, so the stream must not move.
         let stream = UnsafeMutablePointer<z_stream>.allocate(capacity: 1)
         stream.initialize(to: z_stream())
@@ -25,51 +146,20 @@ enum Gzip {
         }
         defer { inflateEnd(stream) }
 
-        let result = bytes.withUnsafeBufferPointer { input -> Result<[UInt8], DataError> in
-            Result { () throws(DataError) -> [UInt8] in
-                try inflateAll(stream, input: input, path: path, limit: limit)
-            }
-        }
-        return try result.get()
-    }
-
-    /// The first allocation: the gzip trailer's ISIZE (the last member's length mod 2³²) when it is plausible,
-    /// otherwise a multiple of the input; always within 1...limit + 1.
-    private static func initialCapacity(_ input: UnsafeBufferPointer<UInt8>, limit: Int) -> Int {
-        let ceiling = limit == Int.max ? limit : limit + 1
-        // Deflate cannot expand by more than about 1032:1.
-        let (plausibleMaximum, overflow) = input.count.multipliedReportingOverflow(by: 1032)
-        let bound = overflow ? ceiling : min(ceiling, plausibleMaximum)
-        var estimate = 0
-        if input.count >= 18, input[0] == 0x1F, input[1] == 0x8B {
-            let end = input.count
-            estimate = Int(input[end - 4]) | Int(input[end - 3]) << 8 | Int(input[end - 2]) << 16
-                | Int(input[end - 1]) << 24
-        }
-        if estimate == 0 {
-            let (scaled, overflow) = input.count.multipliedReportingOverflow(by: 4)
-            estimate = overflow ? bound : max(scaled, 1 << 16)
-        }
-        return max(1, min(estimate, bound))
-    }
-
-    private static func inflateAll(
-        _ stream: UnsafeMutablePointer<z_stream>, input: UnsafeBufferPointer<UInt8>, path: String, limit: Int
-    ) throws(DataError) -> [UInt8] {
-        guard let inputBase = input.baseAddress else { throw .truncatedGzip(path: path) }
         let ceiling = limit == Int.max ? limit : limit + 1
         let chunkLimit = Int(UInt32.max)
-        var output = [UInt8](repeating: 0, count: initialCapacity(input, limit: limit))
+        var output = [UInt8](repeating: 0, count: initialCapacity(source, limit: limit))
         var produced = 0
-        var fed = 0  // input bytes handed to zlib so far
+        /// Points zlib at the next piece of input, starting with the `kept` unconsumed bytes.
+        func feed(keeping kept: Int = 0) throws(DataError) {
+            let rest = kept > 0 ? UnsafeBufferPointer(start: stream.pointee.next_in, count: kept) : nil
+            guard let chunk = try source.next(keeping: rest), let base = chunk.baseAddress else { return }
+            stream.pointee.next_in = UnsafeMutablePointer(mutating: base)
+            stream.pointee.avail_in = UInt32(min(chunk.count, chunkLimit))
+        }
 
         while true {
-            if stream.pointee.avail_in == 0, fed < input.count {
-                let chunk = min(input.count - fed, chunkLimit)
-                stream.pointee.next_in = UnsafeMutablePointer(mutating: inputBase + fed)
-                stream.pointee.avail_in = UInt32(chunk)
-                fed += chunk
-            }
+            if stream.pointee.avail_in == 0, source.fed < source.total { try feed() }
             if produced == output.count {
                 guard output.count < ceiling else { throw .tooLarge(path: path, limit: limit) }
                 let (doubled, overflow) = output.count.multipliedReportingOverflow(by: 2)
@@ -92,20 +182,24 @@ enum Gzip {
             case Z_OK:
                 continue
             case Z_STREAM_END:
-                let remaining = Int(stream.pointee.avail_in) + (input.count - fed)
+                let remaining = Int(stream.pointee.avail_in) + (source.total - source.fed)
                 if remaining == 0 {
                     output.removeLast(output.count - produced)
                     return output
                 }
-                // Concatenated gzip members decompress to the concatenation of their contents.
-                let next = input.count - remaining
-                if remaining >= 2, input[next] == 0x1F, input[next + 1] == 0x8B, inflateReset(stream) == Z_OK {
+                // Concatenated gzip members decompress to the concatenation of their contents; the
+                // next member's magic may start at the end of one piece of input.
+                if stream.pointee.avail_in < 2 { try feed(keeping: Int(stream.pointee.avail_in)) }
+                let next = stream.pointee.next_in
+                if remaining >= 2, stream.pointee.avail_in >= 2, let next, next[0] == 0x1F, next[1] == 0x8B,
+                    inflateReset(stream) == Z_OK
+                {
                     continue
                 }
                 throw .corruptGzip(path: path, reason: "\(remaining) unexpected bytes after the end of the stream")
             case Z_BUF_ERROR:
                 // No progress was possible; output room is always available, so the input ran out.
-                if stream.pointee.avail_in == 0, fed == input.count { throw .truncatedGzip(path: path) }
+                if stream.pointee.avail_in == 0, source.fed == source.total { throw .truncatedGzip(path: path) }
                 throw .corruptGzip(path: path, reason: "zlib made no progress")
             case Z_DATA_ERROR:
                 throw .corruptGzip(path: path, reason: message(stream) ?? "invalid compressed data")

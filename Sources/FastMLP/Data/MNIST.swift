@@ -13,16 +13,25 @@ public enum MNIST {
     /// Images must be 3-dimensional (count × rows × columns), labels 1-dimensional with the same count and every
     /// label below 10. Errors name the offending file or directory.
     public static func load(from directory: URL) throws(DataError) -> (training: Dataset, test: Dataset) {
+        let training = try loadTraining(from: directory)
+        let test = try loadSet(images: "t10k-images-idx3-ubyte", labels: "t10k-labels-idx1-ubyte", in: directory)
+        return (training, test)
+    }
+
+    /// Loads the 60,000 training images and labels alone, as ``load(from:)`` does (for a run that
+    /// never evaluates, such as a throughput benchmark).
+    public static func loadTraining(from directory: URL) throws(DataError) -> Dataset {
+        try checkDirectory(directory)
+        return try loadSet(images: "train-images-idx3-ubyte", labels: "train-labels-idx1-ubyte", in: directory)
+    }
+
+    private static func checkDirectory(_ directory: URL) throws(DataError) {
         let directoryPath = directory.relativePath
         var isDirectory: ObjCBool = false
         guard FileManager.default.fileExists(atPath: directory.path, isDirectory: &isDirectory) else {
             throw .missingDirectory(directoryPath)
         }
         guard isDirectory.boolValue else { throw .notADirectory(directoryPath) }
-
-        let training = try loadSet(images: "train-images-idx3-ubyte", labels: "train-labels-idx1-ubyte", in: directory)
-        let test = try loadSet(images: "t10k-images-idx3-ubyte", labels: "t10k-labels-idx1-ubyte", in: directory)
-        return (training, test)
     }
 
     /// The copy of MNIST that ships in the repository (Data/mnist at the package root), located from `#filePath`
@@ -83,31 +92,42 @@ public enum MNIST {
     }
 
     /// The file's bytes, inflated when the name ends in `.gz` or the contents start with the gzip magic.
+    /// Read straight from the descriptor, and inflated as it is read: the peak memory is the result.
     private static func contents(of url: URL) throws(DataError) -> [UInt8] {
         let path = url.relativePath
-        let attributes: [FileAttributeKey: Any]
-        do {
-            attributes = try FileManager.default.attributesOfItem(atPath: url.resolvingSymlinksInPath().path)
-        } catch {
-            throw .unreadable(path: path, reason: oneLine(error))
+        let descriptor = open(url.path, O_RDONLY | O_CLOEXEC)
+        guard descriptor >= 0 else { throw .unreadable(path: path, reason: String(cString: strerror(errno))) }
+        defer { close(descriptor) }
+        var status = stat()
+        guard fstat(descriptor, &status) == 0 else {
+            throw .unreadable(path: path, reason: String(cString: strerror(errno)))
         }
-        guard attributes[.type] as? FileAttributeType == .typeRegular else { throw .notAFile(path) }
-        if let size = (attributes[.size] as? NSNumber)?.intValue, size > maximumFileSize {
-            throw .tooLarge(path: path, limit: maximumFileSize)
-        }
+        guard status.st_mode & S_IFMT == S_IFREG else { throw .notAFile(path) }
+        let size = Int(status.st_size)
+        guard size <= maximumFileSize else { throw .tooLarge(path: path, limit: maximumFileSize) }
 
-        let bytes: [UInt8]
-        do {
-            bytes = [UInt8](try Data(contentsOf: url))
-        } catch {
-            throw .unreadable(path: path, reason: oneLine(error))
+        var magic: (UInt8, UInt8) = (0, 0)
+        let isGzip = url.pathExtension == "gz"
+            || (size >= 2 && withUnsafeMutableBytes(of: &magic) { pread(descriptor, $0.baseAddress, 2, 0) } == 2
+                && magic == (0x1F, 0x8B))
+        if isGzip {
+            return try Gzip.decompress(file: descriptor, size: size, path: path, maximumSize: maximumFileSize)
         }
-        let isGzip = url.pathExtension == "gz" || (bytes.count >= 2 && bytes[0] == 0x1F && bytes[1] == 0x8B)
-        guard isGzip else { return bytes }
-        return try Gzip.decompress(bytes, path: path, maximumSize: maximumFileSize)
-    }
-
-    private static func oneLine(_ error: any Error) -> String {
-        error.localizedDescription.split(whereSeparator: \.isNewline).joined(separator: " ")
+        var failure: DataError?
+        let bytes = [UInt8](unsafeUninitializedCapacity: size) { buffer, count in
+            count = 0
+            while count < size {
+                let n = pread(descriptor, buffer.baseAddress! + count, size - count, off_t(count))
+                if n < 0, errno == EINTR { continue }
+                guard n > 0 else {
+                    failure = .unreadable(
+                        path: path, reason: n < 0 ? String(cString: strerror(errno)) : "the file changed while it was read")
+                    return
+                }
+                count += n
+            }
+        }
+        if let failure { throw failure }
+        return bytes
     }
 }
