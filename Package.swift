@@ -32,7 +32,8 @@ let package = Package(
         .executableTarget(
             name: "fastmlp-benchmarks",
             dependencies: ["FastMLP"],
-            path: "Benchmarks"
+            path: "Benchmarks",
+            exclude: ["Tools"]
         ),
         .testTarget(
             name: "FastMLPTests",

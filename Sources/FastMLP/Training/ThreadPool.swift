@@ -80,7 +80,7 @@ public final class ThreadPool: @unchecked Sendable {
         }
         switch backend {
         case .workers:
-            withoutActuallyEscaping(body) { shared.run(tasks: tasks, $0) }
+            withoutActuallyEscaping(body) { body in shared.run(tasks: tasks, .closure(body)) }
         case .dispatch:
             let threads = min(threadCount, tasks)
             withoutActuallyEscaping(body) { body in
@@ -91,6 +91,30 @@ public final class ThreadPool: @unchecked Sendable {
             }
         }
     }
+
+    /// Runs `job` for every task in 0..<tasks, as ``run(tasks:_:)`` does, without allocating.
+    func run(tasks: Int, job: some RegionJob) {
+        guard tasks > 0 else { return }
+        precondition(tasks <= Shared.maximumTasks, "ThreadPool.run: too many tasks in one region")
+        guard threadCount > 1, tasks > 1 else {
+            for task in 0..<tasks { job.run(task: task, worker: 0) }
+            return
+        }
+        switch backend {
+        case .workers:
+            shared.run(tasks: tasks, .object(job))
+        case .dispatch:
+            run(tasks: tasks) { job.run(task: $0, worker: $1) }
+        }
+    }
+}
+
+/// A region's tasks as an object, for a caller that runs a region many times (the training
+/// step): handing the pool an object allocates nothing, where a closure that does not escape
+/// costs a small allocation per region to be passed to the workers.
+protocol RegionJob: AnyObject {
+    /// Runs task `task` on thread `worker` (0..<threadCount, 0 is the caller).
+    func run(task: Int, worker: Int)
 }
 
 /// A region's body handed to Dispatch. Unchecked: `concurrentPerform` returns only after every
@@ -122,6 +146,8 @@ private final class Shared: @unchecked Sendable {
     static let spinPolls = 2_000
     static let yieldPolls = 20_000
 
+    static func idle(_ task: Int, _ worker: Int) {}
+
     let lanes: [Lane]
     /// The generation of the newest region, for waiting workers to watch.
     let announced = Atomic<UInt64>(0)
@@ -135,7 +161,7 @@ private final class Shared: @unchecked Sendable {
     /// Written before the lane stores that open a region (release); read by a thread after the
     /// lane add that claimed one of its tasks (acquire). A claimed task below its lane's end
     /// proves the region is still open (the caller waits for every task), so this is its job.
-    var job: ((_ task: Int, _ worker: Int) -> Void)?
+    var job = Job.closure(Shared.idle)
 
     init(threadCount: Int) {
         lanes = (0..<threadCount).map { _ in Lane() }
@@ -188,7 +214,20 @@ private final class Shared: @unchecked Sendable {
         return done
     }
 
-    func run(tasks: Int, _ body: @escaping (_ task: Int, _ worker: Int) -> Void) {
+    /// A region's work: a closure, or an object that runs tasks.
+    enum Job {
+        case closure((_ task: Int, _ worker: Int) -> Void)
+        case object(any RegionJob)
+
+        @inline(__always) func callAsFunction(_ task: Int, _ worker: Int) {
+            switch self {
+            case .closure(let body): body(task, worker)
+            case .object(let job): job.run(task: task, worker: worker)
+            }
+        }
+    }
+
+    func run(tasks: Int, _ body: Job) {
         job = body
         completed.store(0, ordering: .relaxed)
         publish(tasks: tasks)
@@ -199,7 +238,7 @@ private final class Shared: @unchecked Sendable {
             polls += 1
             if polls < Self.spinPolls { fastmlp_spin_pause() } else { sched_yield() }
         }
-        job = nil
+        job = .closure(Shared.idle)
     }
 
     /// Tells every worker to exit at its next wake-up.
@@ -212,7 +251,7 @@ private final class Shared: @unchecked Sendable {
     /// is released before the task is counted complete (the caller then ends the closure's life).
     @inline(never)
     private func runJob(task: Int, worker: Int) {
-        job?(task, worker)
+        job(task, worker)
     }
 
     func workerLoop(_ worker: Int) {

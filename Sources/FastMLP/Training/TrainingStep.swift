@@ -17,7 +17,7 @@
 /// Every element of every product is computed by one task, summing in a fixed order, and the tiles
 /// depend on the shapes alone: the parameters after any number of steps are bitwise the same at
 /// every thread count. (This is how libxsmm lays out its MLP training step.)
-final class TrainingStep {
+final class TrainingStep: RegionJob {
     /// Where one task of region 2 works: rows `rows` of layer `layer`'s weight gradient.
     struct GradientTile {
         let layer: Int
@@ -104,41 +104,69 @@ final class TrainingStep {
         let rows = indices.count
         precondition(rows <= workspace.capacity, "TrainingStep: batch larger than the workspace")
         let stepStart = profile != nil ? StepProfile.now() : 0
-        let tiles = ceilDivide(rows, rowTile)
         if parametersChanged {
             packed?.refresh()
             parametersChanged = false
         }
+        batch = Batch(data: data, indices: indices, next: next, dropout: dropout)
+        defer { batch = nil }
 
         // Region 1: row tiles, gather → forward → loss → deltas.
-        region(tasks: tiles) { tile, worker in
-            self.rowChain(tile: tile, rows: rows, data: data, indices: indices, dropout: dropout, worker: worker)
-        }
+        let tiles = ceilDivide(rows, rowTile)
+        region(.rowChains, tasks: tiles)
         var total: Double = 0
         for t in 0..<tiles { total += tileLoss[t] }
         guard total.isFinite else { return total }
 
         // Region 2: weight-gradient tiles, each updated in place.
-        let rule = optimizer?.beginStep(learningRate: learningRate)
-        let tasks = gradientTiles.count
-        region(tasks: tasks) { tile, worker in
-            self.gradientTile(gradientTiles[tile], rows: rows, rule: rule, worker: worker)
-            if let next {
-                // Each task fetches its share of the next batch, spread over the region.
-                data.prefetch(UnsafeBufferPointer(rebasing: next[next.count * tile / tasks..<next.count * (tile + 1) / tasks]))
-            }
-        }
+        batch?.rule = optimizer?.beginStep(learningRate: learningRate)
+        region(.gradientTiles, tasks: gradientTiles.count)
         if let profile { profile.finishStep(nanoseconds: StepProfile.now() - stepStart) }
         return total
     }
 
+    /// The two parallel regions of a step.
+    private enum Region {
+        case rowChains, gradientTiles
+    }
+
+    /// What the tasks of the current step read; set by ``run(on:indices:next:learningRate:dropout:)``.
+    /// The step hands itself to the pool as the regions' job, so that starting a region allocates nothing.
+    private struct Batch {
+        let data: Dataset
+        let indices: UnsafeBufferPointer<Int32>
+        let next: UnsafeBufferPointer<Int32>?
+        let dropout: Dropout?
+        var rule: UpdateRule?
+    }
+    private var batch: Batch?
+    private var current = Region.rowChains
+
     /// Runs a region on the pool (or inline), timing it when profiled.
-    @inline(__always)
-    private func region(tasks: Int, _ body: (_ task: Int, _ worker: Int) -> Void) {
+    private func region(_ region: Region, tasks: Int) {
+        current = region
         let start = profile != nil ? StepProfile.now() : 0
-        if let pool { pool.run(tasks: tasks, body) } else { for task in 0..<tasks { body(task, 0) } }
+        if let pool { pool.run(tasks: tasks, job: self) } else { for task in 0..<tasks { run(task: task, worker: 0) } }
         if let profile {
             profile.addRegion(nanoseconds: StepProfile.now() - start, threads: pool?.threadCount ?? 1)
+        }
+    }
+
+    /// One task of the current region.
+    func run(task: Int, worker: Int) {
+        guard let batch else { return }
+        switch current {
+        case .rowChains:
+            rowChain(
+                tile: task, rows: batch.indices.count, data: batch.data, indices: batch.indices, dropout: batch.dropout,
+                worker: worker)
+        case .gradientTiles:
+            gradientTile(gradientTiles[task], rows: batch.indices.count, rule: batch.rule, worker: worker)
+            if let next = batch.next {
+                // Each task fetches its share of the next batch, spread over the region.
+                let tasks = gradientTiles.count
+                batch.data.prefetch(UnsafeBufferPointer(rebasing: next[next.count * task / tasks..<next.count * (task + 1) / tasks]))
+            }
         }
     }
 
