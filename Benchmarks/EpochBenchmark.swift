@@ -37,6 +37,7 @@ enum EpochBenchmark {
         let epochs = value("--epochs", in: arguments).flatMap(Int.init) ?? 3
         let json = arguments.contains("--json")
         let breakdown = arguments.contains("--breakdown")
+        let fixedThreads = arguments.contains("--fixed-threads")
         let backends = (value("--backends", in: arguments) ?? "workers").split(separator: ",").map(String.init)
         let peak = median((0..<3).map { _ in PeakProbe.fmaGFLOPs() })
         if !json {
@@ -48,7 +49,9 @@ enum EpochBenchmark {
         for profile in profiles {
             for count in threads {
               for backend in backends {
-                guard var row = child(profile: profile, threads: count, backend: backend, epochs: epochs, breakdown: breakdown)
+                guard var row = child(
+                    profile: profile, threads: count, backend: backend, epochs: epochs, breakdown: breakdown,
+                    fixedThreads: fixedThreads)
                 else { exit(1) }
                 let rowPeak = peak * Double(min(count, ProcessInfo.processInfo.activeProcessorCount))
                 row.percentOfPeak = 100 * row.gflops / rowPeak
@@ -80,11 +83,13 @@ enum EpochBenchmark {
     }
 
     /// Runs one row in a child process (`epoch-row`) and decodes its JSON line.
-    static func child(profile: String, threads: Int, backend: String, epochs: Int, breakdown: Bool) -> Row? {
+    static func child(
+        profile: String, threads: Int, backend: String, epochs: Int, breakdown: Bool, fixedThreads: Bool
+    ) -> Row? {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/proc/self/exe")
         process.arguments = ["epoch-row", "--profile", profile, "--threads", "\(threads)", "--backend", backend, "--epochs", "\(epochs)"]
-            + (breakdown ? ["--breakdown"] : [])
+            + (breakdown ? ["--breakdown"] : []) + (fixedThreads ? ["--fixed-threads"] : [])
         let output = Pipe()
         process.standardOutput = output
         do {
@@ -126,6 +131,8 @@ enum EpochBenchmark {
             _ = try trainer.trainEpoch(on: training)
             let profile = arguments.contains("--breakdown") ? StepProfile(workers: threads) : nil
             trainer.stepProfile = profile
+            // The breakdown and --fixed-threads measure every step on all the threads.
+            trainer.adaptsThreadCount = profile == nil && !arguments.contains("--fixed-threads")
             var seconds: [Double] = []
             for _ in 0..<epochs {
                 let elapsed = try time { _ = try trainer.trainEpoch(on: training) }

@@ -4,7 +4,7 @@ let usage = """
     Usage: fastmlp-benchmarks gemm [--threads 1,2] [--json] [--quick]
            fastmlp-benchmarks pool [--threads 2] [--gap 2000]
            fastmlp-benchmarks epoch [--profiles mlp-128,seed-sigmoid,mlp-wide] [--threads 1,2] [--epochs 3] [--breakdown]
-                                    [--backends workers,dispatch] [--json]
+                                    [--backends workers,dispatch] [--fixed-threads] [--json]
 
       gemm    GEMM sweep over the MLP shapes (all three product forms) and squares 256…2048,
               each verified against the reference before it is timed; GFLOP/s and % of the
@@ -16,6 +16,8 @@ let usage = """
               loss, deltas, weight gradients, update), of waiting at barriers and of the
               serial work between the two parallel regions.
               --backends runs each row on the pool's own workers and/or on Dispatch.
+              --fixed-threads runs every step on all the threads (by default a trainer
+              runs a step on one thread when that measures faster; --breakdown implies it).
       pool    Fork/join cost of a parallel region on the pool's own workers and on Dispatch's
               concurrentPerform: regions of tiny tasks between short serial gaps
               (--threads N, --gap iterations).

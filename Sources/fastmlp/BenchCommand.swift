@@ -34,6 +34,8 @@ enum BenchCommand {
         let percentOfPeak: Double
         let testAccuracy: Double
         let testLoss: Double
+        /// Sync rows: the share of steps that ran on one thread because that measured faster.
+        let stepsOnOneThreadPercent: Double
     }
 
     struct Result: Encodable {
@@ -94,7 +96,9 @@ enum BenchCommand {
                     biasInitializer: configuration.biasInitializer, seed: configuration.seed)
                 let trainer = try Trainer(network: network, configuration: rowConfiguration)
                 var epochSeconds: [Double] = []
+                var stepsOnOneThread = 0, timedSteps = 0
                 for epoch in 1...epochs {
+                    let (before, completed) = (trainer.stepsOnOneThread, trainer.completedSteps)
                     progress.begin()
                     let started = ContinuousClock.now
                     do {
@@ -106,6 +110,10 @@ enum BenchCommand {
                         throw RuntimeError(describe(error))
                     }
                     epochSeconds.append(seconds(ContinuousClock.now - started))
+                    if epoch > 1 || epochs == 1 {
+                        stepsOnOneThread += trainer.stepsOnOneThread - before
+                        timedSteps += trainer.completedSteps - completed
+                    }
                 }
                 progress.clear()
                 let timed = epochs > 1 ? Array(epochSeconds.dropFirst()) : epochSeconds
@@ -117,7 +125,8 @@ enum BenchCommand {
                     mode: mode.rawValue, threads: threads, medianSecondsPerEpoch: median,
                     samplesPerSecond: Double(training.count) / median, speedup: nil, gflops: gflops,
                     percentOfPeak: 100 * gflops / (peak * Double(min(threads, cores))),
-                    testAccuracy: evaluation.accuracy, testLoss: evaluation.loss))
+                    testAccuracy: evaluation.accuracy, testLoss: evaluation.loss,
+                    stepsOnOneThreadPercent: 100 * Double(stepsOnOneThread) / Double(max(timedSteps, 1))))
             }
         }
         for index in rows.indices {
@@ -158,6 +167,10 @@ enum BenchCommand {
                     + leftPad(row.speedup.map { String(format: "%.2f×", $0) } ?? "–", 8)
                     + String(format: "  %7.1f  %5.1f%%  ", row.gflops, row.percentOfPeak)
                     + leftPad(percent(row.testAccuracy), 8) + String(format: "  %9.4f", row.testLoss))
+        }
+        for row in rows where row.stepsOnOneThreadPercent > 0 {
+            printLine(String(format: "%@ × %d: %.0f %% of the timed steps ran on one thread, which measured faster just then", row.mode, row.threads, row.stepsOnOneThreadPercent)
+                + " (the results are the same; see README, Parallel training)")
         }
         if let path = arguments.string("plot"), !quiet { printLine("wrote \(path)") }
     }

@@ -121,3 +121,62 @@ struct ParallelTrainingTests {
         #expect(results[0] == results[1])
     }
 }
+
+@Suite("Choosing between all threads and one")
+struct ThreadChoiceTests {
+    /// Feeds `steps` steps whose duration depends on the way they ran; returns the ways taken.
+    func run(_ choice: inout ThreadChoice, steps: Int, parallel: Double, serial: Double) -> [Bool] {
+        (0..<steps).map { _ in
+            let way = choice.parallel
+            choice.record(seconds: way ? parallel : serial)
+            return way
+        }
+    }
+
+    @Test("probes both ways, then keeps the faster")
+    func keepsTheFaster() {
+        let window = ThreadChoice.warmupSteps + ThreadChoice.windowSteps
+        var choice = ThreadChoice()
+        let probe = run(&choice, steps: 2 * window, parallel: 1, serial: 2)
+        #expect(probe == Array(repeating: true, count: window) + Array(repeating: false, count: window))
+        #expect(run(&choice, steps: 100, parallel: 1, serial: 2).allSatisfy { $0 })
+
+        var slow = ThreadChoice()
+        _ = run(&slow, steps: 2 * window, parallel: 2, serial: 1)
+        #expect(run(&slow, steps: 100, parallel: 2, serial: 1).allSatisfy { !$0 })
+    }
+
+    @Test("probes again after recheckSteps, and when the chosen way slows down")
+    func probesAgain() {
+        let window = ThreadChoice.warmupSteps + ThreadChoice.windowSteps
+        var choice = ThreadChoice()
+        _ = run(&choice, steps: 2 * window, parallel: 2, serial: 1)
+        // Serial was faster; after the recheck interval the threads are tried again, and now win.
+        let serialRun = run(&choice, steps: ThreadChoice.recheckSteps, parallel: 0.5, serial: 1)
+        #expect(serialRun.allSatisfy { !$0 })
+        _ = run(&choice, steps: 2 * window, parallel: 0.5, serial: 1)
+        #expect(choice.parallel)
+        // The parallel steps then slow down threefold: within a few dozen steps it probes, and
+        // moves to the calling thread.
+        let after = run(&choice, steps: 200, parallel: 1.5, serial: 1)
+        #expect(after.suffix(50).allSatisfy { !$0 })
+    }
+
+    @Test("a trainer that switches ways mid-epoch gives bitwise the weights of one thread")
+    func switchingKeepsResults() throws {
+        var configuration = try profile("mlp-128")
+        configuration.epochs = 1
+        let subset = shippedMNIST.training.prefix(64 * 40)
+        var results: [[UInt32]] = []
+        for threads in [1, 2] {
+            configuration.threads = threads
+            let network = Network(architecture: try configuration.architecture(), weightInitializer: .heNormal, seed: 2)
+            let trainer = try Trainer(network: network, configuration: configuration)
+            _ = try trainer.trainEpoch(on: subset)
+            // The probe's serial window ran on the calling thread alone.
+            #expect(threads == 1 || trainer.stepsOnOneThread >= ThreadChoice.warmupSteps + ThreadChoice.windowSteps)
+            results.append(network.parameterValues.map(\.bitPattern))
+        }
+        #expect(results[0] == results[1])
+    }
+}

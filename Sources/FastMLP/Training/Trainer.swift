@@ -63,6 +63,14 @@ public final class Trainer {
     /// ``trainEpoch(on:progress:)`` stop after the step and throw ``TrainingError/interrupted(epoch:samplesDone:)``.
     public var shouldStop: (() -> Bool)?
 
+    /// Whether synchronous steps may run on the calling thread alone when timings show that to be
+    /// faster than all the threads (the results are the same either way; see `ThreadChoice`).
+    /// Benchmarks that measure the scaling itself turn it off.
+    @_spi(Benchmarks) public var adaptsThreadCount = true
+    private var threadChoice = ThreadChoice()
+    /// Synchronous steps that ran on one thread because that measured faster than all of them.
+    public private(set) var stepsOnOneThread = 0
+
     /// Per-phase timing of the synchronous steps (benchmarks); `nil` reads no clock.
     @_spi(Benchmarks) public var stepProfile: StepProfile? {
         get { step.profile }
@@ -129,12 +137,19 @@ public final class Trainer {
             let dropout = configuration.dropout > 0
                 ? Dropout(rate: configuration.dropout, runSeed: configuration.seed, step: completedSteps) : nil
             let rate = learningRate(step: completedSteps, stepsPerEpoch: stepsPerEpoch)
+            let adapts = adaptsThreadCount && pool.threadCount > 1 && rows == batchSize
+            step.usesPool = !adapts || threadChoice.parallel
+            let started = adapts ? StepProfile.now() : 0
             let batchLoss = order.withUnsafeBufferPointer { indices in
                 let end = start + rows
                 return step.run(
                     on: data, indices: UnsafeBufferPointer(rebasing: indices[start..<end]),
                     next: UnsafeBufferPointer(rebasing: indices[end..<min(data.count, end + batchSize)]),
                     learningRate: rate, dropout: dropout)
+            }
+            if adapts {
+                threadChoice.record(seconds: Double(StepProfile.now() - started) * 1e-9)
+                if !step.usesPool { stepsOnOneThread += 1 }
             }
             guard batchLoss.isFinite else {
                 throw TrainingError.diverged(

@@ -36,6 +36,9 @@ final class TrainingStep: RegionJob {
     let packed: PackedWeights?
     /// Set when the parameters may have changed outside the step; the next run repacks them.
     var parametersChanged = true
+    /// Whether the regions run on the pool; false runs them on the calling thread alone, with the
+    /// same tiles and so the same results (see `ThreadChoice`).
+    var usesPool = true
     /// The tasks of region 2, in a fixed order.
     let gradientTiles: [GradientTile]
     /// Per-phase timing, when a benchmark asks for it.
@@ -146,6 +149,7 @@ final class TrainingStep: RegionJob {
     private func region(_ region: Region, tasks: Int) {
         current = region
         let start = profile != nil ? StepProfile.now() : 0
+        let pool = usesPool ? self.pool : nil
         if let pool { pool.run(tasks: tasks, job: self) } else { for task in 0..<tasks { run(task: task, worker: 0) } }
         if let profile {
             profile.addRegion(nanoseconds: StepProfile.now() - start, threads: pool?.threadCount ?? 1)

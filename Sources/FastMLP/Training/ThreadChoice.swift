@@ -1,0 +1,75 @@
+/// Decides, from timings, whether synchronous steps run on all of a trainer's threads or on the
+/// calling thread alone.
+///
+/// Both give bitwise the same results: a step's tiles and summation orders do not depend on the
+/// thread count. Which is faster depends on the step's size and on the machine. Every
+/// data-parallel step moves the weights each thread updated to the other threads' caches; on a
+/// VM whose two cores sometimes sit on different dies, that traffic can cost more than the second
+/// core saves for a small network (`mlp-128` then takes 0.137 s/epoch on two threads against
+/// 0.13 s on one), while a large one still gains.
+///
+/// So the trainer times a window of steps each way and keeps the faster. It measures again when
+/// the chosen way's steps slow down by a quarter against its window (the machine changed), and
+/// every `recheckSteps` steps in any case (a serial run cannot see the cores come closer). The
+/// probes cost one serial window per recheck: under 1 % of an epoch for the shipped profiles.
+struct ThreadChoice {
+    /// Steps timed each way per probe, after `warmupSteps` untimed ones (the first steps after a
+    /// switch find the other core's weights in the wrong cache).
+    static let windowSteps = 6
+    static let warmupSteps = 2
+    static let recheckSteps = 1024
+    /// How much slower than at the probe the chosen way's steps must run before probing again.
+    static let slowdown = 1.25
+
+    private enum Phase {
+        case probing(parallel: Bool, step: Int)
+        case decided(stepsLeft: Int)
+    }
+
+    private var phase = Phase.probing(parallel: true, step: 0)
+    private var parallelSeconds = 0.0
+    private var serialSeconds = 0.0
+    /// The chosen way's mean step time in its probe window, and a running mean since.
+    private var reference = 0.0
+    private var recent = 0.0
+    /// Whether the next step should run on all threads.
+    private(set) var parallel = true
+
+    /// Records the duration of the step just taken (run as ``parallel`` said).
+    mutating func record(seconds: Double) {
+        let window = Self.warmupSteps + Self.windowSteps
+        switch phase {
+        case .probing(let isParallel, let step):
+            if step >= Self.warmupSteps {
+                if isParallel { parallelSeconds += seconds } else { serialSeconds += seconds }
+            }
+            if step + 1 < window {
+                phase = .probing(parallel: isParallel, step: step + 1)
+            } else if isParallel {
+                phase = .probing(parallel: false, step: 0)
+                parallel = false
+            } else {
+                parallel = parallelSeconds <= serialSeconds
+                reference = min(parallelSeconds, serialSeconds) / Double(Self.windowSteps)
+                recent = reference
+                phase = .decided(stepsLeft: Self.recheckSteps)
+            }
+        case .decided(let stepsLeft):
+            // An exponential mean over about 32 steps, so that one slow step does not trigger a probe.
+            recent += (seconds - recent) / 32
+            if stepsLeft <= 1 || recent > reference * Self.slowdown {
+                restart()
+            } else {
+                phase = .decided(stepsLeft: stepsLeft - 1)
+            }
+        }
+    }
+
+    /// Starts a new probe with the next step.
+    mutating func restart() {
+        phase = .probing(parallel: true, step: 0)
+        parallel = true
+        parallelSeconds = 0
+        serialSeconds = 0
+    }
+}
