@@ -34,7 +34,8 @@ enum BenchCommand {
         let percentOfPeak: Double
         let testAccuracy: Double
         let testLoss: Double
-        /// Sync rows: the share of steps that ran on one thread because that measured faster.
+        /// Sync rows: the share of steps that ran on one thread because that measured faster
+        /// (the short probes that measure it not counted).
         let stepsOnOneThreadPercent: Double
     }
 

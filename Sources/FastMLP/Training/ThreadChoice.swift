@@ -34,6 +34,11 @@ struct ThreadChoice {
     private var recent = 0.0
     /// Whether the next step should run on all threads.
     private(set) var parallel = true
+    /// Whether the next step is part of a probe rather than of a decision.
+    var isProbing: Bool {
+        if case .probing = phase { return true }
+        return false
+    }
 
     /// Records the duration of the step just taken (run as ``parallel`` said).
     mutating func record(seconds: Double) {

@@ -68,7 +68,8 @@ public final class Trainer {
     /// Benchmarks that measure the scaling itself turn it off.
     @_spi(Benchmarks) public var adaptsThreadCount = true
     private var threadChoice = ThreadChoice()
-    /// Synchronous steps that ran on one thread because that measured faster than all of them.
+    /// Synchronous steps that ran on one thread because that measured faster than all of them (the
+    /// probes that measure it not counted).
     public private(set) var stepsOnOneThread = 0
 
     /// Per-phase timing of the synchronous steps (benchmarks); `nil` reads no clock.
@@ -139,6 +140,7 @@ public final class Trainer {
             let rate = learningRate(step: completedSteps, stepsPerEpoch: stepsPerEpoch)
             let adapts = adaptsThreadCount && pool.threadCount > 1 && rows == batchSize
             step.usesPool = !adapts || threadChoice.parallel
+            let decided = adapts && !threadChoice.isProbing
             let started = adapts ? StepProfile.now() : 0
             let batchLoss = order.withUnsafeBufferPointer { indices in
                 let end = start + rows
@@ -149,7 +151,7 @@ public final class Trainer {
             }
             if adapts {
                 threadChoice.record(seconds: Double(StepProfile.now() - started) * 1e-9)
-                if !step.usesPool { stepsOnOneThread += 1 }
+                if !step.usesPool && decided { stepsOnOneThread += 1 }
             }
             guard batchLoss.isFinite else {
                 throw TrainingError.diverged(
