@@ -66,13 +66,19 @@ public enum Loss: String, Codable, Sendable, CaseIterable, CustomStringConvertib
                 var maximum = -Float.infinity
                 for j in 0..<columns { maximum = max(maximum, y[j]) }
                 var sum: Float = 0
-                for j in 0..<columns { sum += _exp(y[j] - maximum) }
-                total += Double(maximum + _logFloat(sum) - y[label])
                 if let g = gradient?.advanced(by: r * columns) {
+                    // e^(z − max) once, kept in the gradient row until the sum is known.
+                    for j in 0..<columns {
+                        g[j] = _exp(y[j] - maximum)
+                        sum += g[j]
+                    }
                     let scale = gradientScale / sum
-                    for j in 0..<columns { g[j] = _exp(y[j] - maximum) * scale }
+                    for j in 0..<columns { g[j] *= scale }
                     g[label] -= gradientScale
+                } else {
+                    for j in 0..<columns { sum += _exp(y[j] - maximum) }
                 }
+                total += Double(maximum + _logFloat(sum) - y[label])
             case .meanSquaredError:
                 var sum: Float = 0
                 for j in 0..<columns {
