@@ -157,7 +157,7 @@ struct GEMMTests {
 
     @Test("the serial entry and a B already in packed panels give bitwise the pooled product", arguments: ProductForm.allCases)
     func serialAndPackedPanels(form: ProductForm) {
-        let scratch = FloatBuffer(count: KernelConfig.kc * KernelConfig.nr)
+        let scratch = FloatBuffer(count: KernelConfig.scratchCount)
         for (m, n, k) in gemmShapes where m * n * k > 0 {
             let a = randomValues(m * k, seed: 1), b = randomValues(k * n, seed: 2), bias = randomValues(n, seed: 3)
             var pooled = [Float](repeating: 0, count: m * n), serial = pooled, packed = pooled
@@ -189,6 +189,40 @@ struct GEMMTests {
             }
             #expect(serial.map(\.bitPattern) == pooled.map(\.bitPattern), "\(form) \(m)×\(n)×\(k): serial")
             #expect(packed.map(\.bitPattern) == pooled.map(\.bitPattern), "\(form) \(m)×\(n)×\(k): packed panels")
+        }
+    }
+
+    @Test("skipping the steps at which a sliver of A is zero gives bitwise the full product", arguments: ProductForm.allCases)
+    func skippingZeroSteps(form: ProductForm) {
+        let scratch = FloatBuffer(count: KernelConfig.scratchCount)
+        for (m, n, k) in gemmShapes where m * n * k > 0 {
+            // A with four in five entries zero, whole zero rows and columns included.
+            var generator = Xoshiro256StarStar(seed: UInt64(m * 31 + n * 7 + k))
+            let a = (0..<(m * k)).map { index -> Float in
+                let (row, column) = (index / k, index % k)
+                if row % 5 == 3 || column % 7 == 2 { return 0 }
+                return generator.nextUnitFloat() < 0.8 ? 0 : 2 * generator.nextUnitFloat() - 1
+            }
+            let b = randomValues(k * n, seed: 2), bias = randomValues(n, seed: 3)
+            var full = [Float](repeating: 0, count: m * n), skipping = full
+            a.withUnsafeBufferPointer { a in
+                b.withUnsafeBufferPointer { b in
+                    bias.withUnsafeBufferPointer { bias in
+                        let (opA, opB) = form.operands(m: m, n: n, k: k, a: a.baseAddress!, b: b.baseAddress!)
+                        let epilogue = Epilogue.biasActivation(bias: bias.baseAddress!, activation: .relu)
+                        for skip in [false, true] {
+                            var out = [Float](repeating: 0, count: m * n)
+                            out.withUnsafeMutableBufferPointer {
+                                gemmSerial(
+                                    m: m, n: n, k: k, a: opA, b: opB, c: $0.baseAddress!, ldc: n, epilogue: epilogue,
+                                    skippingZeroSteps: skip, scratch: scratch.base)
+                            }
+                            if skip { skipping = out } else { full = out }
+                        }
+                    }
+                }
+            }
+            #expect(skipping.map(\.bitPattern) == full.map(\.bitPattern), "\(form) \(m)×\(n)×\(k)")
         }
     }
 

@@ -107,6 +107,49 @@ struct ParallelTrainingTests {
         }
     }
 
+    @Test("skipping zero inputs gives the dense path's weights bit for bit, at 1, 2 and 3 threads",
+          arguments: ["mlp-128", "seed-sigmoid", "dropout"])
+    func skippingZeroInputsIsExact(_ name: String) throws {
+        var configuration = try profile(name == "dropout" ? "mlp-128" : name)
+        configuration.dropout = name == "dropout" ? 0.3 : 0
+        configuration.epochs = 2
+        let training = shippedMNIST.training.prefix(1500)
+        var results: [[UInt32]] = []
+        for threads in [1, 2, 3] {
+            for skipping in [false, true] {
+                configuration.threads = threads
+                let network = Network(
+                    architecture: try configuration.architecture(), weightInitializer: configuration.weightInitializer,
+                    seed: 4)
+                let trainer = try Trainer(network: network, configuration: configuration)
+                trainer.step.skipsZeroInputs = skipping
+                for _ in 0..<2 { _ = try trainer.trainEpoch(on: training) }
+                results.append(network.parameterValues.map(\.bitPattern))
+            }
+        }
+        for index in 1..<results.count { #expect(results[index] == results[0], "\(name): run \(index) differs") }
+    }
+
+    @Test("inputs denser than the limit take the dense path; MNIST batches are under it")
+    func sparseDensityDecision() throws {
+        let mnist = shippedMNIST.training.prefix(64)
+        var images = [Float](repeating: 0, count: 64 * 784)
+        let order = (0..<Int32(64)).map { $0 }
+        var labels = [Int32](repeating: 0, count: 64)
+        order.withUnsafeBufferPointer { order in
+            labels.withUnsafeMutableBufferPointer { labels in
+                images.withUnsafeMutableBufferPointer {
+                    mnist.gather(order, into: $0.baseAddress!, labels: labels.baseAddress!)
+                }
+            }
+        }
+        let density = Double(images.withUnsafeBufferPointer { countNonzeros($0.baseAddress!, count: $0.count) }) / Double(images.count)
+        #expect(density > 0.1 && density <= TrainingStep.sparseDensityLimit, "MNIST density \(density)")
+        #expect(images.withUnsafeBufferPointer { countNonzeros($0.baseAddress!, count: 37) }
+            == images.prefix(37).filter { $0 != 0 }.count)
+        #expect([Float]([0, -0.0, 1, .nan, -2]).withUnsafeBufferPointer { countNonzeros($0.baseAddress!, count: 5) } == 3)
+    }
+
     @Test("mlp-wide steps are bitwise equal at 1 and 2 threads")
     func wideBitIdentical() throws {
         var configuration = try profile("mlp-wide")

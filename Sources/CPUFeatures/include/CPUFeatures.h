@@ -39,6 +39,33 @@ static inline void fastmlp_prefetch(const void *address) {
     __builtin_prefetch(address, 0, 2);
 }
 
+/// Bit i of the result is set when one of `rows` rows of floats, `stride` floats apart from `p`,
+/// is nonzero at position i (of 16); ±0 count as zero. Reads 16 floats of every row.
+static inline __attribute__((always_inline)) unsigned fastmlp_nonzero_steps16(const float *p, long stride, int rows) {
+    typedef unsigned int u32x16 __attribute__((ext_vector_type(16)));
+    u32x16 acc = 0;
+    for (int r = 0; r < rows; r++) {
+        u32x16 v;
+        __builtin_memcpy(&v, p + r * stride, sizeof v);
+        acc |= v;
+    }
+    acc &= 0x7fffffffu;
+    unsigned mask = 0;
+    for (int i = 0; i < 16; i++) mask |= (unsigned)(acc[i] != 0) << i;
+    return mask;
+}
+
+/// Whether one of the 8 floats at `p` is nonzero (±0 count as zero).
+static inline __attribute__((always_inline)) int fastmlp_any_nonzero8(const float *p) {
+    typedef unsigned int u32x8 __attribute__((ext_vector_type(8)));
+    u32x8 v;
+    __builtin_memcpy(&v, p, sizeof v);
+    v &= 0x7fffffffu;
+    unsigned acc = 0;
+    for (int i = 0; i < 8; i++) acc |= v[i];
+    return acc != 0;
+}
+
 /// Sixteen floats, imported into Swift as SIMD16<Float>.
 typedef float fastmlp_float16 __attribute__((ext_vector_type(16)));
 

@@ -1,3 +1,5 @@
+import CPUFeatures
+
 /// Per-thread scratch memory of the GEMM: one packed kc × nr panel of B per thread, allocated
 /// once and reused by every product.
 @_spi(Benchmarks)
@@ -10,7 +12,7 @@ public final class GEMMWorkspace {
     public init(pool: ThreadPool? = nil) {
         self.pool = pool
         packedPanels = (0..<(pool?.threadCount ?? 1)).map { _ in
-            FloatBuffer(count: KernelConfig.kc * KernelConfig.nr)
+            FloatBuffer(count: KernelConfig.scratchCount)
         }
     }
 }
@@ -87,9 +89,14 @@ public func gemm(
 /// the products of one row tile or one weight-gradient tile of a training step, which is
 /// already a task of its own. Rows go in blocks of at most mc, as in ``gemm(m:n:k:a:b:c:ldc:epilogue:workspace:)``,
 /// and every element is summed over k in the same order, so both give the same bits.
+///
+/// With `skippingZeroSteps`, each row sliver of A takes only the steps at which one of its rows is
+/// nonzero (``StepLists``): exact, so the same bits, and much less work on a sparse A such as a
+/// batch of MNIST images or its transpose.
 func gemmSerial(
     m: Int, n: Int, k: Int, a: MatrixOperand, b: MatrixOperand,
-    c: UnsafeMutablePointer<Float>, ldc: Int, epilogue: Epilogue, scratch: UnsafeMutablePointer<Float>
+    c: UnsafeMutablePointer<Float>, ldc: Int, epilogue: Epilogue, skippingZeroSteps: Bool = false,
+    scratch: UnsafeMutablePointer<Float>
 ) {
     guard m > 0, n > 0 else { return }
     let skinny = KernelConfig.wideKernel && n <= KernelConfig.skinnyNR
@@ -98,7 +105,7 @@ func gemmSerial(
         let i1 = min(m, i0 + KernelConfig.mc)
         gemmTile(
             rows: i0..<i1, columns: 0..<n, k: k, a: a, b: b, c: c, ldc: ldc, epilogue: epilogue, skinny: skinny,
-            scratch: scratch)
+            skippingZeroSteps: skippingZeroSteps, scratch: scratch)
         i0 = i1
     }
 }
@@ -107,19 +114,24 @@ func gemmSerial(
 @inline(__always)
 private func gemmTile(
     rows: Range<Int>, columns: Range<Int>, k: Int, a: MatrixOperand, b: MatrixOperand,
-    c: UnsafeMutablePointer<Float>, ldc: Int, epilogue: Epilogue, skinny: Bool, scratch: UnsafeMutablePointer<Float>
+    c: UnsafeMutablePointer<Float>, ldc: Int, epilogue: Epilogue, skinny: Bool, skippingZeroSteps: Bool = false,
+    scratch: UnsafeMutablePointer<Float>
 ) {
     let (mr, nr) = skinny ? (KernelConfig.skinnyMR, KernelConfig.skinnyNR) : (KernelConfig.mr, KernelConfig.nr)
     let kcMax = KernelConfig.kc
     // A B whose rows are a multiple of 2 KiB apart maps a panel's steps onto one or two L1
     // sets (a 1024-wide W thrashes L1); pack it when enough row slivers reuse the packed panel.
     let packAlways = b.rowStride % 512 == 0 && rows.count > 2 * mr
+    // Zero steps are skipped in the 8 × 32 tile, for an A whose rows or columns are contiguous.
+    let skipping = skippingZeroSteps && KernelConfig.wideKernel && !skinny && (a.columnStride == 1 || a.rowStride == 1)
+    let lists = StepLists(UnsafeMutableRawPointer(scratch + KernelConfig.kc * KernelConfig.nr))
     let accumulateFirst: Bool
     if case .accumulate = epilogue { accumulateFirst = true } else { accumulateFirst = false }
     var pc = 0
     repeat {
         let kc = min(kcMax, k - pc)
         let isLastPass = pc + kc >= k
+        if skipping { lists.build(a, rows: rows, step: pc, depth: kc, sliverRows: mr) }
         var j = columns.lowerBound
         while j < columns.upperBound {
             let width = min(nr, columns.upperBound - j)
@@ -169,10 +181,11 @@ private func gemmTile(
                         b: panel, bRowStride: panelStride, c: cTile, ldc: ldc, rows: height, columns: width,
                         loadC: loadC, finish: finish)
                 } else if KernelConfig.wideKernel {
+                    let sliver = (i - rows.lowerBound) / mr
                     microKernel8x32(
-                        kc: kc, a: aTile, aRowStride: a.rowStride, aColumnStride: a.columnStride,
-                        b: panel, bRowStride: panelStride, c: cTile, ldc: ldc, rows: height, columns: width,
-                        loadC: loadC, finish: finish)
+                        kc: skipping ? lists.count(sliver) : kc, a: aTile, aRowStride: a.rowStride,
+                        aColumnStride: a.columnStride, b: panel, bRowStride: panelStride, c: cTile, ldc: ldc, rows: height,
+                        columns: width, loadC: loadC, finish: finish, steps: skipping ? lists.steps(sliver) : nil)
                 } else {
                     microKernel6x16(
                         kc: kc, a: aTile, aRowStride: a.rowStride, aColumnStride: a.columnStride,
@@ -185,6 +198,81 @@ private func gemmTile(
         }
         pc += kc
     } while pc < k
+}
+
+/// For each row sliver of an A tile, the steps of one kc pass at which any row of the sliver is
+/// nonzero, ascending and counted from the pass's first step. A step left out adds an exact zero
+/// to every accumulator of the sliver (a running sum from +0 is never −0, so adding ±0 changes no
+/// bit), so the product over the listed steps is bitwise the product over all of them.
+///
+/// Lives in the thread's GEMM scratch, after the panel of B: for each of the mc / mr slivers a
+/// count and kc indices.
+struct StepLists {
+    static let slivers = KernelConfig.mc / KernelConfig.mr
+    /// Floats of scratch the lists take (Int32 and Float have the same size).
+    static let size = slivers * (KernelConfig.kc + 1)
+
+    private let base: UnsafeMutablePointer<Int32>
+
+    init(_ memory: UnsafeMutableRawPointer) {
+        base = memory.bindMemory(to: Int32.self, capacity: Self.size)
+    }
+
+    @inline(__always) func count(_ sliver: Int) -> Int { Int(base[sliver * (KernelConfig.kc + 1)]) }
+    @inline(__always) func steps(_ sliver: Int) -> UnsafePointer<Int32> {
+        UnsafePointer(base + sliver * (KernelConfig.kc + 1) + 1)
+    }
+
+    /// Lists, for each sliver of `sliverRows` rows of `rows`, the nonzero steps of
+    /// `step ..< step + depth`. A must have contiguous rows (steps along a row) or contiguous
+    /// columns (a sliver's rows side by side at each step).
+    func build(_ a: MatrixOperand, rows: Range<Int>, step: Int, depth: Int, sliverRows mr: Int) {
+        var sliver = 0
+        var i = rows.lowerBound
+        while i < rows.upperBound {
+            let height = min(mr, rows.upperBound - i)
+            let list = base + sliver * (KernelConfig.kc + 1) + 1
+            let origin = a.base + i * a.rowStride + step * a.columnStride
+            var n = 0
+            if a.columnStride == 1 {
+                // Steps run along each row: OR the rows 16 steps at a time into a bit mask.
+                var p = 0
+                while p + Vector.scalarCount <= depth {
+                    var mask = fastmlp_nonzero_steps16(origin + p, a.rowStride, Int32(height))
+                    while mask != 0 {
+                        list[n] = Int32(p + mask.trailingZeroBitCount)
+                        n += 1
+                        mask &= mask - 1
+                    }
+                    p += Vector.scalarCount
+                }
+                while p < depth {
+                    var nonzero = false
+                    for r in 0..<height where origin[r * a.rowStride + p] != 0 { nonzero = true }
+                    list[n] = Int32(p)
+                    n &+= nonzero ? 1 : 0
+                    p += 1
+                }
+            } else {
+                // The sliver's rows sit side by side at each step.
+                for p in 0..<depth {
+                    let source = origin + p * a.columnStride
+                    var nonzero: Bool
+                    if height == 8 {
+                        nonzero = fastmlp_any_nonzero8(source) != 0
+                    } else {
+                        nonzero = false
+                        for r in 0..<height where source[r] != 0 { nonzero = true }
+                    }
+                    list[n] = Int32(p)
+                    n &+= nonzero ? 1 : 0
+                }
+            }
+            list[-1] = Int32(n)
+            sliver += 1
+            i += mr
+        }
+    }
 }
 
 /// Packs B[row..<row+depth, column..<column+width] as one panel: step s holds the `panelWidth`

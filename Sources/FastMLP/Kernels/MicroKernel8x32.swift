@@ -4,11 +4,16 @@
 /// Operands as in ``microKernel6x16``, with 32-float steps of B. Per step: two 16-wide loads of
 /// B, eight broadcasts of A and sixteen 16-wide FMAs into 16 zmm accumulators — enough
 /// independent chains to fill two FMA pipes of latency 4.
+///
+/// With `steps`, only the `kc` steps listed there (ascending, from the pass's first step) are
+/// taken: the steps at which every row of this sliver of A is zero, whose products add exact
+/// zeros, are left out (see ``StepLists``).
 @inline(__always)
 func microKernel8x32(
     kc: Int, a: UnsafePointer<Float>, aRowStride: Int, aColumnStride: Int,
     b: UnsafePointer<Float>, bRowStride: Int,
-    c: UnsafeMutablePointer<Float>, ldc: Int, rows: Int, columns: Int, loadC: Bool, finish: TileFinish
+    c: UnsafeMutablePointer<Float>, ldc: Int, rows: Int, columns: Int, loadC: Bool, finish: TileFinish,
+    steps: UnsafePointer<Int32>? = nil
 ) {
     let a0 = a
     let a1 = rows > 1 ? a + aRowStride : a
@@ -22,11 +27,9 @@ func microKernel8x32(
     var c20 = Vector(), c21 = Vector(), c30 = Vector(), c31 = Vector()
     var c40 = Vector(), c41 = Vector(), c50 = Vector(), c51 = Vector()
     var c60 = Vector(), c61 = Vector(), c70 = Vector(), c71 = Vector()
-    var offset = 0
-    var pb = UnsafeRawPointer(b)
     let bStep = bRowStride * MemoryLayout<Float>.stride
     let half = MemoryLayout<Vector>.stride
-    for _ in 0..<kc {
+    @inline(__always) func step(_ offset: Int, _ pb: UnsafeRawPointer) {
         let b0 = pb.loadUnaligned(as: Vector.self)
         let b1 = pb.loadUnaligned(fromByteOffset: half, as: Vector.self)
         var x = a0[offset]
@@ -45,8 +48,21 @@ func microKernel8x32(
         c60 = c60.multiplyAdd(x, b0); c61 = c61.multiplyAdd(x, b1)
         x = a7[offset]
         c70 = c70.multiplyAdd(x, b0); c71 = c71.multiplyAdd(x, b1)
-        offset += aColumnStride
-        pb += bStep
+    }
+    if let steps {
+        let base = UnsafeRawPointer(b)
+        for t in 0..<kc {
+            let p = Int(steps[t])
+            step(p * aColumnStride, base + p * bStep)
+        }
+    } else {
+        var offset = 0
+        var pb = UnsafeRawPointer(b)
+        for _ in 0..<kc {
+            step(offset, pb)
+            offset += aColumnStride
+            pb += bStep
+        }
     }
     let tile = TileStore(c: c, ldc: ldc, rows: rows, columns: columns, loadC: loadC, finish: finish)
     tile.store(c00, row: 0, column: 0); tile.store(c01, row: 0, column: 16)

@@ -92,11 +92,13 @@ public final class Network {
     /// output is applied row-wise afterwards). With `activateOutput` false the output layer's
     /// activation is skipped, leaving the logits for a loss that fuses it (softmax or sigmoid).
     /// With `dropout`, every hidden layer's output is multiplied by its mask for this step. With
-    /// `packed`, W is read from its packed copy (the same values, so the same results). A row's
-    /// results do not depend on which other rows share its tile.
+    /// `packed`, W is read from its packed copy (the same values, so the same results). With
+    /// `skippingZeroInputs`, the first layer's product leaves out the inputs that are zero in every
+    /// row of a sliver (exact, so again the same results). A row's results do not depend on which
+    /// other rows share its tile.
     func forward(
         _ workspace: Workspace, rows: Range<Int>, activateOutput: Bool = true, dropout: Dropout? = nil,
-        packed: PackedWeights? = nil, scratch: UnsafeMutablePointer<Float>
+        packed: PackedWeights? = nil, skippingZeroInputs: Bool = false, scratch: UnsafeMutablePointer<Float>
     ) {
         let r0 = rows.lowerBound
         for (l, layer) in layers.enumerated() {
@@ -112,7 +114,7 @@ public final class Network {
                     ?? MatrixOperand(rowMajor: parameters.base + layer.weightOffset, leadingDimension: layer.outputs),
                 c: output, ldc: layer.outputs,
                 epilogue: .biasActivation(bias: parameters.base + layer.biasOffset, activation: activation, dropout: mask),
-                scratch: scratch)
+                skippingZeroSteps: skippingZeroInputs && l == 0, scratch: scratch)
             if activation == .softmax {
                 softmaxRows(output, rows: rows.count, columns: layer.outputs)
             }
@@ -163,9 +165,11 @@ public final class Network {
     }
 
     /// Rows `inputs` of layer `layer`'s weight gradient, dW = Xᵀ·dZ over the batch's first
-    /// `count` rows in sample order, into `workspace.gradients`.
+    /// `count` rows in sample order, into `workspace.gradients`. With `skippingZeroInputs`, the
+    /// first layer's product leaves out the samples whose inputs are all zero in a sliver of rows.
     func weightGradient(
-        _ workspace: Workspace, layer index: Int, inputs: Range<Int>, count: Int, scratch: UnsafeMutablePointer<Float>
+        _ workspace: Workspace, layer index: Int, inputs: Range<Int>, count: Int, skippingZeroInputs: Bool = false,
+        scratch: UnsafeMutablePointer<Float>
     ) {
         let layer = layers[index]
         let input = workspace.activations[index].base + inputs.lowerBound   // column i0 of X (count, inputs)
@@ -174,7 +178,7 @@ public final class Network {
             a: MatrixOperand(rowMajor: input, leadingDimension: layer.inputs).transposed,
             b: MatrixOperand(rowMajor: workspace.deltas[index].base, leadingDimension: layer.outputs),
             c: workspace.gradients.base + layer.weightOffset + inputs.lowerBound * layer.outputs, ldc: layer.outputs,
-            epilogue: .store, scratch: scratch)
+            epilogue: .store, skippingZeroSteps: skippingZeroInputs && index == 0, scratch: scratch)
     }
 
     /// Layer `layer`'s bias gradient, db = Σ_rows dZ over the batch's first `count` rows.

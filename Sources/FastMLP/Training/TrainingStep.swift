@@ -1,3 +1,5 @@
+import CPUFeatures
+
 /// One optimiser step on one minibatch — gather → forward → loss → backward → update — written
 /// once: the synchronous trainer runs it over all its threads, every Hogwild thread runs its own
 /// alone, and the benchmarks and tests call the same code.
@@ -39,6 +41,16 @@ final class TrainingStep: RegionJob {
     /// Whether the regions run on the pool; false runs them on the calling thread alone, with the
     /// same tiles and so the same results (see `ThreadChoice`).
     var usesPool = true
+    /// Whether the first layer's products may skip the inputs that are zero across a sliver of
+    /// rows (exact: the same bits either way). They do when at most ``sparseDensityLimit`` of the
+    /// inputs are nonzero: the forward product per row tile, the weight gradient per batch.
+    var skipsZeroInputs = true
+    /// The largest share of nonzero inputs at which zero inputs are skipped. A sliver of 8 rows
+    /// skips a step only when all 8 rows are zero there: MNIST (19 % nonzero) keeps 47 % of its
+    /// steps; independent inputs at 30 % would keep 94 %, and the lists would cost more than they save.
+    static let sparseDensityLimit = 0.3
+    private let tileNonzeros: UnsafeMutablePointer<Int>
+    private var batchIsSparse = false
     /// The tasks of region 2, in a fixed order.
     let gradientTiles: [GradientTile]
     /// Per-phase timing, when a benchmark asks for it.
@@ -63,11 +75,14 @@ final class TrainingStep: RegionJob {
         let tiles = ceilDivide(capacity, rowTile)
         tileLoss = .allocate(capacity: tiles)
         tileLoss.initialize(repeating: 0, count: tiles)
+        tileNonzeros = .allocate(capacity: tiles)
+        tileNonzeros.initialize(repeating: 0, count: tiles)
     }
 
     deinit {
         labels.deallocate()
         tileLoss.deallocate()
+        tileNonzeros.deallocate()
     }
 
     /// Rows per task of region 1: a quarter of the batch (at least 16 rows, so that a tile reads
@@ -118,8 +133,14 @@ final class TrainingStep: RegionJob {
         let tiles = ceilDivide(rows, rowTile)
         region(.rowChains, tasks: tiles)
         var total: Double = 0
-        for t in 0..<tiles { total += tileLoss[t] }
+        var nonzeros = 0
+        for t in 0..<tiles {
+            total += tileLoss[t]
+            nonzeros += tileNonzeros[t]
+        }
         guard total.isFinite else { return total }
+        batchIsSparse = skipsZeroInputs
+            && Double(nonzeros) <= Self.sparseDensityLimit * Double(rows * network.architecture.inputCount)
 
         // Region 2: weight-gradient tiles, each updated in place.
         batch?.rule = optimizer?.beginStep(learningRate: learningRate)
@@ -188,9 +209,15 @@ final class TrainingStep: RegionJob {
             UnsafeBufferPointer(rebasing: indices[range]),
             into: workspace.activations[0].base + range.lowerBound * architecture.inputCount,
             labels: labels + range.lowerBound, targets: batchTargets)
+        let inputs = workspace.activations[0].base + range.lowerBound * architecture.inputCount
+        let nonzeros = skipsZeroInputs ? countNonzeros(inputs, count: range.count * architecture.inputCount) : 0
+        tileNonzeros[tile] = nonzeros
         clock?.lap(.gather)
         network.forward(
-            workspace, rows: range, activateOutput: !loss.consumesLogits, dropout: dropout, packed: packed, scratch: scratch)
+            workspace, rows: range, activateOutput: !loss.consumesLogits, dropout: dropout, packed: packed,
+            skippingZeroInputs: skipsZeroInputs
+                && Double(nonzeros) <= Self.sparseDensityLimit * Double(range.count * architecture.inputCount),
+            scratch: scratch)
         clock?.lap(.forward)
         tileLoss[tile] = loss.evaluate(
             output: workspace.activations[architecture.layerCount].base + range.lowerBound * outputs,
@@ -209,7 +236,8 @@ final class TrainingStep: RegionJob {
         let layer = network.layers[tile.layer]
         var clock = profile?.clock(worker: worker)
         network.weightGradient(
-            workspace, layer: tile.layer, inputs: tile.rows, count: rows, scratch: workspace.gemm.packedPanels[worker].base)
+            workspace, layer: tile.layer, inputs: tile.rows, count: rows, skippingZeroInputs: batchIsSparse,
+            scratch: workspace.gemm.packedPanels[worker].base)
         if tile.rows.lowerBound == 0 { network.biasGradient(workspace, layer: tile.layer, count: rows) }
         clock?.lap(.weightGradient)
         guard let rule else { return }
@@ -233,4 +261,21 @@ final class TrainingStep: RegionJob {
 
     /// The labels of the last batch (tests).
     func batchLabels(count: Int) -> [Int32] { Array(UnsafeBufferPointer(start: labels, count: count)) }
+}
+
+/// The number of nonzero floats among `count` at `x` (±0 count as zero).
+func countNonzeros(_ x: UnsafePointer<Float>, count: Int) -> Int {
+    var counts = SIMD16<Int32>()
+    var i = 0
+    while i + Vector.scalarCount <= count {
+        let v = UnsafeRawPointer(x + i).loadUnaligned(as: Vector.self)
+        counts &+= SIMD16<Int32>().replacing(with: 1, where: v .!= 0)
+        i += Vector.scalarCount
+    }
+    var total = Int(counts.wrappedSum())
+    while i < count {
+        if x[i] != 0 { total += 1 }
+        i += 1
+    }
+    return total
 }
