@@ -19,6 +19,7 @@ enum TrainCommand {
             OptionSpec("momentum", "X", "Momentum μ in v = μ·v + g (default 0.9)."),
             OptionSpec("optimizer", "NAME", "sgd, adam, adamw or rmsprop (default sgd)."),
             OptionSpec("nesterov", nil, "SGD with Nesterov momentum."),
+            OptionSpec("dense", nil, "Force the dense first layer (by default it skips zero inputs on sparse data such as MNIST; the results are the same bits)."),
             OptionSpec("beta1", "X", "Adam/AdamW decay of the gradient average (default 0.9)."),
             OptionSpec("beta2", "X", "Adam/AdamW decay of the squared gradient average (default 0.999); RMSprop's alpha (0.99)."),
             OptionSpec("eps", "X", "Adam/AdamW/RMSprop epsilon (default 1e-8)."),
@@ -328,6 +329,7 @@ enum TrainCommand {
             if value != .sgd && arguments.string("momentum") == nil { c.momentum = 0 }
         }
         if arguments.has("nesterov") { c.nesterov = true }
+        if arguments.has("dense") { c.skipsZeroInputs = false }
         if let value = try arguments.float("beta1") { c.beta1 = value }
         if let value = try arguments.float("beta2") { c.beta2 = value }
         if let value = try arguments.float("eps") { c.epsilon = value }

@@ -40,6 +40,7 @@ final class HogwildSchedule {
                     parameterCount: network.architecture.parameterCount),
                 capacity: configuration.batchSize)
         }
+        for step in steps { step.skipsZeroInputs = configuration.skipsZeroInputs }
     }
 
     /// The slices of an epoch of `count` samples: `slices` contiguous, nearly equal ranges that

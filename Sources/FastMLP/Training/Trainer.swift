@@ -93,6 +93,7 @@ public final class Trainer {
         step = TrainingStep(
             network: network, loss: configuration.loss, optimizer: optimizer, capacity: configuration.batchSize,
             pool: configuration.mode == .hogwild ? nil : pool)
+        step.skipsZeroInputs = configuration.skipsZeroInputs
         hogwild = configuration.mode == .hogwild
             ? HogwildSchedule(network: network, configuration: configuration, threads: pool.threadCount) : nil
         shuffler = Xoshiro256StarStar(seed: configuration.seed ^ 0x5DEE_CE66_D1CE_5EED)

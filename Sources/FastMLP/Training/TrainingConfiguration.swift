@@ -51,6 +51,10 @@ public struct TrainingConfiguration: Equatable, Sendable {
     public var mode: ParallelMode = .synchronous
     /// Digits to keep, relabelled 0..<count in this order; `nil` keeps all.
     public var classes: [Int]?
+    /// Whether the first layer's products may skip inputs that are zero across a sliver of rows
+    /// when the batch is sparse enough (MNIST is). The results are the same bits either way;
+    /// `false` forces the dense path, to measure it.
+    public var skipsZeroInputs = true
 
     /// The defaults: the `mlp-128` recipe.
     public init() {}
@@ -125,6 +129,7 @@ extension TrainingConfiguration: Codable {
         case schedule, stepSize = "step_size", gamma, warmupEpochs = "warmup_epochs"
         case dropout, validationSplit = "val_split", patience
         case seed, threads, mode, classes
+        case skipsZeroInputs = "skip_zero_inputs"
     }
 
     /// Decodes a partial configuration: missing keys keep their defaults.
@@ -158,6 +163,7 @@ extension TrainingConfiguration: Codable {
         threads = try c.decodeIfPresent(Int.self, forKey: .threads)
         mode = try c.decodeIfPresent(ParallelMode.self, forKey: .mode) ?? mode
         classes = try c.decodeIfPresent([Int].self, forKey: .classes)
+        skipsZeroInputs = try c.decodeIfPresent(Bool.self, forKey: .skipsZeroInputs) ?? skipsZeroInputs
     }
 
     public func encode(to encoder: any Encoder) throws {
@@ -191,5 +197,6 @@ extension TrainingConfiguration: Codable {
         try c.encodeIfPresent(threads, forKey: .threads)
         try c.encode(mode, forKey: .mode)
         try c.encodeIfPresent(classes, forKey: .classes)
+        if !skipsZeroInputs { try c.encode(skipsZeroInputs, forKey: .skipsZeroInputs) }
     }
 }
