@@ -181,11 +181,14 @@ private func gemmTile(
                         b: panel, bRowStride: panelStride, c: cTile, ldc: ldc, rows: height, columns: width,
                         loadC: loadC, finish: finish)
                 } else if KernelConfig.wideKernel {
+                    // The listed steps when they are at most ¾ of the pass: above that the plain loop,
+                    // with no index to load, is faster.
                     let sliver = (i - rows.lowerBound) / mr
+                    let listed = skipping && 4 * lists.count(sliver) <= 3 * kc
                     microKernel8x32(
-                        kc: skipping ? lists.count(sliver) : kc, a: aTile, aRowStride: a.rowStride,
+                        kc: listed ? lists.count(sliver) : kc, a: aTile, aRowStride: a.rowStride,
                         aColumnStride: a.columnStride, b: panel, bRowStride: panelStride, c: cTile, ldc: ldc, rows: height,
-                        columns: width, loadC: loadC, finish: finish, steps: skipping ? lists.steps(sliver) : nil)
+                        columns: width, loadC: loadC, finish: finish, steps: listed ? lists.steps(sliver) : nil)
                 } else {
                     microKernel6x16(
                         kc: kc, a: aTile, aRowStride: a.rowStride, aColumnStride: a.columnStride,
