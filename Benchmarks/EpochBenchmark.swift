@@ -43,6 +43,7 @@ enum EpochBenchmark {
         if !json {
             print(String(format: "FMA peak (register-only probe): %.1f GFLOP/s per core; a row's peak is that × threads (≤ cores)", peak))
             print("median of \(epochs) epochs after one warm-up epoch, 60000 samples each, training only")
+            print("GFLOP/s and % peak count the dense FLOPs: with zero inputs skipped (the default on MNIST) they are dense-equivalent")
             print("profile        threads  backend   s/epoch  samples/s  GFLOP/s  % peak  floor s  peak RSS")
         }
         var rows: [Row] = []

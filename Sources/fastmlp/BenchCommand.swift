@@ -19,8 +19,10 @@ enum BenchCommand {
         details: """
             Every row starts from the same initial weights. s/epoch is the median over the timed epochs
             (training only); speed-up is over the 1-thread row of the same mode; GFLOP/s counts the
-            FLOPs an epoch needs, and % peak relates them to a register-only FMA probe run first
-            (per core, times min(threads, cores)). Test accuracy and loss are after the last epoch.
+            FLOPs an epoch needs densely, and % peak relates them to a register-only FMA probe run
+            first (per core, times min(threads, cores)); when the first layer skips zero inputs (the
+            default on MNIST) they are dense-equivalent figures. Test accuracy and loss are after the
+            last epoch.
             Example: fastmlp bench --profile mlp-128 --threads 1,2 --epochs 5 --plot bench.svg
             """)
 
