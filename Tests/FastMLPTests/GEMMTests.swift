@@ -180,7 +180,7 @@ struct GEMMTests {
                         panels.withUnsafeBufferPointer { panels in
                             packed.withUnsafeMutableBufferPointer {
                                 gemmSerial(
-                                    m: m, n: n, k: k, a: opA, b: .packedPanels(panels.baseAddress!, panelStride: width * k),
+                                    m: m, n: n, k: k, a: opA, b: .scratch(panels.baseAddress!, panelStride: width * k),
                                     c: $0.baseAddress!, ldc: n, epilogue: epilogue, scratch: scratch.base)
                             }
                         }

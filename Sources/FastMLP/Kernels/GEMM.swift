@@ -1,17 +1,15 @@
-import CPUFeatures
-
-/// Per-thread scratch memory of the GEMM: one packed kc × nr panel of B per thread, allocated
-/// once and reused by every product.
+/// Per-thread scratch memory of the GEMM, allocated once and reused by every product: room for one
+/// packed kc × nr panel of B and the step lists of ``StepLists`` (`KernelConfig.scratchCount` floats).
 @_spi(Benchmarks)
 public final class GEMMWorkspace {
-    let packedPanels: [FloatBuffer]
+    let scratch: [FloatBuffer]
     /// The thread pool products may use; `nil` runs everything on the calling thread.
     public let pool: ThreadPool?
 
     /// Scratch for `pool`'s threads (or for the calling thread alone).
     public init(pool: ThreadPool? = nil) {
         self.pool = pool
-        packedPanels = (0..<(pool?.threadCount ?? 1)).map { _ in
+        scratch = (0..<(pool?.threadCount ?? 1)).map { _ in
             FloatBuffer(count: KernelConfig.scratchCount)
         }
     }
@@ -76,7 +74,7 @@ public func gemm(
         let j0 = task / tilesPerColumn * columnsPerTile
         gemmTile(
             rows: i0..<min(m, i0 + rowsPerTile), columns: j0..<min(n, j0 + columnsPerTile), k: k, a: a, b: b,
-            c: c, ldc: ldc, epilogue: epilogue, skinny: skinny, scratch: workspace.packedPanels[worker].base)
+            c: c, ldc: ldc, epilogue: epilogue, skinny: skinny, scratch: workspace.scratch[worker].base)
     }
     if threads > 1, tiles > 1, let pool = workspace.pool {
         pool.run(tasks: tiles, body)
@@ -201,81 +199,6 @@ private func gemmTile(
         }
         pc += kc
     } while pc < k
-}
-
-/// For each row sliver of an A tile, the steps of one kc pass at which any row of the sliver is
-/// nonzero, ascending and counted from the pass's first step. A step left out adds an exact zero
-/// to every accumulator of the sliver (a running sum from +0 is never −0, so adding ±0 changes no
-/// bit), so the product over the listed steps is bitwise the product over all of them.
-///
-/// Lives in the thread's GEMM scratch, after the panel of B: for each of the mc / mr slivers a
-/// count and kc indices.
-struct StepLists {
-    static let slivers = KernelConfig.mc / KernelConfig.mr
-    /// Floats of scratch the lists take (Int32 and Float have the same size).
-    static let size = slivers * (KernelConfig.kc + 1)
-
-    private let base: UnsafeMutablePointer<Int32>
-
-    init(_ memory: UnsafeMutableRawPointer) {
-        base = memory.bindMemory(to: Int32.self, capacity: Self.size)
-    }
-
-    @inline(__always) func count(_ sliver: Int) -> Int { Int(base[sliver * (KernelConfig.kc + 1)]) }
-    @inline(__always) func steps(_ sliver: Int) -> UnsafePointer<Int32> {
-        UnsafePointer(base + sliver * (KernelConfig.kc + 1) + 1)
-    }
-
-    /// Lists, for each sliver of `sliverRows` rows of `rows`, the nonzero steps of
-    /// `step ..< step + depth`. A must have contiguous rows (steps along a row) or contiguous
-    /// columns (a sliver's rows side by side at each step).
-    func build(_ a: MatrixOperand, rows: Range<Int>, step: Int, depth: Int, sliverRows mr: Int) {
-        var sliver = 0
-        var i = rows.lowerBound
-        while i < rows.upperBound {
-            let height = min(mr, rows.upperBound - i)
-            let list = base + sliver * (KernelConfig.kc + 1) + 1
-            let origin = a.base + i * a.rowStride + step * a.columnStride
-            var n = 0
-            if a.columnStride == 1 {
-                // Steps run along each row: OR the rows 16 steps at a time into a bit mask.
-                var p = 0
-                while p + Vector.scalarCount <= depth {
-                    var mask = fastmlp_nonzero_steps16(origin + p, a.rowStride, Int32(height))
-                    while mask != 0 {
-                        list[n] = Int32(p + mask.trailingZeroBitCount)
-                        n += 1
-                        mask &= mask - 1
-                    }
-                    p += Vector.scalarCount
-                }
-                while p < depth {
-                    var nonzero = false
-                    for r in 0..<height where origin[r * a.rowStride + p] != 0 { nonzero = true }
-                    list[n] = Int32(p)
-                    n &+= nonzero ? 1 : 0
-                    p += 1
-                }
-            } else {
-                // The sliver's rows sit side by side at each step.
-                for p in 0..<depth {
-                    let source = origin + p * a.columnStride
-                    var nonzero: Bool
-                    if height == 8 {
-                        nonzero = fastmlp_any_nonzero8(source) != 0
-                    } else {
-                        nonzero = false
-                        for r in 0..<height where source[r] != 0 { nonzero = true }
-                    }
-                    list[n] = Int32(p)
-                    n &+= nonzero ? 1 : 0
-                }
-            }
-            list[-1] = Int32(n)
-            sliver += 1
-            i += mr
-        }
-    }
 }
 
 /// Packs B[row..<row+depth, column..<column+width] as one panel: step s holds the `panelWidth`

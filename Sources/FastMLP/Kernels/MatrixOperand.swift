@@ -10,7 +10,7 @@ public struct MatrixOperand {
     public let rowStride: Int
     /// Elements between consecutive columns.
     public let columnStride: Int
-    /// For a B operand already in the micro-kernel's panel layout (``packedPanels(_:panelStride:)``):
+    /// For a B operand already in the micro-kernel's panel layout (``scratch(_:panelStride:)``):
     /// elements between consecutive panels; 0 for a strided view.
     public let panelStride: Int
 
@@ -31,7 +31,7 @@ public struct MatrixOperand {
     /// (zero-padded), `panelStride` elements apart, each holding its rows one after another.
     /// The GEMM reads it in place (see `PackedWeights`). Element (i, j) is
     /// `base[(j / w) * panelStride + i * w + j % w]` for panel width w.
-    public static func packedPanels(_ base: UnsafePointer<Float>, panelStride: Int) -> MatrixOperand {
+    public static func scratch(_ base: UnsafePointer<Float>, panelStride: Int) -> MatrixOperand {
         MatrixOperand(base: base, panelStride: panelStride)
     }
 

@@ -129,7 +129,7 @@ public final class Network {
         let body = { (task: Int, worker: Int) in
             self.forward(
                 workspace, rows: task * tile..<min(count, (task + 1) * tile), activateOutput: activateOutput,
-                scratch: workspace.gemm.packedPanels[worker].base)
+                scratch: workspace.gemm.scratch[worker].base)
         }
         if let pool = workspace.gemm.pool { pool.run(tasks: tasks, body) } else { for task in 0..<tasks { body(task, 0) } }
     }

@@ -49,12 +49,12 @@ final class PackedWeights {
     /// The B operand of layer `l`'s forward product, when it has a packed copy.
     func forward(_ l: Int) -> MatrixOperand? {
         guard layers[l].packsForward else { return nil }
-        return .packedPanels(layers[l].forward.base, panelStride: layers[l].forwardWidth * network.layers[l].inputs)
+        return .scratch(layers[l].forward.base, panelStride: layers[l].forwardWidth * network.layers[l].inputs)
     }
 
     /// The B operand of layer `l`'s delta product (Wᵀ); `l` ≥ 1.
     func transposed(_ l: Int) -> MatrixOperand {
-        .packedPanels(layers[l].transposed!.base, panelStride: layers[l].transposedWidth * network.layers[l].outputs)
+        .scratch(layers[l].transposed!.base, panelStride: layers[l].transposedWidth * network.layers[l].outputs)
     }
 
     /// Rebuilds every copy from the network's parameters.

@@ -1,5 +1,3 @@
-import CPUFeatures
-
 /// One optimiser step on one minibatch — gather → forward → loss → backward → update — written
 /// once: the synchronous trainer runs it over all its threads, every Hogwild thread runs its own
 /// alone, and the benchmarks and tests call the same code.
@@ -139,8 +137,7 @@ final class TrainingStep: RegionJob {
             nonzeros += tileNonzeros[t]
         }
         guard total.isFinite else { return total }
-        batchIsSparse = skipsZeroInputs
-            && Double(nonzeros) <= Self.sparseDensityLimit * Double(rows * network.architecture.inputCount)
+        batchIsSparse = isSparse(nonzeros: nonzeros, rows: rows)
 
         // Region 2: weight-gradient tiles, each updated in place.
         batch?.rule = optimizer?.beginStep(learningRate: learningRate)
@@ -202,7 +199,7 @@ final class TrainingStep: RegionJob {
         let architecture = network.architecture
         let outputs = architecture.outputCount
         let range = tile * rowTile..<min(rows, (tile + 1) * rowTile)
-        let scratch = workspace.gemm.packedPanels[worker].base
+        let scratch = workspace.gemm.scratch[worker].base
         var clock = profile?.clock(worker: worker)
         let batchTargets = data.isRegression ? targets.base + range.lowerBound * outputs : nil
         data.gather(
@@ -215,8 +212,7 @@ final class TrainingStep: RegionJob {
         clock?.lap(.gather)
         network.forward(
             workspace, rows: range, activateOutput: !loss.consumesLogits, dropout: dropout, packed: packed,
-            skippingZeroInputs: skipsZeroInputs
-                && Double(nonzeros) <= Self.sparseDensityLimit * Double(range.count * architecture.inputCount),
+            skippingZeroInputs: isSparse(nonzeros: nonzeros, rows: range.count),
             scratch: scratch)
         clock?.lap(.forward)
         tileLoss[tile] = loss.evaluate(
@@ -230,6 +226,11 @@ final class TrainingStep: RegionJob {
         clock?.lap(.backward)
     }
 
+    /// Whether `rows` rows of inputs with `nonzeros` nonzero values should skip their zeros.
+    private func isSparse(nonzeros: Int, rows: Int) -> Bool {
+        skipsZeroInputs && Double(nonzeros) <= Self.sparseDensityLimit * Double(rows * network.architecture.inputCount)
+    }
+
     /// Region 2's task: one block of a layer's weight gradient (and at row 0 its bias gradient),
     /// then the optimiser on exactly those parameters.
     private func gradientTile(_ tile: GradientTile, rows: Int, rule: UpdateRule?, worker: Int) {
@@ -237,7 +238,7 @@ final class TrainingStep: RegionJob {
         var clock = profile?.clock(worker: worker)
         network.weightGradient(
             workspace, layer: tile.layer, inputs: tile.rows, count: rows, skippingZeroInputs: batchIsSparse,
-            scratch: workspace.gemm.packedPanels[worker].base)
+            scratch: workspace.gemm.scratch[worker].base)
         if tile.rows.lowerBound == 0 { network.biasGradient(workspace, layer: tile.layer, count: rows) }
         clock?.lap(.weightGradient)
         guard let rule else { return }
@@ -261,21 +262,4 @@ final class TrainingStep: RegionJob {
 
     /// The labels of the last batch (tests).
     func batchLabels(count: Int) -> [Int32] { Array(UnsafeBufferPointer(start: labels, count: count)) }
-}
-
-/// The number of nonzero floats among `count` at `x` (±0 count as zero).
-func countNonzeros(_ x: UnsafePointer<Float>, count: Int) -> Int {
-    var counts = SIMD16<Int32>()
-    var i = 0
-    while i + Vector.scalarCount <= count {
-        let v = UnsafeRawPointer(x + i).loadUnaligned(as: Vector.self)
-        counts &+= SIMD16<Int32>().replacing(with: 1, where: v .!= 0)
-        i += Vector.scalarCount
-    }
-    var total = Int(counts.wrappedSum())
-    while i < count {
-        if x[i] != 0 { total += 1 }
-        i += 1
-    }
-    return total
 }
