@@ -192,17 +192,32 @@ struct GEMMTests {
         }
     }
 
-    @Test("skipping the steps at which a sliver of A is zero gives bitwise the full product", arguments: ProductForm.allCases)
+    /// A sparse m × k matrix (four in five entries zero, whole zero rows and columns included).
+    static func sparseMatrix(rows m: Int, columns k: Int, seed: UInt64) -> [Float] {
+        var generator = Xoshiro256StarStar(seed: seed)
+        return (0..<(m * k)).map { index -> Float in
+            let (row, column) = (index / k, index % k)
+            if row % 5 == 3 || column % 7 == 2 { return 0 }
+            return generator.nextUnitFloat() < 0.8 ? 0 : 2 * generator.nextUnitFloat() - 1
+        }
+    }
+
+    /// The nonzero masks of a row-major `rows` × `columns` matrix.
+    static func masks(_ x: [Float], rows: Int, columns: Int) -> NonzeroMasks {
+        let masks = NonzeroMasks(inputs: columns, capacity: rows)
+        x.withUnsafeBufferPointer { x in
+            for r in 0..<rows { masks.build(row: r, from: x.baseAddress! + r * columns) }
+        }
+        return masks
+    }
+
+    @Test("skipping the steps at which a sliver of A is zero gives bitwise the full product",
+          arguments: [ProductForm.forward, .inputGradient])
     func skippingZeroSteps(form: ProductForm) {
         let scratch = FloatBuffer(count: KernelConfig.scratchCount)
         for (m, n, k) in gemmShapes where m * n * k > 0 {
-            // A with four in five entries zero, whole zero rows and columns included.
-            var generator = Xoshiro256StarStar(seed: UInt64(m * 31 + n * 7 + k))
-            let a = (0..<(m * k)).map { index -> Float in
-                let (row, column) = (index / k, index % k)
-                if row % 5 == 3 || column % 7 == 2 { return 0 }
-                return generator.nextUnitFloat() < 0.8 ? 0 : 2 * generator.nextUnitFloat() - 1
-            }
+            let a = Self.sparseMatrix(rows: m, columns: k, seed: UInt64(m * 31 + n * 7 + k))
+            let masks = Self.masks(a, rows: m, columns: k)
             let b = randomValues(k * n, seed: 2), bias = randomValues(n, seed: 3)
             var full = [Float](repeating: 0, count: m * n), skipping = full
             a.withUnsafeBufferPointer { a in
@@ -215,7 +230,7 @@ struct GEMMTests {
                             out.withUnsafeMutableBufferPointer {
                                 gemmSerial(
                                     m: m, n: n, k: k, a: opA, b: opB, c: $0.baseAddress!, ldc: n, epilogue: epilogue,
-                                    skippingZeroSteps: skip, scratch: scratch.base)
+                                    zeroSteps: skip ? ZeroSteps(masks: masks, origin: 0) : nil, scratch: scratch.base)
                             }
                             if skip { skipping = out } else { full = out }
                         }
@@ -223,6 +238,44 @@ struct GEMMTests {
                 }
             }
             #expect(skipping.map(\.bitPattern) == full.map(\.bitPattern), "\(form) \(m)×\(n)×\(k)")
+        }
+    }
+
+    @Test("the sparse weight gradient gives bitwise the GEMM's Xᵀ·dY, on whole and partial row ranges")
+    func sparseWeightGradientIsExact() {
+        guard KernelConfig.wideKernel else { return }
+        let scratch = FloatBuffer(count: KernelConfig.scratchCount)
+        // m inputs, n outputs, k batch rows; X is k × m.
+        for (m, n, k) in gemmShapes where m * n * k > 0 {
+            let x = Self.sparseMatrix(rows: k, columns: m, seed: UInt64(m * 17 + n * 5 + k))
+            let masks = Self.masks(x, rows: k, columns: m)
+            let dy = randomValues(k * n, seed: 4)
+            var dense = [Float](repeating: 0, count: m * n)
+            x.withUnsafeBufferPointer { x in
+                dy.withUnsafeBufferPointer { dy in
+                    let (opA, opB) = ProductForm.weightGradient.operands(
+                        m: m, n: n, k: k, a: x.baseAddress!, b: dy.baseAddress!)
+                    dense.withUnsafeMutableBufferPointer {
+                        gemmSerial(
+                            m: m, n: n, k: k, a: opA, b: opB, c: $0.baseAddress!, ldc: n, epilogue: .store,
+                            scratch: scratch.base)
+                    }
+                    // The whole matrix, rows from an odd input, and a 64-row block from input 64.
+                    for rows in [0..<m, min(3, m)..<m, min(64, m)..<min(m, 128)] where !rows.isEmpty {
+                        // Padded so that a last partial vector may be read whole.
+                        var sparse = [Float](repeating: .nan, count: rows.count * n + 16)
+                        sparse.withUnsafeMutableBufferPointer {
+                            sparseWeightGradient(
+                                masks: masks, x: x.baseAddress!, ldx: m, inputs: rows, count: k, dz: dy.baseAddress!, n: n,
+                                gradient: $0.baseAddress!, scratch: UnsafeMutableRawPointer(scratch.base))
+                        }
+                        #expect(
+                            sparse.prefix(rows.count * n).map(\.bitPattern)
+                                == dense[rows.lowerBound * n..<rows.upperBound * n].map(\.bitPattern),
+                            "\(m)×\(n)×\(k), rows \(rows)")
+                    }
+                }
+            }
         }
     }
 

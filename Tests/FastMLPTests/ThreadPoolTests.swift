@@ -143,11 +143,20 @@ struct ParallelTrainingTests {
                 }
             }
         }
-        let density = Double(images.withUnsafeBufferPointer { countNonzeros($0.baseAddress!, count: $0.count) }) / Double(images.count)
+        let masks = NonzeroMasks(inputs: 784, capacity: 64)
+        let nonzeros = images.withUnsafeBufferPointer { x in
+            (0..<64).reduce(0) { $0 + masks.build(row: $1, from: x.baseAddress! + $1 * 784) }
+        }
+        let density = Double(nonzeros) / Double(images.count)
+        #expect(nonzeros == images.filter { $0 != 0 }.count)
         #expect(density > 0.1 && density <= TrainingStep.sparseDensityLimit, "MNIST density \(density)")
-        #expect(images.withUnsafeBufferPointer { countNonzeros($0.baseAddress!, count: 37) }
-            == images.prefix(37).filter { $0 != 0 }.count)
-        #expect([Float]([0, -0.0, 1, .nan, -2]).withUnsafeBufferPointer { countNonzeros($0.baseAddress!, count: 5) } == 3)
+        for input in [0, 63, 64, 500, 783] {
+            #expect((masks.word(row: 5, input / 64) >> UInt64(input % 64)) & 1 == (images[5 * 784 + input] != 0 ? 1 : 0))
+        }
+        // ±0 count as zero; NaN does not.
+        let odd = NonzeroMasks(inputs: 5, capacity: 1)
+        #expect([Float]([0, -0.0, 1, .nan, -2]).withUnsafeBufferPointer { odd.build(row: 0, from: $0.baseAddress!) } == 3)
+        #expect(odd.word(row: 0, 0) == 0b11100)
     }
 
     @Test("mlp-wide steps are bitwise equal at 1 and 2 threads")

@@ -39,31 +39,31 @@ static inline void fastmlp_prefetch(const void *address) {
     __builtin_prefetch(address, 0, 2);
 }
 
-/// Bit i of the result is set when one of `rows` rows of floats, `stride` floats apart from `p`,
-/// is nonzero at position i (of 16); ±0 count as zero. Reads 16 floats of every row.
-static inline __attribute__((always_inline)) unsigned fastmlp_nonzero_steps16(const float *p, long stride, int rows) {
+/// Bit i of the result is set when the float p[i] is nonzero (±0 count as zero), for the 16
+/// floats at `p`: one compare into a mask register with AVX-512.
+static inline __attribute__((always_inline)) unsigned fastmlp_nonzero_mask16(const float *p) {
     typedef unsigned int u32x16 __attribute__((ext_vector_type(16)));
-    u32x16 acc = 0;
-    for (int r = 0; r < rows; r++) {
-        u32x16 v;
-        __builtin_memcpy(&v, p + r * stride, sizeof v);
-        acc |= v;
-    }
-    acc &= 0x7fffffffu;
-    unsigned mask = 0;
-    for (int i = 0; i < 16; i++) mask |= (unsigned)(acc[i] != 0) << i;
+    typedef _Bool bool16 __attribute__((ext_vector_type(16)));
+    u32x16 v;
+    __builtin_memcpy(&v, p, sizeof v);
+    bool16 nonzero = __builtin_convertvector((v & 0x7fffffffu) != 0, bool16);
+    unsigned short mask;
+    __builtin_memcpy(&mask, &nonzero, sizeof mask);
     return mask;
 }
 
-/// Whether one of the 8 floats at `p` is nonzero (±0 count as zero).
-static inline __attribute__((always_inline)) int fastmlp_any_nonzero8(const float *p) {
-    typedef unsigned int u32x8 __attribute__((ext_vector_type(8)));
-    u32x8 v;
+/// Bit i of the result is set when the byte p[i] has one of the bits of `select`, for the 64
+/// bytes at `p`.
+static inline __attribute__((always_inline)) unsigned long long fastmlp_nonzero_mask64_bytes_and(
+    const unsigned char *p, unsigned char select) {
+    typedef unsigned char u8x64 __attribute__((ext_vector_type(64)));
+    typedef _Bool bool64 __attribute__((ext_vector_type(64)));
+    u8x64 v;
     __builtin_memcpy(&v, p, sizeof v);
-    v &= 0x7fffffffu;
-    unsigned acc = 0;
-    for (int i = 0; i < 8; i++) acc |= v[i];
-    return acc != 0;
+    bool64 nonzero = __builtin_convertvector((v & select) != 0, bool64);
+    unsigned long long mask;
+    __builtin_memcpy(&mask, &nonzero, sizeof mask);
+    return mask;
 }
 
 /// Sixteen floats, imported into Swift as SIMD16<Float>.

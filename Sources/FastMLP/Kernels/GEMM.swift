@@ -88,12 +88,12 @@ public func gemm(
 /// already a task of its own. Rows go in blocks of at most mc, as in ``gemm(m:n:k:a:b:c:ldc:epilogue:workspace:)``,
 /// and every element is summed over k in the same order, so both give the same bits.
 ///
-/// With `skippingZeroSteps`, each row sliver of A takes only the steps at which one of its rows is
-/// nonzero (``StepLists``): exact, so the same bits, and much less work on a sparse A such as a
-/// batch of MNIST images or its transpose.
+/// With `zeroSteps`, each row sliver of A takes only the steps at which one of its rows is
+/// nonzero (``StepLists``, listed from the masks of A's nonzeros): exact, so the same bits, and
+/// much less work on a sparse A such as a batch of MNIST images or its transpose.
 func gemmSerial(
     m: Int, n: Int, k: Int, a: MatrixOperand, b: MatrixOperand,
-    c: UnsafeMutablePointer<Float>, ldc: Int, epilogue: Epilogue, skippingZeroSteps: Bool = false,
+    c: UnsafeMutablePointer<Float>, ldc: Int, epilogue: Epilogue, zeroSteps: ZeroSteps? = nil,
     scratch: UnsafeMutablePointer<Float>
 ) {
     guard m > 0, n > 0 else { return }
@@ -103,7 +103,7 @@ func gemmSerial(
         let i1 = min(m, i0 + KernelConfig.mc)
         gemmTile(
             rows: i0..<i1, columns: 0..<n, k: k, a: a, b: b, c: c, ldc: ldc, epilogue: epilogue, skinny: skinny,
-            skippingZeroSteps: skippingZeroSteps, scratch: scratch)
+            zeroSteps: zeroSteps, scratch: scratch)
         i0 = i1
     }
 }
@@ -112,7 +112,7 @@ func gemmSerial(
 @inline(__always)
 private func gemmTile(
     rows: Range<Int>, columns: Range<Int>, k: Int, a: MatrixOperand, b: MatrixOperand,
-    c: UnsafeMutablePointer<Float>, ldc: Int, epilogue: Epilogue, skinny: Bool, skippingZeroSteps: Bool = false,
+    c: UnsafeMutablePointer<Float>, ldc: Int, epilogue: Epilogue, skinny: Bool, zeroSteps: ZeroSteps? = nil,
     scratch: UnsafeMutablePointer<Float>
 ) {
     let (mr, nr) = skinny ? (KernelConfig.skinnyMR, KernelConfig.skinnyNR) : (KernelConfig.mr, KernelConfig.nr)
@@ -120,8 +120,8 @@ private func gemmTile(
     // A B whose rows are a multiple of 2 KiB apart maps a panel's steps onto one or two L1
     // sets (a 1024-wide W thrashes L1); pack it when enough row slivers reuse the packed panel.
     let packAlways = b.rowStride % 512 == 0 && rows.count > 2 * mr
-    // Zero steps are skipped in the 8 × 32 tile, for an A whose rows or columns are contiguous.
-    let skipping = skippingZeroSteps && KernelConfig.wideKernel && !skinny && (a.columnStride == 1 || a.rowStride == 1)
+    // Zero steps are skipped in the 8 × 32 tile.
+    let skipping = zeroSteps != nil && KernelConfig.wideKernel && !skinny
     let lists = StepLists(UnsafeMutableRawPointer(scratch + KernelConfig.kc * KernelConfig.nr))
     let accumulateFirst: Bool
     if case .accumulate = epilogue { accumulateFirst = true } else { accumulateFirst = false }
@@ -129,7 +129,7 @@ private func gemmTile(
     repeat {
         let kc = min(kcMax, k - pc)
         let isLastPass = pc + kc >= k
-        if skipping { lists.build(a, rows: rows, step: pc, depth: kc, sliverRows: mr) }
+        if skipping, let zeroSteps { lists.build(zeroSteps, rows: rows, step: pc, depth: kc, sliverRows: mr) }
         var j = columns.lowerBound
         while j < columns.upperBound {
             let width = min(nr, columns.upperBound - j)

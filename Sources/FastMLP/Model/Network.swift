@@ -93,12 +93,12 @@ public final class Network {
     /// activation is skipped, leaving the logits for a loss that fuses it (softmax or sigmoid).
     /// With `dropout`, every hidden layer's output is multiplied by its mask for this step. With
     /// `packed`, W is read from its packed copy (the same values, so the same results). With
-    /// `skippingZeroInputs`, the first layer's product leaves out the inputs that are zero in every
-    /// row of a sliver (exact, so again the same results). A row's results do not depend on which
+    /// `nonzeroMasks` (the batch's, for all of its rows), the first layer's product leaves out the
+    /// inputs that are zero in every row of a sliver (exact, so again the same results). A row's results do not depend on which
     /// other rows share its tile.
     func forward(
         _ workspace: Workspace, rows: Range<Int>, activateOutput: Bool = true, dropout: Dropout? = nil,
-        packed: PackedWeights? = nil, skippingZeroInputs: Bool = false, scratch: UnsafeMutablePointer<Float>
+        packed: PackedWeights? = nil, nonzeroMasks: NonzeroMasks? = nil, scratch: UnsafeMutablePointer<Float>
     ) {
         let r0 = rows.lowerBound
         for (l, layer) in layers.enumerated() {
@@ -114,7 +114,8 @@ public final class Network {
                     ?? MatrixOperand(rowMajor: parameters.base + layer.weightOffset, leadingDimension: layer.outputs),
                 c: output, ldc: layer.outputs,
                 epilogue: .biasActivation(bias: parameters.base + layer.biasOffset, activation: activation, dropout: mask),
-                skippingZeroSteps: skippingZeroInputs && l == 0, scratch: scratch)
+                zeroSteps: l == 0 ? nonzeroMasks.map { ZeroSteps(masks: $0, origin: r0) } : nil,
+                scratch: scratch)
             if activation == .softmax {
                 softmaxRows(output, rows: rows.count, columns: layer.outputs)
             }
@@ -165,20 +166,28 @@ public final class Network {
     }
 
     /// Rows `inputs` of layer `layer`'s weight gradient, dW = Xᵀ·dZ over the batch's first
-    /// `count` rows in sample order, into `workspace.gradients`. With `skippingZeroInputs`, the
-    /// first layer's product leaves out the samples whose inputs are all zero in a sliver of rows.
+    /// `count` rows in sample order, into `workspace.gradients`. With `nonzeroMasks`, the first
+    /// layer's product leaves out the samples whose inputs are all zero in a sliver of rows.
     func weightGradient(
-        _ workspace: Workspace, layer index: Int, inputs: Range<Int>, count: Int, skippingZeroInputs: Bool = false,
+        _ workspace: Workspace, layer index: Int, inputs: Range<Int>, count: Int, nonzeroMasks: NonzeroMasks? = nil,
         scratch: UnsafeMutablePointer<Float>
     ) {
         let layer = layers[index]
+        if index == 0, let nonzeroMasks, KernelConfig.wideKernel {
+            sparseWeightGradient(
+                masks: nonzeroMasks, x: workspace.activations[0].base, ldx: layer.inputs, inputs: inputs, count: count,
+                dz: workspace.deltas[0].base, n: layer.outputs,
+                gradient: workspace.gradients.base + layer.weightOffset + inputs.lowerBound * layer.outputs,
+                scratch: UnsafeMutableRawPointer(scratch))
+            return
+        }
         let input = workspace.activations[index].base + inputs.lowerBound   // column i0 of X (count, inputs)
         gemmSerial(
             m: inputs.count, n: layer.outputs, k: count,
             a: MatrixOperand(rowMajor: input, leadingDimension: layer.inputs).transposed,
             b: MatrixOperand(rowMajor: workspace.deltas[index].base, leadingDimension: layer.outputs),
             c: workspace.gradients.base + layer.weightOffset + inputs.lowerBound * layer.outputs, ldc: layer.outputs,
-            epilogue: .store, skippingZeroSteps: skippingZeroInputs && index == 0, scratch: scratch)
+            epilogue: .store, scratch: scratch)
     }
 
     /// Layer `layer`'s bias gradient, db = Σ_rows dZ over the batch's first `count` rows.

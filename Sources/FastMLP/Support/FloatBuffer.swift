@@ -8,13 +8,17 @@ final class FloatBuffer {
     /// The first element; valid for `count` elements for the lifetime of the buffer.
     let base: UnsafeMutablePointer<Float>
 
+    /// Zeroed floats allocated past the end, so that a kernel may load a whole vector whose last
+    /// lanes fall outside the buffer, and discard them.
+    static let padding = 16
+
     /// Allocates `count` zeroed elements.
     init(count: Int) {
         precondition(count >= 0, "FloatBuffer: negative count")
         self.count = count
         let raw = UnsafeMutableRawPointer.allocate(
-            byteCount: max(count, 1) * MemoryLayout<Float>.stride, alignment: 64)
-        base = raw.initializeMemory(as: Float.self, repeating: 0, count: max(count, 1))
+            byteCount: (count + Self.padding) * MemoryLayout<Float>.stride, alignment: 64)
+        base = raw.initializeMemory(as: Float.self, repeating: 0, count: count + Self.padding)
     }
 
     /// Allocates a copy of `values`.

@@ -48,6 +48,8 @@ final class TrainingStep: RegionJob {
     /// steps; independent inputs at 30 % would keep 94 %, and the lists would cost more than they save.
     static let sparseDensityLimit = 0.3
     private let tileNonzeros: UnsafeMutablePointer<Int>
+    /// The batch's nonzero inputs, marked by the row tiles as they gather.
+    private let nonzeroMasks: NonzeroMasks
     private var batchIsSparse = false
     /// The tasks of region 2, in a fixed order.
     let gradientTiles: [GradientTile]
@@ -75,6 +77,7 @@ final class TrainingStep: RegionJob {
         tileLoss.initialize(repeating: 0, count: tiles)
         tileNonzeros = .allocate(capacity: tiles)
         tileNonzeros.initialize(repeating: 0, count: tiles)
+        nonzeroMasks = NonzeroMasks(inputs: architecture.inputCount, capacity: capacity)
     }
 
     deinit {
@@ -207,12 +210,17 @@ final class TrainingStep: RegionJob {
             into: workspace.activations[0].base + range.lowerBound * architecture.inputCount,
             labels: labels + range.lowerBound, targets: batchTargets)
         let inputs = workspace.activations[0].base + range.lowerBound * architecture.inputCount
-        let nonzeros = skipsZeroInputs ? countNonzeros(inputs, count: range.count * architecture.inputCount) : 0
+        var nonzeros = 0
+        if skipsZeroInputs {
+            for r in range {
+                nonzeros += nonzeroMasks.build(row: r, from: inputs + (r - range.lowerBound) * architecture.inputCount)
+            }
+        }
         tileNonzeros[tile] = nonzeros
         clock?.lap(.gather)
         network.forward(
             workspace, rows: range, activateOutput: !loss.consumesLogits, dropout: dropout, packed: packed,
-            skippingZeroInputs: isSparse(nonzeros: nonzeros, rows: range.count),
+            nonzeroMasks: isSparse(nonzeros: nonzeros, rows: range.count) ? nonzeroMasks : nil,
             scratch: scratch)
         clock?.lap(.forward)
         tileLoss[tile] = loss.evaluate(
@@ -237,7 +245,7 @@ final class TrainingStep: RegionJob {
         let layer = network.layers[tile.layer]
         var clock = profile?.clock(worker: worker)
         network.weightGradient(
-            workspace, layer: tile.layer, inputs: tile.rows, count: rows, skippingZeroInputs: batchIsSparse,
+            workspace, layer: tile.layer, inputs: tile.rows, count: rows, nonzeroMasks: batchIsSparse ? nonzeroMasks : nil,
             scratch: workspace.gemm.scratch[worker].base)
         if tile.rows.lowerBound == 0 { network.biasGradient(workspace, layer: tile.layer, count: rows) }
         clock?.lap(.weightGradient)
