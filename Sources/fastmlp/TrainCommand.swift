@@ -107,9 +107,11 @@ enum TrainCommand {
             if checkpoint == nil && arguments.string("layers") == nil && profileName == nil {
                 // A first guess for a table: one hidden layer of 64, outputs to fit the task.
                 let features = read.training.columns.count - 1
-                let outputs = configuration.loss == .softmaxCrossEntropy
-                    ? Int((read.training.column(table.target)?.max() ?? 0) + 1) : 1
-                configuration.layers = [features, 64, max(outputs, 1)]
+                // Class labels 0...max give max + 1 outputs; a target that is no class label
+                // (a fraction, a value past 255) is refused with its reason by `dataset`.
+                let largest: Float = read.training.column(table.target)?.max() ?? 0
+                let outputs = configuration.loss == .softmaxCrossEntropy ? Int(min(Swift.max(largest, 0), 65_536)) + 1 : 1
+                configuration.layers = [features, 64, outputs]
             }
         }
         do {

@@ -125,6 +125,12 @@ let badInputs: [BadInput] = [
     .init(name: "CSV without the target column", setup: { d in
         let path = try file(d, "t.csv", Array("a,b\n1,2\n".utf8))
         return ["train", "--train-csv", path, "--test-csv", path, "--target", "y", "--loss", "mse"] }, status: 1, mentions: "'y'"),
+    .init(name: "CSV regression target trained as classes", setup: { d in
+        let path = try file(d, "t.csv", Array("a,y\n1,25\n2,346\n3,151\n".utf8))
+        return ["train", "--train-csv", path, "--test-csv", path, "--target", "y", "--epochs", "1"] }, status: 1, mentions: "at most 256"),
+    .init(name: "CSV target too large for an integer", setup: { d in
+        let path = try file(d, "t.csv", Array("a,y\n1,1e30\n2,-1e30\n".utf8))
+        return ["train", "--train-csv", path, "--test-csv", path, "--target", "y", "--epochs", "1"] }, status: 1, mentions: "column 'y'"),
     .init(name: "CSV path is a directory", setup: { d in
         ["train", "--train-csv", d.path, "--test-csv", d.path, "--target", "y"] }, status: 1, mentions: "not a regular file"),
     .init(name: "missing CSV", setup: { d in

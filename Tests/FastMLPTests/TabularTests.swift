@@ -56,6 +56,9 @@ struct TabularTests {
         #expect(throws: DataError.csv(path: "t.csv", line: 3, column: "y", reason: "1.5 is not a class label 0...1")) {
             _ = try table.dataset(target: "y", classCount: 2)
         }
+        // More classes than byte labels hold is refused, not converted.
+        let wide = try CSV.parse(Array("a,y\n1,25\n2,346\n".utf8), path: "w.csv")
+        #expect(throws: DataError.self) { _ = try wide.dataset(target: "y", classCount: 347) }
         let regression = try table.dataset(target: "y", classCount: nil)
         #expect(regression.isRegression && regression.targets == [0, 1.5] && regression.features == [1, 2])
     }

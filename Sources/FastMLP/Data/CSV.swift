@@ -44,6 +44,10 @@ public struct CSVTable: Sendable, Equatable {
         guard let classCount else {
             return try Dataset(features: features, featureCount: names.count, targets: targetValues, targetCount: 1)
         }
+        guard (1...256).contains(classCount) else {
+            let largest = targetValues.max() ?? 0
+            throw .csv(path: path, line: 1, column: target, reason: "values up to \(largest) are not class labels (at most 256 classes, 0...255); a numeric target to predict as a value needs the mean-squared-error loss")
+        }
         var labels: [UInt8] = []
         labels.reserveCapacity(rowCount)
         for (row, value) in targetValues.enumerated() {
