@@ -142,6 +142,25 @@ struct CLITests {
         #expect(try Data(contentsOf: URL(fileURLWithPath: resumed)) == Data(contentsOf: URL(fileURLWithPath: straight)))
     }
 
+    @Test("the default (zero-skipping) first layer saves the same model file as --dense, byte for byte, at 1, 2 and 3 threads",
+          arguments: [["--profile", "mlp-128"], ["--profile", "seed-sigmoid"], ["--profile", "mlp-128", "--dropout", "0.3"]])
+    func sparsePathSavesTheDenseFile(_ recipe: [String]) throws {
+        let directory = temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        var files: [Data] = []
+        for threads in ["1", "2", "3"] {
+            for dense in [false, true] {
+                let path = directory.appendingPathComponent("m\(threads)\(dense).fmlp").path
+                let run = try fastmlp(["train"] + recipe + ["--epochs", "2", "--threads", threads, "--seed", "3", "--save", path, "--quiet"]
+                    + (dense ? ["--dense"] : []))
+                #expect(run.status == 0, "\(run.stderr)")
+                files.append(try Data(contentsOf: URL(fileURLWithPath: path)))
+            }
+        }
+        #expect(!files[0].isEmpty)
+        for index in 1..<files.count { #expect(files[index] == files[0], "\(recipe): run \(index) saved a different file") }
+    }
+
     @Test("--val-split reports validation loss and accuracy; --patience stops early with the best weights")
     func validationAndPatience() throws {
         let result = try fastmlp(
