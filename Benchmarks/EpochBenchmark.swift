@@ -12,11 +12,25 @@ enum EpochBenchmark {
         let profile: String
         let threads: Int
         let backend: String
+        /// `mnist`, or `mnist-no-zeros`: every zero pixel raised to 1/255.
+        let data: String
+        /// The share of the inputs that are nonzero.
+        let inputDensity: Double
+        /// `default` (the first layer skips zero inputs on sparse enough batches) or `dense` (forced).
+        let requestedPath: String
+        /// The share of the timed steps whose first layer skipped zero inputs.
+        let stepsSkippingZerosPercent: Double
         let epochs: Int
         let medianSeconds: Double
         let samplesPerSecond: Double
+        /// FLOPs done ÷ time: the first layer's products count only their nonzero inputs on the
+        /// steps that skipped zeros.
         let gflops: Double
+        /// The dense path's FLOPs ÷ time; with zeros skipped it can exceed the peak.
+        let denseEquivalentGflops: Double
+        /// Of ``gflops``.
         var percentOfPeak: Double
+        /// The dense FLOPs at the peak.
         var floorSeconds: Double
         let peakRssMib: Double
         /// Per step, microseconds of each phase (per thread: busy time summed over the workers ÷
@@ -39,32 +53,46 @@ enum EpochBenchmark {
         let breakdown = arguments.contains("--breakdown")
         let fixedThreads = arguments.contains("--fixed-threads")
         let backends = (value("--backends", in: arguments) ?? "workers").split(separator: ",").map(String.init)
+        let datas = (value("--data", in: arguments) ?? "mnist").split(separator: ",").map(String.init)
+        let paths = (value("--paths", in: arguments) ?? "default").split(separator: ",").map(String.init)
+        if let bad = datas.first(where: { !["mnist", "mnist-no-zeros"].contains($0) }) ?? paths.first(where: { !["default", "dense"].contains($0) }) {
+            FileHandle.standardError.write(Data("Error: --data takes mnist,mnist-no-zeros and --paths default,dense; got '\(bad)'\n".utf8))
+            exit(64)
+        }
         let peak = median((0..<3).map { _ in PeakProbe.fmaGFLOPs() })
         if !json {
             print(String(format: "FMA peak (register-only probe): %.1f GFLOP/s per core; a row's peak is that × threads (≤ cores)", peak))
             print("median of \(epochs) epochs after one warm-up epoch, 60000 samples each, training only")
-            print("GFLOP/s and % peak count the dense FLOPs: with zero inputs skipped (the default on MNIST) they are dense-equivalent")
-            print("profile        threads  backend   s/epoch  samples/s  GFLOP/s  % peak  floor s  peak RSS")
+            print("path: the first layer's, with the share of steps that skipped zero inputs; density: nonzero share of the inputs")
+            print("GFLOP/s: FLOPs done (zero inputs skipped are not counted), % peak of those; dense-eq: the dense path's FLOPs ÷ time")
+            print("profile        threads  backend  data            density  path           s/epoch  samples/s  GFLOP/s  % peak  dense-eq  floor s  peak RSS")
         }
         var rows: [Row] = []
         for profile in profiles {
+          for data in datas {
+            for path in paths {
             for count in threads {
               for backend in backends {
                 guard var row = child(
-                    profile: profile, threads: count, backend: backend, epochs: epochs, breakdown: breakdown,
-                    fixedThreads: fixedThreads)
+                    profile: profile, threads: count, backend: backend, data: data, path: path, epochs: epochs,
+                    breakdown: breakdown, fixedThreads: fixedThreads)
                 else { exit(1) }
                 let rowPeak = peak * Double(min(count, ProcessInfo.processInfo.activeProcessorCount))
                 row.percentOfPeak = 100 * row.gflops / rowPeak
-                row.floorSeconds = row.gflops * row.medianSeconds / rowPeak
+                row.floorSeconds = row.denseEquivalentGflops * row.medianSeconds / rowPeak
                 rows.append(row)
                 if !json {
+                    let taken = row.stepsSkippingZerosPercent > 0
+                        ? String(format: "skip 0s %3.0f%%", row.stepsSkippingZerosPercent) : "dense"
                     print(
                         profile.padding(toLength: 15, withPad: " ", startingAt: 0)
                             + String(format: "%7d  ", count) + backend.padding(toLength: 8, withPad: " ", startingAt: 0)
-                            + String(format: "%7.3f  %9.0f  %7.1f  %5.1f%%  %7.3f  %5.1f MiB",
+                            + " " + data.padding(toLength: 15, withPad: " ", startingAt: 0)
+                            + String(format: "%6.1f%%  ", 100 * row.inputDensity)
+                            + taken.padding(toLength: 13, withPad: " ", startingAt: 0)
+                            + String(format: "%8.3f  %9.0f  %7.1f  %5.1f%%  %8.1f  %7.3f  %5.1f MiB",
                                      row.medianSeconds, row.samplesPerSecond, row.gflops, row.percentOfPeak,
-                                     row.floorSeconds, row.peakRssMib))
+                                     row.denseEquivalentGflops, row.floorSeconds, row.peakRssMib))
                     for phase in row.breakdown ?? [] {
                         print("    " + phase.phase.padding(toLength: 36, withPad: " ", startingAt: 0)
                             + String(format: "%9.1f µs/step  %5.1f%%", phase.microseconds, phase.percent))
@@ -72,6 +100,8 @@ enum EpochBenchmark {
                 }
               }
             }
+            }
+          }
         }
         if json {
             let encoder = JSONEncoder()
@@ -85,11 +115,15 @@ enum EpochBenchmark {
 
     /// Runs one row in a child process (`epoch-row`) and decodes its JSON line.
     static func child(
-        profile: String, threads: Int, backend: String, epochs: Int, breakdown: Bool, fixedThreads: Bool
+        profile: String, threads: Int, backend: String, data: String, path: String, epochs: Int, breakdown: Bool,
+        fixedThreads: Bool
     ) -> Row? {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/proc/self/exe")
-        process.arguments = ["epoch-row", "--profile", profile, "--threads", "\(threads)", "--backend", backend, "--epochs", "\(epochs)"]
+        process.arguments = [
+            "epoch-row", "--profile", profile, "--threads", "\(threads)", "--backend", backend, "--data", data,
+            "--path", path, "--epochs", "\(epochs)",
+        ]
             + (breakdown ? ["--breakdown"] : []) + (fixedThreads ? ["--fixed-threads"] : [])
         let output = Pipe()
         process.standardOutput = output
@@ -116,14 +150,19 @@ enum EpochBenchmark {
             let epochs = value("--epochs", in: arguments).flatMap(Int.init)
         else { exit(64) }
         let backendName = value("--backend", in: arguments) ?? "workers"
+        let dataName = value("--data", in: arguments) ?? "mnist"
+        let path = value("--path", in: arguments) ?? "default"
         guard let backend = ThreadPool.Backend(rawValue: backendName) else { exit(64) }
         ThreadPool.defaultBackend = backend
         do {
             var configuration = try Profile.resolve(name, in: Profile.bundledDirectory).configuration
             configuration.threads = threads
+            configuration.skipsZeroInputs = path != "dense"
             guard let directory = MNIST.bundledDirectory else { exit(1) }
             var training = try MNIST.loadTraining(from: directory)
             if let classes = configuration.classes { training = try training.keeping(classes: classes) }
+            if dataName == "mnist-no-zeros" { training = training.withoutZeroInputs() }
+            let density = training.inputDensity
             let architecture = try configuration.architecture()
             let network = Network(
                 architecture: architecture, weightInitializer: configuration.weightInitializer,
@@ -135,17 +174,24 @@ enum EpochBenchmark {
             // The breakdown and --fixed-threads measure every step on all the threads.
             trainer.adaptsThreadCount = profile == nil && !arguments.contains("--fixed-threads")
             var seconds: [Double] = []
+            let (skippingBefore, stepsBefore) = (trainer.stepsSkippingZeroInputs, trainer.completedSteps)
             for _ in 0..<epochs {
                 let elapsed = try time { _ = try trainer.trainEpoch(on: training) }
                 seconds.append(elapsed)
             }
             let medianSeconds = median(seconds)
-            let flops = architecture.trainingFLOPsPerSample * Double(training.count)
+            let skipping = Double(trainer.stepsSkippingZeroInputs - skippingBefore)
+                / Double(max(trainer.completedSteps - stepsBefore, 1))
+            let denseFLOPs = architecture.trainingFLOPsPerSample * Double(training.count)
+            let skippedFLOPs = skipping * (1 - density) * architecture.firstLayerInputFLOPsPerSample * Double(training.count)
             var usage = rusage()
             getrusage(RUSAGE_SELF.rawValue, &usage)
             var row = Row(
-                profile: name, threads: threads, backend: backendName, epochs: epochs, medianSeconds: medianSeconds,
-                samplesPerSecond: Double(training.count) / medianSeconds, gflops: flops / medianSeconds / 1e9,
+                profile: name, threads: threads, backend: backendName, data: dataName, inputDensity: density,
+                requestedPath: path, stepsSkippingZerosPercent: 100 * skipping, epochs: epochs,
+                medianSeconds: medianSeconds, samplesPerSecond: Double(training.count) / medianSeconds,
+                gflops: (denseFLOPs - skippedFLOPs) / medianSeconds / 1e9,
+                denseEquivalentGflops: denseFLOPs / medianSeconds / 1e9,
                 percentOfPeak: 0, floorSeconds: 0, peakRssMib: Double(usage.ru_maxrss) / 1024)
             if let profile { row.breakdown = phases(profile, threads: threads) }
             let encoder = JSONEncoder()

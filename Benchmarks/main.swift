@@ -4,6 +4,7 @@ let usage = """
     Usage: fastmlp-benchmarks gemm [--threads 1,2] [--json] [--quick]
            fastmlp-benchmarks pool [--threads 2] [--gap 2000]
            fastmlp-benchmarks epoch [--profiles mlp-128,seed-sigmoid,mlp-wide] [--threads 1,2] [--epochs 3] [--breakdown]
+                                    [--data mnist,mnist-no-zeros] [--paths default,dense]
                                     [--backends workers,dispatch] [--fixed-threads] [--json]
 
       gemm    GEMM sweep over the MLP shapes (all three product forms) and squares 256…2048,
@@ -12,6 +13,11 @@ let usage = """
       epoch   Training throughput of each profile at each thread count on the 60k MNIST set:
               median s/epoch of --epochs epochs after a warm-up epoch, samples/s, GFLOP/s,
               % of peak, the floor (FLOPs ÷ peak) and peak RSS. Each row runs in its own process.
+              Each row reports the inputs' density and the first layer's path: the share of
+              steps that skipped zero inputs. GFLOP/s counts the FLOPs done (a skipped zero
+              input's are not); dense-eq counts the dense path's FLOPs, and can pass the peak.
+              --data mnist-no-zeros raises every zero pixel to 1/255, data with no zeros to skip;
+              --paths dense forces the dense first layer (default: skip zeros when sparse).
               --breakdown adds, per step, the µs and % of each phase (gather, forward,
               loss, deltas, weight gradients, update), of waiting at barriers and of the
               serial work between the two parallel regions.

@@ -11,6 +11,7 @@ enum BenchCommand {
             OptionSpec("modes", "MODE,...", "sync, hogwild or both (default sync,hogwild)."),
             OptionSpec("epochs", "E", "Epochs per row (default 5); the first is a warm-up unless E is 1."),
             OptionSpec("seed", "N", "Seed of every row's initial weights and order (default: the profile's)."),
+            OptionSpec("dense", nil, "Force the dense first layer in every row (by default it skips zero inputs on sparse data)."),
             CommonOptions.data,
             CommonOptions.json,
             OptionSpec("plot", "PATH", "Also write an SVG chart of samples/s and test accuracy per row."),
@@ -18,11 +19,13 @@ enum BenchCommand {
         ],
         details: """
             Every row starts from the same initial weights. s/epoch is the median over the timed epochs
-            (training only); speed-up is over the 1-thread row of the same mode; GFLOP/s counts the
-            FLOPs an epoch needs densely, and % peak relates them to a register-only FMA probe run
-            first (per core, times min(threads, cores)); when the first layer skips zero inputs (the
-            default on MNIST) they are dense-equivalent figures. Test accuracy and loss are after the
-            last epoch.
+            (training only); speed-up is over the 1-thread row of the same mode. "path" is the first
+            layer's: the share of steps that skipped zero inputs (the default when at most 30 % of a
+            batch's inputs are nonzero; MNIST's density is printed), or dense. GFLOP/s counts the
+            FLOPs done (a skipped zero input's are not), and % peak relates them to a register-only
+            FMA probe run first (per core, times min(threads, cores)); dense-eq counts the FLOPs of
+            the dense path in the same time, and can pass the peak. Test accuracy and loss are after
+            the last epoch.
             Example: fastmlp bench --profile mlp-128 --threads 1,2 --epochs 5 --plot bench.svg
             """)
 
@@ -32,7 +35,13 @@ enum BenchCommand {
         let medianSecondsPerEpoch: Double
         let samplesPerSecond: Double
         var speedup: Double?
+        /// The share of the timed steps whose first layer skipped zero inputs.
+        let stepsSkippingZerosPercent: Double
+        /// FLOPs done ÷ time: a skipped zero input's products are not counted.
         let gflops: Double
+        /// The dense path's FLOPs ÷ time (can pass the peak when zeros are skipped).
+        let denseEquivalentGflops: Double
+        /// Of ``gflops``.
         let percentOfPeak: Double
         let testAccuracy: Double
         let testLoss: Double
@@ -47,6 +56,8 @@ enum BenchCommand {
         let epochs: Int
         let timedEpochs: Int
         let trainSamples: Int
+        /// The share of the training inputs that are nonzero.
+        let inputDensity: Double
         let peakGflopsPerCore: Double
         let cores: Int
         let rows: [Row]
@@ -79,6 +90,7 @@ enum BenchCommand {
             throw RuntimeError(describe(error))
         }
         if let seed { configuration.seed = seed }
+        if arguments.has("dense") { configuration.skipsZeroInputs = false }
         let quiet = arguments.has("quiet")
         let (training, test) = try loadMNIST(arguments, classes: configuration.classes)
         let architecture = try configuration.architecture()
@@ -87,6 +99,8 @@ enum BenchCommand {
         }
         let peak = [PeakProbe.fmaGFLOPs(), PeakProbe.fmaGFLOPs(), PeakProbe.fmaGFLOPs()].sorted()[1]
         let flopsPerEpoch = architecture.trainingFLOPsPerSample * Double(training.count)
+        let density = training.inputDensity
+        let skippableFLOPs = (1 - density) * architecture.firstLayerInputFLOPsPerSample * Double(training.count)
         let progress = ProgressLine(quiet: quiet)
         var rows: [Row] = []
         for mode in modes {
@@ -99,9 +113,10 @@ enum BenchCommand {
                     biasInitializer: configuration.biasInitializer, seed: configuration.seed)
                 let trainer = try Trainer(network: network, configuration: rowConfiguration)
                 var epochSeconds: [Double] = []
-                var stepsOnOneThread = 0, timedSteps = 0
+                var stepsOnOneThread = 0, stepsSkippingZeros = 0, timedSteps = 0
                 for epoch in 1...epochs {
                     let (before, completed) = (trainer.stepsOnOneThread, trainer.completedSteps)
+                    let skippingBefore = trainer.stepsSkippingZeroInputs
                     progress.begin()
                     let started = ContinuousClock.now
                     do {
@@ -115,6 +130,7 @@ enum BenchCommand {
                     epochSeconds.append(seconds(ContinuousClock.now - started))
                     if epoch > 1 || epochs == 1 {
                         stepsOnOneThread += trainer.stepsOnOneThread - before
+                        stepsSkippingZeros += trainer.stepsSkippingZeroInputs - skippingBefore
                         timedSteps += trainer.completedSteps - completed
                     }
                 }
@@ -123,10 +139,13 @@ enum BenchCommand {
                 let sorted = timed.sorted()
                 let median = (sorted[sorted.count / 2] + sorted[(sorted.count - 1) / 2]) / 2
                 let evaluation = try trainer.evaluate(on: test)
-                let gflops = flopsPerEpoch / median / 1e9
+                let skipping = Double(stepsSkippingZeros) / Double(max(timedSteps, 1))
+                let gflops = (flopsPerEpoch - skipping * skippableFLOPs) / median / 1e9
                 rows.append(Row(
                     mode: mode.rawValue, threads: threads, medianSecondsPerEpoch: median,
-                    samplesPerSecond: Double(training.count) / median, speedup: nil, gflops: gflops,
+                    samplesPerSecond: Double(training.count) / median, speedup: nil,
+                    stepsSkippingZerosPercent: 100 * skipping, gflops: gflops,
+                    denseEquivalentGflops: flopsPerEpoch / median / 1e9,
                     percentOfPeak: 100 * gflops / (peak * Double(min(threads, cores))),
                     testAccuracy: evaluation.accuracy, testLoss: evaluation.loss,
                     stepsOnOneThreadPercent: 100 * Double(stepsOnOneThread) / Double(max(timedSteps, 1))))
@@ -138,7 +157,7 @@ enum BenchCommand {
         }
         let result = Result(
             profile: profileName, architecture: architecture.description, epochs: epochs, timedEpochs: max(epochs - 1, 1),
-            trainSamples: training.count, peakGflopsPerCore: peak, cores: cores, rows: rows)
+            trainSamples: training.count, inputDensity: density, peakGflopsPerCore: peak, cores: cores, rows: rows)
         if let path = arguments.string("plot") {
             let svg = SVGChart.bars(
                 title: "fastmlp bench — \(profileName), \(epochs) epoch\(epochs == 1 ? "" : "s")",
@@ -161,14 +180,17 @@ enum BenchCommand {
             return
         }
         printLine("\(profileName): \(architecture), \(training.count) samples, \(epochs) epoch\(epochs == 1 ? "" : "s") per row"
-            + (epochs > 1 ? " (first is a warm-up)" : "") + String(format: "; FMA peak %.0f GFLOP/s per core", peak))
-        printLine("mode     threads  s/epoch  samples/s  speed-up  GFLOP/s  % peak  test acc  test loss")
+            + (epochs > 1 ? " (first is a warm-up)" : "") + String(format: "; FMA peak %.0f GFLOP/s per core", peak)
+            + String(format: "; inputs %.1f %% nonzero", 100 * density))
+        printLine("mode     threads  path          s/epoch  samples/s  speed-up  GFLOP/s  % peak  dense-eq  test acc  test loss")
         for row in rows {
+            let path = row.stepsSkippingZerosPercent > 0 ? String(format: "skip 0s %3.0f%%", row.stepsSkippingZerosPercent) : "dense"
             printLine(
                 row.mode.padding(toLength: 9, withPad: " ", startingAt: 0)
-                    + String(format: "%7d  %7.3f  %9.0f  ", row.threads, row.medianSecondsPerEpoch, row.samplesPerSecond)
+                    + String(format: "%7d  ", row.threads) + path.padding(toLength: 12, withPad: " ", startingAt: 0)
+                    + String(format: "  %7.3f  %9.0f  ", row.medianSecondsPerEpoch, row.samplesPerSecond)
                     + leftPad(row.speedup.map { String(format: "%.2f×", $0) } ?? "–", 8)
-                    + String(format: "  %7.1f  %5.1f%%  ", row.gflops, row.percentOfPeak)
+                    + String(format: "  %7.1f  %5.1f%%  %8.1f  ", row.gflops, row.percentOfPeak, row.denseEquivalentGflops)
                     + leftPad(percent(row.testAccuracy), 8) + String(format: "  %9.4f", row.testLoss))
         }
         for row in rows where row.stepsOnOneThreadPercent > 0 {

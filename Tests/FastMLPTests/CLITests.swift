@@ -95,7 +95,12 @@ struct CLITests {
             #expect((0.9...1).contains(row["test_accuracy"] as? Double ?? 0))
             #expect((row["test_loss"] as? Double ?? .nan) > 0)
             #expect(row["speedup"] is Double)
+            // MNIST is sparse: every step skips zero inputs, and the dense-equivalent rate, which
+            // counts the skipped products too, is the higher one.
+            #expect(row["steps_skipping_zeros_percent"] as? Double == 100)
+            #expect((row["dense_equivalent_gflops"] as? Double ?? 0) > (row["gflops"] as? Double ?? .infinity))
         }
+        #expect((0.15...0.25).contains(object["input_density"] as? Double ?? 0))
         #expect(rows[0]["speedup"] as? Double == 1 && rows[2]["speedup"] as? Double == 1)
         // Sync runs are deterministic: both sync rows end at the same accuracy.
         #expect(rows[0]["test_accuracy"] as? Double == rows[1]["test_accuracy"] as? Double)
@@ -104,7 +109,13 @@ struct CLITests {
 
         let text = try fastmlp("bench", "--epochs", "1", "--threads", "1", "--modes", "sync", "--quiet")
         #expect(text.status == 0)
-        #expect(text.stdout.contains("mode") && text.stdout.contains("sync"))
+        #expect(text.stdout.contains("mode") && text.stdout.contains("sync") && text.stdout.contains("skip 0s 100%"))
+        #expect(text.stdout.contains("19.1 % nonzero"))
+
+        let dense = try fastmlp("bench", "--epochs", "1", "--threads", "1", "--modes", "sync", "--dense", "--json", "--quiet")
+        let denseRow = try #require((try jsonObject(dense.stdout)["rows"] as? [[String: Any]])?.first)
+        #expect(denseRow["steps_skipping_zeros_percent"] as? Double == 0)
+        #expect(denseRow["dense_equivalent_gflops"] as? Double == denseRow["gflops"] as? Double)
 
         let badPlot = try fastmlp("bench", "--epochs", "1", "--plot", "/nonexistent/dir/b.svg")
         #expect(badPlot.status == 1 && badPlot.stderr.contains("--plot") && badPlot.stderrLines.count == 1)

@@ -130,6 +130,28 @@ struct ParallelTrainingTests {
         for index in 1..<results.count { #expect(results[index] == results[0], "\(name): run \(index) differs") }
     }
 
+    @Test("the trainer counts the steps that skipped zero inputs: all of them on MNIST, none on data without zeros or with skipping off")
+    func stepsSkippingZeroInputsAreCounted() throws {
+        let mnist = shippedMNIST.training.prefix(640)
+        let filled = mnist.withoutZeroInputs()
+        #expect((0.15...0.25).contains(mnist.inputDensity))
+        #expect(filled.inputDensity == 1 && filled.labels == mnist.labels)
+        #expect(zip(filled.pixels, mnist.pixels).allSatisfy { $0 == max($1, 1) })
+        let table = try Dataset(features: [0, 2, 0, 0], featureCount: 2, labels: [0, 1], classCount: 2)
+        #expect(table.inputDensity == 0.25 && table.withoutZeroInputs().features == [0x1p-10, 2, 0x1p-10, 0x1p-10])
+        var configuration = try profile("mlp-128")
+        configuration.threads = 2
+        for (data, skips, expected) in [(mnist, true, 10), (filled, true, 0), (mnist, false, 0)] {
+            configuration.skipsZeroInputs = skips
+            let network = Network(architecture: try configuration.architecture(), weightInitializer: .heNormal, seed: 1)
+            let trainer = try Trainer(network: network, configuration: configuration)
+            _ = try trainer.trainEpoch(on: data)
+            #expect(trainer.completedSteps == 10 && trainer.stepsSkippingZeroInputs == expected)
+        }
+        let architecture = try configuration.architecture()
+        #expect(architecture.firstLayerInputFLOPsPerSample == 4 * 784 * 128)
+    }
+
     @Test("inputs denser than the limit take the dense path; MNIST batches are under it")
     func sparseDensityDecision() throws {
         let mnist = shippedMNIST.training.prefix(64)

@@ -62,6 +62,11 @@ public struct Architecture: Equatable, Hashable, Sendable, Codable, CustomString
         return 2 * Double(forward + forward + inputGradient)
     }
 
+    /// Of ``trainingFLOPsPerSample``, those that multiply an input of the first layer: its
+    /// forward and weight-gradient products. A step that skips zero inputs does this share times
+    /// the inputs' density.
+    public var firstLayerInputFLOPsPerSample: Double { 4 * Double(layerSizes[0] * layerSizes[1]) }
+
     /// "784-128(relu)-10(softmax)".
     public var description: String {
         var text = "\(layerSizes[0])"

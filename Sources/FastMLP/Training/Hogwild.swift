@@ -25,6 +25,8 @@ final class HogwildSchedule {
     private let steps: [TrainingStep]
     /// Each thread's optimiser, for checkpoints.
     var optimizers: [Optimizer] { steps.map { $0.optimizer! } }
+    /// Steps, over all the threads, whose first layer skipped zero inputs.
+    var stepsSkippingZeroInputs: Int { steps.reduce(0) { $0 + $1.stepsSkippingZeroInputs } }
     /// Called with the sample indices of every batch a thread trains on (tests use it to check
     /// that an epoch visits every sample once). Must be safe to call from any thread.
     var onBatch: ((_ slice: Int, _ indices: UnsafeBufferPointer<Int32>) -> Void)?

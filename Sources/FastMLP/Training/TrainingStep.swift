@@ -47,6 +47,8 @@ final class TrainingStep: RegionJob {
     /// skips a step only when all 8 rows are zero there: MNIST (19 % nonzero) keeps 47 % of its
     /// steps; independent inputs at 30 % would keep 94 %, and the lists would cost more than they save.
     static let sparseDensityLimit = 0.3
+    /// Steps whose first layer skipped zero inputs (read between steps).
+    private(set) var stepsSkippingZeroInputs = 0
     private let tileNonzeros: UnsafeMutablePointer<Int>
     /// The batch's nonzero inputs, marked by the row tiles as they gather.
     private let nonzeroMasks: NonzeroMasks
@@ -141,6 +143,7 @@ final class TrainingStep: RegionJob {
         }
         guard total.isFinite else { return total }
         batchIsSparse = isSparse(nonzeros: nonzeros, rows: rows)
+        if batchIsSparse { stepsSkippingZeroInputs += 1 }
 
         // Region 2: weight-gradient tiles, each updated in place.
         batch?.rule = optimizer?.beginStep(learningRate: learningRate)
