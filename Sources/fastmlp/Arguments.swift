@@ -78,7 +78,8 @@ struct ParsedArguments {
                 name = String(name[..<equals])
             }
             guard let option = spec.options.first(where: { $0.name == name }) else {
-                throw usage("unknown option '--\(name)'")
+                let suggestion = Suggestions.closest(to: name, in: spec.options.map(\.name) + ["help"])
+                throw usage("unknown option '--\(name)'" + (suggestion.map { "; did you mean '--\($0)'?" } ?? ""))
             }
             if option.valueName == nil {
                 guard inlineValue == nil else { throw usage("--\(name) takes no value") }

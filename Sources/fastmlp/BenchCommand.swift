@@ -84,11 +84,7 @@ enum BenchCommand {
         let seed = try arguments.uint64("seed")
         if let path = arguments.string("plot") { try checkOutputPath(path, flag: "--plot") }
         var configuration: TrainingConfiguration
-        do {
-            configuration = try Profile.resolve(profileName, in: Profile.bundledDirectory).configuration
-        } catch {
-            throw RuntimeError(describe(error))
-        }
+        configuration = try resolveProfile(profileName, arguments).configuration
         if let seed { configuration.seed = seed }
         if arguments.has("dense") { configuration.skipsZeroInputs = false }
         let quiet = arguments.has("quiet")

@@ -21,6 +21,7 @@ enum EvalCommand {
             }
             test = data
         } else {
+            try requireImageModel(model, arguments, flag: "--test-csv")
             (_, test) = try loadMNIST(arguments, classes: model.classes)
         }
         let evaluation: Evaluation

@@ -27,5 +27,8 @@ enum ExportCommand {
         } catch {
             throw RuntimeError("--output: \(describe(error))")
         }
+        let layers = model.network.architecture.layerCount
+        printLine("wrote \(output): safetensors, \(model.network.architecture) (\(layers) weight and \(layers) bias tensors, "
+            + "\(model.network.architecture.parameterCount) parameters)")
     }
 }

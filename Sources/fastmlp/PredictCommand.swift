@@ -19,9 +19,13 @@ enum PredictCommand {
         let count = try arguments.int("count", range: 1...1_000_000) ?? max(10, show)
         let model = try loadModel(arguments)
         if let path = arguments.string("csv") {
+            if arguments.string("show") != nil {
+                throw arguments.usage("--show draws MNIST images; it does not go with --csv")
+            }
             try predictTable(model, path: path, json: arguments.has("json"))
             return
         }
+        try requireImageModel(model, arguments, flag: "--csv")
         let (_, fullTest) = try loadMNIST(arguments, classes: model.classes)
         let test = fullTest.prefix(count)
         let predicted: [Int]

@@ -173,3 +173,26 @@ func tableForModel(_ model: SavedModel, path: String, flag: String, requireTarge
         throw RuntimeError(describe(error))
     }
 }
+
+/// The profile `--profile` names: a bundled name (an unknown one is a usage error, with the
+/// closest name suggested) or a JSON file (a file that cannot be used is a runtime error).
+func resolveProfile(_ name: String, _ arguments: ParsedArguments) throws -> Profile {
+    do {
+        return try Profile.resolve(name, in: Profile.bundledDirectory)
+    } catch .unknownName(_, let available) {
+        let suggestion = Suggestions.closest(to: name, in: available)
+        throw arguments.usage("--profile: " + ProfileError.unknownName(name, available: available).description
+            + (suggestion.map { "; did you mean '\($0)'?" } ?? ""))
+    } catch {
+        throw RuntimeError("--profile: \(describe(error))")
+    }
+}
+
+/// Refuses to run a table's model on MNIST: it names the model's columns and the flag that
+/// gives it a table (`flag`) instead of reporting mismatched widths.
+func requireImageModel(_ model: SavedModel, _ arguments: ParsedArguments, flag: String) throws {
+    guard let tabular = model.tabular else { return }
+    let columns = tabular.featureColumns.prefix(8).joined(separator: ", ") + (tabular.featureColumns.count > 8 ? ", …" : "")
+    throw arguments.usage(
+        "\(arguments.string("model") ?? "the model") was trained on a table (columns \(columns); target \(tabular.target)); give \(flag) FILE")
+}

@@ -81,15 +81,19 @@ enum TrainCommand {
             configuration = checkpoint!.configuration
             if let epochs = try arguments.int("epochs") { configuration.epochs = epochs }
             if let threads = try arguments.int("threads") { configuration.threads = threads }
+            // --epochs is the run's total: it must leave something to train.
+            let done = checkpoint!.completedEpochs
+            if configuration.epochs <= done {
+                let given = arguments.string("epochs") != nil ? "--epochs \(configuration.epochs)" : "the run's \(configuration.epochs) epochs"
+                throw arguments.usage(
+                    "--epochs is the total number of epochs, and \(path) has \(done) done: \(given) leaves nothing to train; "
+                        + "give --epochs \(done + 1) or more")
+            }
         } else {
             if let name = arguments.string("profile") {
-                do {
-                    let profile = try Profile.resolve(name, in: Profile.bundledDirectory)
-                    configuration = profile.configuration
-                    profileName = profile.name
-                } catch {
-                    throw RuntimeError(describe(error))
-                }
+                let profile = try resolveProfile(name, arguments)
+                configuration = profile.configuration
+                profileName = profile.name
             }
             try applyOverrides(arguments, to: &configuration)
             if let classes = configuration.classes, let bad = classes.first(where: { !(0...9).contains($0) }) {
@@ -113,6 +117,10 @@ enum TrainCommand {
                 let outputs = configuration.loss == .softmaxCrossEntropy ? Int(min(Swift.max(largest, 0), 65_536)) + 1 : 1
                 configuration.layers = [features, 64, outputs]
             }
+        }
+        if configuration.activation == .softmax {
+            throw arguments.usage(
+                "--activation: softmax normalises the output layer (it comes with --loss softmax-ce); hidden layers take relu, sigmoid, tanh or identity")
         }
         do {
             try configuration.validate()
@@ -139,6 +147,7 @@ enum TrainCommand {
             (training, validation) = training.splitValidation(fraction: configuration.validationSplit, seed: configuration.seed)
         }
         let architecture = try configuration.architecture()
+        try checkShape(architecture, against: training, loss: configuration.loss, arguments, resumed: checkpoint != nil)
         let trainer: Trainer
         do {
             if let checkpoint {
@@ -185,17 +194,30 @@ enum TrainCommand {
                     + "init \(configuration.weightInitializer), batch \(configuration.batchSize), \(configuration.optimizer) lr \(configuration.learningRate), "
                     + "momentum \(configuration.momentum), seed \(configuration.seed), \(threads) thread\(threads == 1 ? "" : "s") (\(configuration.mode))")
             if let validation { printLine("validation: \(validation.count) samples held out of the training set") }
+        }
+        // --quiet keeps the table, header included; --json prints only the JSON.
+        if !json {
             printLine("epoch  train_loss" + (validation != nil ? "  val_loss   val_acc" : "") + "  test_loss  "
                 + (test.isRegression ? " test_r2" : "test_acc") + "  seconds  samples/s")
-            for report in earlier { printEpoch(report, samples: training.count) }
+            for report in earlier { printEpoch(report, trainingSamples: training.count, fromCheckpoint: true) }
         }
         installInterruptHandler()
-        trainer.shouldStop = { interruptRequested.load(ordering: .relaxed) }
+        trainer.shouldStop = { stopRequest.load(ordering: .relaxed) != 0 }
         let progress = ProgressLine(quiet: arguments.has("quiet"))
+        // A resumed run goes on checkpointing to the file it came from unless told otherwise.
+        let checkpointPath = arguments.string("checkpoint") ?? arguments.string("resume")
         func saveCheckpoint() throws {
-            guard let path = arguments.string("checkpoint") else { return }
+            guard let path = checkpointPath else { return }
             do {
                 try trainer.checkpoint().save(to: path)
+            } catch {
+                throw RuntimeError(describe(error))
+            }
+        }
+        func saveModel(to path: String) throws {
+            do {
+                try ModelFile.save(
+                    SavedModel(network: network, loss: configuration.loss, classes: configuration.classes, tabular: tabular), to: path)
             } catch {
                 throw RuntimeError(describe(error))
             }
@@ -209,7 +231,7 @@ enum TrainCommand {
                 onEpoch: { report in
                     progress.clear()
                     do { try saveCheckpoint() } catch { checkpointFailure = error; return .stop }
-                    if !json { printEpoch(report, samples: training.count) }
+                    if !json { printEpoch(report, trainingSamples: training.count) }
                     return .continue
                 },
                 onStep: { epoch, done, total in
@@ -220,8 +242,18 @@ enum TrainCommand {
         } catch TrainingError.interrupted(let epoch, let done) {
             progress.clear()
             try saveCheckpoint()
-            let saved = arguments.string("checkpoint").map { "; checkpoint written to \($0)" } ?? "; no --checkpoint given, nothing saved"
-            throw Interrupted(message: "interrupted in epoch \(epoch) after \(done) samples\(saved)")
+            var message = "interrupted in epoch \(epoch) after \(done) samples"
+            if let path = arguments.string("save") {
+                try saveModel(to: path)
+                message += "; the model as it stands saved to \(path)"
+            }
+            if let checkpointPath {
+                message += "; checkpoint written to \(checkpointPath); resume with: "
+                    + resumeCommand(arguments, checkpoint: checkpointPath, epochs: configuration.epochs)
+            } else if arguments.string("save") == nil {
+                message += "; nothing saved (give --checkpoint PATH to be able to resume, or --save PATH to keep the model)"
+            }
+            throw Interrupted(message: message, status: stopRequest.load(ordering: .relaxed) == SIGTERM ? 143 : 130)
         } catch let error as RuntimeError {
             throw error
         } catch {
@@ -246,12 +278,7 @@ enum TrainCommand {
             printLine(String(format: "test mse %.6g  mae %.6g  r2 %.6f (in the target's units)", regression.mse, regression.mae, regression.r2))
         }
         if let path = arguments.string("save") {
-            do {
-                try ModelFile.save(
-                    SavedModel(network: network, loss: configuration.loss, classes: configuration.classes, tabular: tabular), to: path)
-            } catch {
-                throw RuntimeError(describe(error))
-            }
+            try saveModel(to: path)
             if !quiet { printLine("saved \(path)") }
         }
         if let path = arguments.string("plot") {
@@ -280,23 +307,67 @@ enum TrainCommand {
             printLine(jsonLine(TrainResult(
                 profile: profileName, architecture: architecture.description, configuration: configuration,
                 threads: threads, trainSamples: training.count, testSamples: test.count,
-                epochs: history.map { EpochRecord($0, samples: training.count) },
+                epochs: history.map {
+                    EpochRecord($0, trainingSamples: training.count, fromCheckpoint: $0.epoch <= earlier.count)
+                },
                 testLoss: final.loss, testAccuracy: test.isRegression ? nil : final.accuracy,
                 mse: regression?.mse, mae: regression?.mae, r2: regression?.r2,
                 trainSeconds: history.reduce(0) { $0 + $1.seconds }, savedModel: arguments.string("save"))))
         }
     }
 
-    static func printEpoch(_ report: EpochReport, samples: Int) {
+    /// One row of the epoch table. Epochs replayed from a checkpoint are marked, and so is an
+    /// epoch resumed in its middle, whose time and rate cover only the samples trained since.
+    static func printEpoch(_ report: EpochReport, trainingSamples: Int, fromCheckpoint: Bool = false) {
         var validation = ""
         if let loss = report.validationLoss, let accuracy = report.validationAccuracy {
             validation = String(format: "  %8.4f  ", loss) + leftPad(percent(accuracy), 8)
         }
+        let samples = report.samples ?? trainingSamples
+        var note = fromCheckpoint ? "  (from the checkpoint)" : ""
+        if samples < trainingSamples { note += "  (resumed: \(samples) of \(trainingSamples) samples)" }
         printLine(
             String(format: "%5d  %10.4f", report.epoch, report.trainLoss) + validation
                 + String(format: "  %9.4f  ", report.testLoss ?? .nan)
                 + leftPad(report.testR2.map { String(format: "%.4f", $0) } ?? percent(report.testAccuracy ?? .nan), 8)
-                + String(format: "  %7.2f  %9.0f", report.seconds, Double(samples) / max(report.seconds, 1e-9)))
+                + String(format: "  %7.2f  %9.0f", report.seconds, Double(samples) / max(report.seconds, 1e-9)) + note)
+    }
+
+    /// Refuses, before anything is trained or printed, a network whose first or last layer does
+    /// not fit the data: `--layers` (or the checkpoint) must take as many inputs as the data has
+    /// features and give one output per class (one for bce, one per target for regression).
+    static func checkShape(
+        _ architecture: Architecture, against data: Dataset, loss: Loss, _ arguments: ParsedArguments, resumed: Bool
+    ) throws {
+        let outputs = data.isRegression ? data.targetCount : (loss == .binaryCrossEntropy ? 1 : data.classCount)
+        let what = data.isRegression ? "\(outputs) regression target\(outputs == 1 ? "" : "s")"
+            : loss == .binaryCrossEntropy ? "2 classes with bce" : "\(data.classCount) classes"
+        guard architecture.inputCount != data.featureCount || architecture.outputCount != outputs else { return }
+        let needs = "the data needs \(data.featureCount) inputs and \(outputs) output\(outputs == 1 ? "" : "s") (\(what))"
+        if resumed {
+            throw RuntimeError("the checkpoint's network is \(architecture.layerSizes.map(String.init).joined(separator: ",")); \(needs)")
+        }
+        var fixed = architecture.layerSizes
+        fixed[0] = data.featureCount
+        // A last width above the outputs reads as a hidden layer with the output layer missing.
+        if fixed[fixed.count - 1] > outputs { fixed.append(outputs) } else { fixed[fixed.count - 1] = outputs }
+        let given = arguments.string("layers").map { "--layers \($0)" } ?? "--layers (\(architecture.layerSizes.map(String.init).joined(separator: ",")))"
+        throw arguments.usage("\(given): \(needs), e.g. --layers \(fixed.map(String.init).joined(separator: ","))")
+    }
+
+    /// The command that resumes an interrupted run: its resumable options as given, with
+    /// `--resume` and the total `--epochs`.
+    static func resumeCommand(_ arguments: ParsedArguments, checkpoint: String, epochs: Int) -> String {
+        var words = ["fastmlp", "train", "--resume", checkpoint, "--epochs", "\(epochs)"]
+        for name in arguments.spec.options.map(\.name) where resumableFlags.contains(name) {
+            guard !["resume", "epochs", "checkpoint"].contains(name) else { continue }
+            if let value = arguments.string(name) {
+                words += ["--\(name)", value]
+            } else if arguments.has(name) {
+                words.append("--\(name)")
+            }
+        }
+        return words.map(shellQuoted).joined(separator: " ")
     }
 
     static func applyOverrides(_ arguments: ParsedArguments, to c: inout TrainingConfiguration) throws(UsageError) {
@@ -363,8 +434,14 @@ struct EpochRecord: Encodable {
     let validationLoss: Double?
     let validationAccuracy: Double?
     let testR2: Double?
+    /// Samples trained in `seconds` (fewer than the set in an epoch resumed in its middle).
+    let samples: Int
+    /// Whether the epoch was trained before the run was resumed (its figures come from the checkpoint).
+    let fromCheckpoint: Bool
 
-    init(_ report: EpochReport, samples: Int) {
+    init(_ report: EpochReport, trainingSamples: Int, fromCheckpoint: Bool) {
+        samples = report.samples ?? trainingSamples
+        self.fromCheckpoint = fromCheckpoint
         testR2 = report.testR2
         validationLoss = report.validationLoss
         validationAccuracy = report.validationAccuracy

@@ -19,22 +19,31 @@ let topLevelHelp = """
     Commands:
     \(commands.map { "  " + $0.spec.name.padding(toLength: 10, withPad: " ", startingAt: 0) + $0.spec.summary }.joined(separator: "\n"))
 
-    Run 'fastmlp <command> --help' for a command's options.
+    Run 'fastmlp <command> --help' for a command's options, 'fastmlp --version' for the version.
     """
+
+/// The version `fastmlp --version` prints.
+let fastmlpVersion = "0.9.0"
 
 /// Runs the command line and returns the exit status: 0 success, 1 failure, 64 usage error,
 /// 130 interrupted (Ctrl-C).
 @MainActor func main(_ arguments: [String]) -> Int32 {
     guard let name = arguments.first else {
-        printError("Error: no command given (usage: fastmlp <command> [options]; see 'fastmlp --help')")
+        printError(topLevelHelp)
         return 64
     }
     if name == "--help" || name == "-h" || name == "help" {
         print(topLevelHelp)
         return 0
     }
+    if name == "--version" || name == "version" {
+        print("fastmlp \(fastmlpVersion)")
+        return 0
+    }
     guard let command = commands.first(where: { $0.spec.name == name }) else {
-        printError("Error: unknown command '\(name)' (usage: fastmlp <command> [options]; see 'fastmlp --help')")
+        let suggestion = Suggestions.closest(to: name, in: commands.map(\.spec.name))
+        printError("Error: unknown command '\(name)'" + (suggestion.map { "; did you mean '\($0)'?" } ?? "")
+            + " (usage: fastmlp <command> [options]; see 'fastmlp --help')")
         return 64
     }
     do {
@@ -50,7 +59,7 @@ let topLevelHelp = """
         return 64
     } catch let error as Interrupted {
         printError(error.message)
-        return 130
+        return error.status
     } catch let error as RuntimeError {
         printError("Error: \(error.message)")
         return 1

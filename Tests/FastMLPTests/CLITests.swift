@@ -31,7 +31,7 @@ struct CLITests {
     }
 
     @Test("usage errors exit 64 with one line on stderr", arguments: [
-        ["train", "--frobnicate"], ["bogus"], [], ["train", "--epochs", "x"], ["train", "--lr", "-1"],
+        ["train", "--frobnicate"], ["bogus"], ["train", "--epochs", "x"], ["train", "--lr", "-1"],
         ["train", "--threads", "0"], ["train", "--batch-size", "0"], ["train", "--activation", "swish"],
         ["train", "--loss", "softmax-ce", "--output-activation", "sigmoid"], ["train", "--layers", "784"],
         ["train", "extra"], ["train", "--epochs"], ["eval"],
@@ -52,6 +52,30 @@ struct CLITests {
         #expect(result.stdout.isEmpty)
     }
 
+    @Test("mistakes get a suggestion: a command, an option or a profile by spelling or a synonym from other tools",
+          arguments: [
+            (["trian"], "'train'"), (["train", "--epoch", "3"], "'--epochs'"), (["train", "--learning-rate", "0.1"], "'--lr'"),
+            (["train", "--hidden", "64"], "'--layers'"), (["train", "--optim", "adam"], "'--optimizer'"),
+            (["bench", "--thread", "2"], "'--threads'"), (["train", "--profile", "mlp128"], "'mlp-128'"),
+            (["evla"], "'eval'"), (["train", "--val", "0.1"], "'--val-split'"),
+          ])
+    func suggestions(_ arguments: [String], _ suggested: String) throws {
+        let result = try fastmlp(arguments)
+        #expect(result.status == 64 && result.stderrLines.count == 1, "\(arguments): \(result.stderr)")
+        #expect(result.stderr.contains("did you mean \(suggested)?"), "\(arguments): \(result.stderr)")
+        // Nothing close: no suggestion.
+        let far = try fastmlp("train", "--zzzzzz", "1")
+        #expect(far.status == 64 && !far.stderr.contains("did you mean"))
+    }
+
+    @Test("a bare fastmlp prints the usage and exits 64; --version prints the version")
+    func bareAndVersion() throws {
+        let bare = try fastmlp([])
+        #expect(bare.status == 64 && bare.stdout.isEmpty && bare.stderr.contains("Usage: fastmlp <command>"))
+        let version = try fastmlp("--version")
+        #expect(version.status == 0 && version.stdout.hasPrefix("fastmlp ") && version.stderr.isEmpty)
+    }
+
     @Test("a missing data directory exits 1 and names it")
     func missingData() throws {
         let result = try fastmlp("train", "--data", "/nonexistent/mnist", "--epochs", "1")
@@ -62,8 +86,12 @@ struct CLITests {
 
     @Test("an unknown profile and a missing model exit 1 and name them")
     func missingFiles() throws {
+        // An unknown profile name is a usage error; a profile file that cannot be read a runtime one.
         let profile = try fastmlp("train", "--profile", "no-such-profile")
-        #expect(profile.status == 1 && profile.stderr.contains("no-such-profile") && profile.stderrLines.count == 1)
+        #expect(profile.status == 64 && profile.stderr.contains("no-such-profile") && profile.stderrLines.count == 1)
+        #expect(profile.stderr.contains("mlp-128"), "lists the available profiles")
+        let file = try fastmlp("train", "--profile", "/nonexistent/p.json")
+        #expect(file.status == 1 && file.stderr.contains("/nonexistent/p.json") && file.stderrLines.count == 1)
         let model = try fastmlp("eval", "--model", "/nonexistent/model.fmlp")
         #expect(model.status == 1 && model.stderr.contains("/nonexistent/model.fmlp") && model.stderrLines.count == 1)
     }
@@ -143,11 +171,20 @@ struct CLITests {
         process.waitUntilExit()
         #expect(process.terminationStatus == 130, "\(message)")
         #expect(message.contains("interrupted") && message.contains(checkpoint))
+        // The message gives the command that resumes the run.
+        #expect(message.contains("resume with: fastmlp train --resume \(checkpoint) --epochs 40 --quiet"), "\(message)")
         let saved = try Checkpoint.load(from: checkpoint)
         #expect(saved.completedEpochs >= 1 && saved.completedEpochs < 40)
         let total = String(saved.completedEpochs + 1)
-        let resume = try fastmlp("train", "--resume", checkpoint, "--epochs", total, "--save", resumed, "--quiet")
+        // --epochs is the total: one that leaves nothing to train is refused, naming what is done.
+        let tooFew = try fastmlp("train", "--resume", checkpoint, "--epochs", String(saved.completedEpochs))
+        #expect(tooFew.status == 64 && tooFew.stderr.contains("\(saved.completedEpochs) done") && tooFew.stderrLines.count == 1)
+        let resume = try fastmlp("train", "--resume", checkpoint, "--epochs", total, "--save", resumed)
         #expect(resume.status == 0, "\(resume.stderr)")
+        // Replayed epochs are marked, and the resumed run went on writing the checkpoint it came from.
+        let replayed = resume.stdout.split(separator: "\n").filter { $0.hasSuffix("(from the checkpoint)") }
+        #expect(replayed.count == saved.completedEpochs, "\(resume.stdout)")
+        #expect(try Checkpoint.load(from: checkpoint).completedEpochs == saved.completedEpochs + 1)
         let reference = try fastmlp("train", "--profile", "seed-sigmoid", "--epochs", total, "--save", straight, "--quiet")
         #expect(reference.status == 0)
         #expect(try Data(contentsOf: URL(fileURLWithPath: resumed)) == Data(contentsOf: URL(fileURLWithPath: straight)))
@@ -172,6 +209,35 @@ struct CLITests {
         for index in 1..<files.count { #expect(files[index] == files[0], "\(recipe): run \(index) saved a different file") }
     }
 
+    @Test("SIGTERM stops like Ctrl-C with status 143; with --save and no --checkpoint the model as it stands is saved")
+    func terminateSavesTheModel() throws {
+        let directory = temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let model = directory.appendingPathComponent("m.fmlp").path
+        let process = Process()
+        process.executableURL = fastmlpBinary
+        process.arguments = ["train", "--profile", "seed-sigmoid", "--epochs", "40", "--save", model]
+        let output = Pipe(), errors = Pipe()
+        process.standardOutput = output
+        process.standardError = errors
+        try process.run()
+        // Wait for the first epoch's row: training is under way and the handler installed.
+        var printed = ""
+        while !printed.contains("\n    1  ") {
+            let data = output.fileHandleForReading.availableData
+            if data.isEmpty { break }
+            printed += String(decoding: data, as: UTF8.self)
+        }
+        kill(process.processIdentifier, SIGTERM)
+        let message = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        _ = output.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        #expect(process.terminationStatus == 143, "\(message)")
+        #expect(message.contains("saved to \(model)"), "\(message)")
+        let saved = try ModelFile.load(from: model)
+        #expect(saved.network.architecture.layerSizes == [784, 100, 10])
+    }
+
     @Test("--val-split reports validation loss and accuracy; --patience stops early with the best weights")
     func validationAndPatience() throws {
         let result = try fastmlp(
@@ -192,6 +258,7 @@ struct CLITests {
         #expect(try fastmlp("train", "--profile", "binary-1v7", "--save", model, "--quiet").status == 0)
         let export = try fastmlp("export", "--model", model, "--format", "safetensors", "--output", exported)
         #expect(export.status == 0, "\(export.stderr)")
+        #expect(export.stdout.hasPrefix("wrote \(exported): safetensors"), "export says what it wrote")
         let native = try jsonObject(try fastmlp("eval", "--model", model, "--json").stdout)
         let converted = try jsonObject(try fastmlp("eval", "--model", exported, "--json").stdout)
         #expect(native["test_accuracy"] as? Double == converted["test_accuracy"] as? Double)
@@ -243,6 +310,35 @@ struct CLITests {
         #expect(refused.stderr.contains("bad.csv: line 3, column 'b'"), "\(refused.stderr)")
         let partial = try fastmlp("train", "--train-csv", train, "--target", "y")
         #expect(partial.status == 64)
+
+        // A table's model asks for its table rather than failing on MNIST's width.
+        for command in [["eval", "--model", model], ["predict", "--model", model]] {
+            let wrong = try fastmlp(command)
+            #expect(wrong.status == 64 && wrong.stderrLines.count == 1, "\(command): \(wrong.stderr)")
+            #expect(wrong.stderr.contains("trained on a table (columns a, b; target y)"), "\(wrong.stderr)")
+        }
+        let show = try fastmlp("predict", "--model", model, "--csv", test, "--show", "2")
+        #expect(show.status == 64 && show.stderr.contains("--show"))
+    }
+
+    @Test("a network that does not fit the data is refused before training, naming --layers and what the data needs",
+          arguments: [
+            (["--layers", "784,128"], "--layers 784,128: the data needs 784 inputs and 10 outputs (10 classes), e.g. --layers 784,128,10"),
+            (["--layers", "100,10"], "--layers 100,10: the data needs 784 inputs and 10 outputs (10 classes), e.g. --layers 784,10"),
+            (["--activation", "softmax"], "--activation: softmax normalises the output layer"),
+          ])
+    func shapeMistakes(_ arguments: [String], _ message: String) throws {
+        let result = try fastmlp(["train", "--epochs", "1"] + arguments)
+        #expect(result.status == 64 && result.stderrLines.count == 1 && result.stdout.isEmpty, "\(result.stderr)")
+        #expect(result.stderr.contains(message), "\(result.stderr)")
+    }
+
+    @Test("--quiet keeps the epoch table, header included, and drops only the informational lines")
+    func quietKeepsTheTable() throws {
+        let result = try fastmlp("train", "--profile", "binary-1v7", "--epochs", "2", "--quiet")
+        #expect(result.status == 0, "\(result.stderr)")
+        let lines = result.stdout.split(separator: "\n")
+        #expect(lines.count == 3 && lines[0].hasPrefix("epoch  train_loss"), "\(result.stdout)")
     }
 
     @Test("train --plot writes a well-formed SVG")

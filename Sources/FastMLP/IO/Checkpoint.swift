@@ -19,6 +19,9 @@ public struct EpochReport: Equatable, Sendable, Codable {
     public var validationLoss: Double?
     /// Validation accuracy (classification only).
     public var validationAccuracy: Double?
+    /// The samples trained in ``seconds``: fewer than the training set in an epoch resumed from
+    /// a checkpoint taken in its middle; `nil` (the whole set) in reports of older checkpoints.
+    public var samples: Int?
 
     /// A report with the given values (`testR2` is set separately).
     public init(

@@ -141,7 +141,7 @@ public enum ProfileError: Error, Equatable, Sendable, CustomStringConvertible {
         case .invalid(let path, let reason): return "\(path): \(reason)"
         case .unknownName(let name, let available):
             let list = available.isEmpty ? "" : " (available: \(available.joined(separator: ", ")))"
-            return "--profile: no profile named '\(name)'\(list)"
+            return "no profile named '\(name)'\(list)"
         }
     }
 }

@@ -240,6 +240,7 @@ extension Trainer {
         var stoppedEarly = false
         while completedEpochs < configuration.epochs {
             let epoch = completedEpochs + 1
+            let samples = training.count - epochPosition
             let started = ContinuousClock.now
             let trainLoss = try trainEpoch(on: training) { done, total in onStep?(epoch, done, total) }
             let elapsed = started.duration(to: .now)
@@ -251,6 +252,7 @@ extension Trainer {
                 testAccuracy: tested?.regression == nil ? tested?.accuracy : nil,
                 seconds: seconds, validationLoss: validated?.loss, validationAccuracy: validated?.regression == nil ? validated?.accuracy : nil)
             report.testR2 = tested?.regression?.r2
+            report.samples = samples
             history.append(report)
             var stop = false
             if let validated, earlyStopping != nil {
