@@ -82,7 +82,7 @@ enum BenchCommand {
         }
         let epochs = try arguments.int("epochs", range: 1...10_000) ?? 5
         let seed = try arguments.uint64("seed")
-        if let path = arguments.string("plot") { try checkOutputPath(path, flag: "--plot") }
+        if let path = arguments.string("plot") { try checkPlotPath(path, arguments) }
         var configuration: TrainingConfiguration
         configuration = try resolveProfile(profileName, arguments).configuration
         if let seed { configuration.seed = seed }

@@ -196,3 +196,13 @@ func requireImageModel(_ model: SavedModel, _ arguments: ParsedArguments, flag: 
     throw arguments.usage(
         "\(arguments.string("model") ?? "the model") was trained on a table (columns \(columns); target \(tabular.target)); give \(flag) FILE")
 }
+
+/// `--plot` writes SVG: any other extension is a usage error (a `.png` would hold SVG text);
+/// then the path must be writable.
+func checkPlotPath(_ path: String, _ arguments: ParsedArguments) throws {
+    let suffix = URL(fileURLWithPath: path).pathExtension.lowercased()
+    guard suffix == "svg" else {
+        throw arguments.usage("--plot writes SVG: give a path ending in .svg, got '\(path)' (rsvg-convert makes a PNG from it)")
+    }
+    try checkOutputPath(path, flag: "--plot")
+}

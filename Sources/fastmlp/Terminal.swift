@@ -45,10 +45,32 @@ final class ProgressLine {
         let elapsed = seconds(now - start)
         let rate = elapsed > 0 ? Double(done) / elapsed : 0
         let eta = rate > 0 ? Double(total - done) / rate : 0
-        let percent = total > 0 ? 100 * done / total : 100
-        let text = "\(label())  \(done)/\(total) (\(percent)%)  \(Int(rate)) samples/s  ETA \(String(format: "%.1f", eta)) s"
+        let text = Self.fitted(
+            label: label(), done: done, total: total, rate: rate, eta: eta, columns: Self.terminalColumns() ?? 80)
         FileHandle.standardError.write(Data(("\r\u{1B}[2K" + text).utf8))
-        visible = true
+        visible = !text.isEmpty
+    }
+
+    /// The most detailed progress text that fits in `columns` − 1 characters (the last column
+    /// would wrap on some terminals): fields are shortened, then dropped, then nothing is shown.
+    static func fitted(label: String, done: Int, total: Int, rate: Double, eta: Double, columns: Int) -> String {
+        let percent = total > 0 ? 100 * done / total : 100
+        let etaText = "ETA " + String(format: "%.1f", eta) + " s"
+        let candidates = [
+            "\(label)  \(done)/\(total) (\(percent)%)  \(Int(rate)) samples/s  \(etaText)",
+            "\(label)  \(percent)%  \(Int(rate))/s  \(etaText)",
+            "\(label)  \(percent)%  \(etaText)",
+            "\(percent)%  \(etaText)",
+            "\(percent)%",
+        ]
+        return candidates.first { $0.count < columns } ?? ""
+    }
+
+    /// The width of the terminal on standard error, if it is one.
+    static func terminalColumns() -> Int? {
+        var size = winsize()
+        guard ioctl(STDERR_FILENO, UInt(TIOCGWINSZ), &size) == 0, size.ws_col > 0 else { return nil }
+        return Int(size.ws_col)
     }
 
     /// Erases the line so that ordinary output continues on a clean line.

@@ -133,7 +133,10 @@ enum TrainCommand {
         let quiet = arguments.has("quiet") || json
         if let path = arguments.string("save") { try checkOutputPath(path, flag: "--save") }
         if let path = arguments.string("checkpoint") { try checkOutputPath(path, flag: "--checkpoint") }
-        if let path = arguments.string("plot") { try checkOutputPath(path, flag: "--plot") }
+        if let path = arguments.string("plot") {
+            try checkPlotPath(path, arguments)
+            if configuration.epochs == 0 { throw arguments.usage("--plot needs at least one epoch to draw (--epochs is 0)") }
+        }
 
         var training: Dataset, test: Dataset
         var tabular: TabularInfo?
@@ -291,9 +294,9 @@ enum TrainCommand {
                         ("validation", Array(zip(epochs, history.map { $0.validationLoss ?? .nan }))),
                         ("test", Array(zip(epochs, history.map { $0.testLoss ?? .nan }))),
                     ].map { (name: $0.0, points: $0.1.map { (x: $0.0, y: $0.1) }) }),
-                    .init(title: "accuracy", series: [
-                        (name: "validation", points: zip(epochs, history.map { $0.validationAccuracy ?? .nan }).map { (x: $0.0, y: $0.1) }),
-                        (name: "test", points: zip(epochs, history.map { $0.testAccuracy ?? .nan }).map { (x: $0.0, y: $0.1) }),
+                    .init(title: "accuracy", unit: " %", series: [
+                        (name: "validation", points: zip(epochs, history.map { 100 * ($0.validationAccuracy ?? .nan) }).map { (x: $0.0, y: $0.1) }),
+                        (name: "test", points: zip(epochs, history.map { 100 * ($0.testAccuracy ?? .nan) }).map { (x: $0.0, y: $0.1) }),
                     ]),
                 ])
             do {

@@ -10,6 +10,41 @@ func XMLWellFormed(_ data: Data) -> Bool {
     XMLParser(data: data).parse()
 }
 
+/// What a chart test reads from an SVG: the drawn series (name and stroke), the legend's
+/// entries and every text.
+final class SVGElements: NSObject, XMLParserDelegate {
+    private(set) var series: [(name: String, colour: String)] = []
+    private(set) var legendCount = 0
+    private(set) var texts: [String] = []
+    private var inText = false
+
+    init(_ data: Data) {
+        super.init()
+        let parser = XMLParser(data: data)
+        parser.delegate = self
+        parser.parse()
+    }
+
+    func parser(
+        _ parser: XMLParser, didStartElement name: String, namespaceURI: String?, qualifiedName: String?,
+        attributes: [String: String] = [:]
+    ) {
+        if name == "polyline", attributes["class"] == "series" {
+            series.append((attributes["data-series"] ?? "", attributes["stroke"] ?? ""))
+        }
+        if name == "line", attributes["class"] == "legend" { legendCount += 1 }
+        if name == "text" { inText = true; texts.append("") }
+    }
+
+    func parser(_ parser: XMLParser, foundCharacters string: String) {
+        if inText { texts[texts.count - 1] += string }
+    }
+
+    func parser(_ parser: XMLParser, didEndElement name: String, namespaceURI: String?, qualifiedName: String?) {
+        if name == "text" { inText = false }
+    }
+}
+
 func jsonObject(_ text: String) throws -> [String: Any] {
     let object = try JSONSerialization.jsonObject(with: Data(text.utf8))
     return try #require(object as? [String: Any])
@@ -341,14 +376,56 @@ struct CLITests {
         #expect(lines.count == 3 && lines[0].hasPrefix("epoch  train_loss"), "\(result.stdout)")
     }
 
-    @Test("train --plot writes a well-formed SVG")
+    @Test("train --plot: one colour per series in every panel, a legend of the series drawn, whole epochs, accuracy in percent")
     func trainPlot() throws {
         let directory = temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: directory) }
-        let plot = directory.appendingPathComponent("curve.svg").path
-        let result = try fastmlp("train", "--profile", "binary-1v7", "--epochs", "2", "--plot", plot, "--quiet")
+        for validation in [false, true] {
+            let plot = directory.appendingPathComponent("curve\(validation).svg").path
+            let result = try fastmlp(
+                ["train", "--profile", "binary-1v7", "--epochs", "3", "--plot", plot, "--quiet"]
+                    + (validation ? ["--val-split", "0.1"] : []))
+            #expect(result.status == 0, "\(result.stderr)")
+            let data = try Data(contentsOf: URL(fileURLWithPath: plot))
+            #expect(XMLWellFormed(data))
+            let chart = SVGElements(data)
+            let expected = validation ? ["train", "validation", "test", "validation", "test"] : ["train", "test", "test"]
+            #expect(chart.series.map(\.name) == expected)
+            // The same name has the same colour in both panels, and names differ in colour.
+            var colours: [String: String] = [:]
+            for series in chart.series {
+                #expect(colours[series.name, default: series.colour] == series.colour, "\(series.name)")
+                colours[series.name] = series.colour
+            }
+            #expect(Set(colours.values).count == colours.count)
+            #expect(chart.legendCount == colours.count)
+            #expect(chart.texts.contains("validation") == validation)
+            #expect(chart.texts.contains { $0.hasSuffix(" %") }, "accuracy ticks in percent")
+            #expect(["1", "2", "3"].allSatisfy(chart.texts.contains) && !chart.texts.contains("1.0"), "whole epochs")
+        }
+        let png = try fastmlp("train", "--epochs", "1", "--plot", directory.appendingPathComponent("c.png").path)
+        #expect(png.status == 64 && png.stderr.contains(".svg"))
+        let none = try fastmlp("train", "--epochs", "0", "--plot", directory.appendingPathComponent("c.svg").path)
+        #expect(none.status == 64 && none.stderr.contains("--plot"))
+    }
+
+    @Test("the progress line fits the terminal, shortened at 40 columns and in full at 160, and is erased after the epoch",
+          arguments: [40, 160])
+    func progressLineFitsTheTerminal(_ columns: Int) throws {
+        // A pseudo-terminal of the given width, through util-linux's script(1).
+        let command = "stty cols \(columns) rows 24; exec \(fastmlpBinary.path) train --profile seed-sigmoid --epochs 1 --threads 1"
+        let result = try runProcess(URL(fileURLWithPath: "/usr/bin/script"), ["-qec", command, "/dev/null"])
         #expect(result.status == 0, "\(result.stderr)")
-        #expect(XMLWellFormed(try Data(contentsOf: URL(fileURLWithPath: plot))))
+        // Every redraw starts with CR and erase-line; what follows up to the next CR is the line.
+        let draws = result.stdout.components(separatedBy: "\r\u{1B}[2K").dropFirst()
+            .map { $0.prefix { $0 != "\r" && $0 != "\n" } }
+        // The last erase clears the line for the epoch's row: nothing stale is left before it.
+        #expect(draws.last?.hasPrefix("    1  ") == true, "\(draws.last ?? "")")
+        let progress = draws.dropLast()
+        #expect(!progress.isEmpty, "no progress line drawn")
+        #expect(progress.allSatisfy { $0.count < columns }, "\(progress.map(\.count).max() ?? 0) characters at \(columns) columns")
+        #expect(progress.allSatisfy { $0.contains("ETA") })
+        #expect(progress.contains { $0.contains("samples/s") } == (columns == 160))
     }
 
     @Test("profiles lists the four presets")
