@@ -19,7 +19,9 @@ func loadMNIST(_ arguments: ParsedArguments, classes: [Int]?) throws -> (trainin
     } else if let bundled = MNIST.bundledDirectory {
         directory = bundled
     } else {
-        throw RuntimeError("--data: no directory given and the bundled Data/mnist was not found")
+        throw RuntimeError(
+            "--data: no directory given, and the bundled MNIST copy is not at \(MNIST.bundledDirectoryLocation.path) "
+                + "(where this binary's source tree keeps it); give --data DIR")
     }
     do {
         var (training, test) = try MNIST.load(from: directory)
