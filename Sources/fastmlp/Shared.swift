@@ -208,3 +208,59 @@ func checkPlotPath(_ path: String, _ arguments: ParsedArguments) throws {
     }
     try checkOutputPath(path, flag: "--plot")
 }
+
+/// The flag that sets each configuration setting: the one table from the library's terms to the
+/// command line's.
+let flagNames: [ConfigurationField: String] = [
+    .layers: "--layers", .activation: "--activation", .outputActivation: "--output-activation", .loss: "--loss",
+    .biasInitializer: "--bias-init", .epochs: "--epochs", .batchSize: "--batch-size", .learningRate: "--lr",
+    .momentum: "--momentum", .nesterov: "--nesterov", .beta1: "--beta1", .beta2: "--beta2", .epsilon: "--eps",
+    .weightDecay: "--weight-decay", .stepSize: "--step-size", .gamma: "--gamma", .warmupEpochs: "--warmup",
+    .dropout: "--dropout", .validationSplit: "--val-split", .patience: "--patience", .threads: "--threads",
+    .classes: "--classes",
+]
+
+/// A configuration error as the command line says it: naming the flag instead of the setting.
+func flagMessage(_ error: ConfigurationError) -> String {
+    func flag(_ field: ConfigurationField) -> String { flagNames[field] ?? field.description }
+    switch error {
+    case .outOfRange(let field, let value, let expected):
+        let text = value.rounded() == value && abs(value) < 1e15 ? String(Int(value)) : "\(Float(value))"
+        return "\(flag(field)) must be \(expected), got \(text)"
+    case .invalidLayers(_, let reason):
+        return "--layers: \(reason)"
+    case .softmaxHiddenActivation:
+        return "--activation: softmax normalises the output layer (it comes with --loss softmax-ce); hidden layers take relu, sigmoid, tanh or identity"
+    case .outputActivationDoesNotFitLoss(let loss, let required, let actual):
+        return "--loss \(loss) needs a \(required) output layer, not \(actual) (--output-activation)"
+    case .binaryCrossEntropyNeedsOneOutput(let outputs):
+        return "--loss bce needs one output unit, the last layer has \(outputs) (--layers)"
+    case .nesterovNeedsMomentum:
+        return "--nesterov needs --optimizer sgd with a momentum above 0"
+    case .patienceNeedsValidationSplit:
+        return "--patience needs a validation set: give --val-split too"
+    case .tooManyParameters(let layers, let parameters, let limit):
+        return "--layers \(layers.map(String.init).joined(separator: ",")) has \(parameters) parameters, more than the \(limit) this build allows"
+    case .batchTooLarge(let batchSize, let widest, let limit):
+        return "--batch-size \(batchSize) × the widest layer (\(widest)) is more than the \(limit) activations this build allows"
+    case .repeatedClasses(let classes):
+        return "--classes must list distinct classes, got \(classes.map(String.init).joined(separator: ","))"
+    case .classCountMismatch(let classes, let outputs):
+        return "--classes lists \(classes.count) classes but the output layer has \(outputs) units"
+    }
+}
+
+/// The one-line description of a library error (they are all `CustomStringConvertible`), in
+/// the command line's terms where the library speaks of configuration settings.
+func describe(_ error: any Error) -> String {
+    switch error {
+    case let error as ConfigurationError:
+        return flagMessage(error)
+    case ModelError.invalidConfiguration(let error):
+        return flagMessage(error)
+    case TrainingError.diverged(let epoch, let step, let loss):
+        return "training diverged: loss is \(loss) at epoch \(epoch), step \(step); try a smaller --lr (or --standardize a table)"
+    default:
+        return String(describing: error)
+    }
+}

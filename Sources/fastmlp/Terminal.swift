@@ -100,11 +100,6 @@ func jsonLine<T: Encodable>(_ value: T) -> String {
     }
 }
 
-/// The one-line description of a library error (they are all `CustomStringConvertible`).
-func describe(_ error: any Error) -> String {
-    String(describing: error)
-}
-
 /// `word` as one shell word: unchanged when it is plain, otherwise in single quotes.
 func shellQuoted(_ word: String) -> String {
     let plain = !word.isEmpty && word.allSatisfy { $0.isLetter || $0.isNumber || "-_./=,:+@%".contains($0) }

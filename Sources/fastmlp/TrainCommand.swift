@@ -118,16 +118,10 @@ enum TrainCommand {
                 configuration.layers = [features, 64, outputs]
             }
         }
-        if configuration.activation == .softmax {
-            throw arguments.usage(
-                "--activation: softmax normalises the output layer (it comes with --loss softmax-ce); hidden layers take relu, sigmoid, tanh or identity")
-        }
         do {
             try configuration.validate()
-        } catch ModelError.invalidArchitecture(let why) {
-            throw arguments.usage("--layers: \(why)")
         } catch {
-            throw arguments.usage(describe(error))
+            throw arguments.usage(flagMessage(error))
         }
         let json = arguments.has("json")
         let quiet = arguments.has("quiet") || json

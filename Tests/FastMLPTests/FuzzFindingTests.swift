@@ -13,7 +13,9 @@ struct FuzzFindingTests {
         #expect(throws: ProfileError.self) { _ = try Profile(data: data, name: "finding", path: "finding.json") }
         var configuration = TrainingConfiguration()
         configuration.threads = 1 << 40
-        #expect(throws: ModelError.self) { try configuration.validate() }
+        #expect(throws: ConfigurationError.outOfRange(.threads, value: Double(1 << 40), expected: "in 1...1024")) {
+            try configuration.validate()
+        }
     }
 
     @Test("a safetensors header claiming a huge architecture is refused before allocating")

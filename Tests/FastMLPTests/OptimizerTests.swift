@@ -64,23 +64,20 @@ struct OptimizerTests {
         #expect(OptimizerConfiguration(kind: .rmsprop, learningRate: 0.01).resolvedBeta2 == 0.99)
     }
 
-    @Test("invalid settings are refused naming the flag")
+    @Test("invalid settings are refused with a typed error naming the setting and carrying the value")
     func validation() {
-        let bad: [(OptimizerConfiguration, String)] = [
-            (.init(kind: .sgd, learningRate: 0.1, nesterov: true), "--nesterov"),
-            (.init(kind: .adam, learningRate: 0.1, beta1: 1), "--beta1"),
-            (.init(kind: .adam, learningRate: 0.1, beta2: -0.5), "--beta2"),
-            (.init(kind: .adam, learningRate: 0.1, epsilon: 0), "--eps"),
-            (.init(kind: .adamw, learningRate: 0.1, weightDecay: -1), "--weight-decay"),
-            (.init(kind: .sgd, learningRate: -1), "--lr"),
+        let bad: [(OptimizerConfiguration, ConfigurationError)] = [
+            (.init(kind: .sgd, learningRate: 0.1, nesterov: true), .nesterovNeedsMomentum(optimizer: .sgd, momentum: 0)),
+            (.init(kind: .adam, learningRate: 0.1, beta1: 1), .outOfRange(.beta1, value: 1, expected: "in [0, 1)")),
+            (.init(kind: .adam, learningRate: 0.1, beta2: -0.5), .outOfRange(.beta2, value: -0.5, expected: "in [0, 1)")),
+            (.init(kind: .adam, learningRate: 0.1, epsilon: 0), .outOfRange(.epsilon, value: 0, expected: "a positive number")),
+            (.init(kind: .adamw, learningRate: 0.1, weightDecay: -1), .outOfRange(.weightDecay, value: -1, expected: "0 or more")),
+            (.init(kind: .sgd, learningRate: -1), .outOfRange(.learningRate, value: -1, expected: "a positive number")),
         ]
-        for (configuration, flag) in bad {
-            do {
-                try configuration.validate()
-                Issue.record("accepted \(configuration)")
-            } catch {
-                #expect(error.description.contains(flag), "\(error)")
-            }
+        for (configuration, expected) in bad {
+            #expect(throws: expected) { try configuration.validate() }
+            // The description speaks of the setting, never of a command-line flag.
+            #expect(expected.description.hasPrefix(expected.field.description) && !expected.description.contains("--"))
         }
     }
 

@@ -314,12 +314,12 @@ extension Trainer {
         try self.init(network: network, configuration: configuration)
         let targets = hogwild?.optimizers ?? [optimizer]
         guard targets.count == checkpoint.optimizers.count || configuration.mode == .hogwild else {
-            throw .invalidConfiguration("the checkpoint holds \(checkpoint.optimizers.count) optimiser states, this run needs \(targets.count)")
+            throw .checkpointMismatch("the checkpoint holds \(checkpoint.optimizers.count) optimiser states, this run needs \(targets.count)")
         }
         for (index, target) in targets.enumerated() {
             let state = checkpoint.optimizers[min(index, checkpoint.optimizers.count - 1)]
             guard state.first.count == target.first.count, state.second.count == target.second.count else {
-                throw .invalidConfiguration("the checkpoint's optimiser state does not fit \(configuration.optimizer)")
+                throw .checkpointMismatch("the checkpoint's optimiser state does not fit \(configuration.optimizer)")
             }
             state.first.withUnsafeBufferPointer { target.first.base.update(from: $0.baseAddress!, count: $0.count) }
             state.second.withUnsafeBufferPointer { if let base = $0.baseAddress { target.second.base.update(from: base, count: $0.count) } }

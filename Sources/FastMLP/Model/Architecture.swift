@@ -77,11 +77,21 @@ public struct Architecture: Equatable, Hashable, Sendable, Codable, CustomString
 
 /// Why a model could not be built or used.
 public enum ModelError: Error, Equatable, Sendable, CustomStringConvertible {
+    /// The layer sizes and activations do not make a network.
     case invalidArchitecture(String)
+    /// A parameter vector of the wrong length for the architecture.
     case parameterCountMismatch(expected: Int, actual: Int)
+    /// Samples of another width than the network's input.
     case inputWidthMismatch(expected: Int, actual: Int)
+    /// A layer index past the network's layers.
     case invalidLayer(Int)
-    case invalidConfiguration(String)
+    /// The training configuration cannot be trained.
+    case invalidConfiguration(ConfigurationError)
+    /// The data does not fit the model: labels past its outputs, or regression targets for a
+    /// classifier.
+    case incompatibleData(String)
+    /// A checkpoint does not fit the run it is asked to continue.
+    case checkpointMismatch(String)
 
     public var description: String {
         switch self {
@@ -91,7 +101,9 @@ public enum ModelError: Error, Equatable, Sendable, CustomStringConvertible {
         case .inputWidthMismatch(let expected, let actual):
             return "the model takes \(expected) inputs per sample, the data has \(actual)"
         case .invalidLayer(let index): return "no dense layer at index \(index)"
-        case .invalidConfiguration(let why): return why
+        case .invalidConfiguration(let error): return error.description
+        case .incompatibleData(let why): return why
+        case .checkpointMismatch(let why): return why
         }
     }
 }

@@ -59,24 +59,25 @@ public struct OptimizerConfiguration: Equatable, Hashable, Sendable, Codable {
     /// The weight decay in force (default 0; AdamW 0.01).
     public var resolvedWeightDecay: Float { weightDecay ?? (kind == .adamw ? 0.01 : 0) }
 
-    /// Checks the values; the error names the flag.
-    func validate() throws(ModelError) {
-        func fail(_ text: String) -> ModelError { .invalidConfiguration(text) }
-        guard learningRate.isFinite, learningRate > 0 else { throw fail("--lr must be a positive number, got \(learningRate)") }
+    /// Checks the values; the error names the setting and carries its value.
+    func validate() throws(ConfigurationError) {
+        guard learningRate.isFinite, learningRate > 0 else {
+            throw .outOfRange(.learningRate, value: Double(learningRate), expected: "a positive number")
+        }
         guard momentum.isFinite, momentum >= 0, momentum < 1 else {
-            throw fail("--momentum must be in [0, 1), got \(momentum)")
+            throw .outOfRange(.momentum, value: Double(momentum), expected: "in [0, 1)")
         }
-        if nesterov && (kind != .sgd || momentum == 0) {
-            throw fail("--nesterov needs --optimizer sgd with a momentum above 0")
-        }
-        for (flag, value) in [("--beta1", beta1), ("--beta2", beta2)] {
+        if nesterov && (kind != .sgd || momentum == 0) { throw .nesterovNeedsMomentum(optimizer: kind, momentum: momentum) }
+        for (field, value) in [(ConfigurationField.beta1, beta1), (.beta2, beta2)] {
             if let value, !(value.isFinite && value >= 0 && value < 1) {
-                throw fail("\(flag) must be in [0, 1), got \(value)")
+                throw .outOfRange(field, value: Double(value), expected: "in [0, 1)")
             }
         }
-        if let epsilon, !(epsilon.isFinite && epsilon > 0) { throw fail("--eps must be a positive number, got \(epsilon)") }
+        if let epsilon, !(epsilon.isFinite && epsilon > 0) {
+            throw .outOfRange(.epsilon, value: Double(epsilon), expected: "a positive number")
+        }
         if let weightDecay, !(weightDecay.isFinite && weightDecay >= 0) {
-            throw fail("--weight-decay must be 0 or more, got \(weightDecay)")
+            throw .outOfRange(.weightDecay, value: Double(weightDecay), expected: "0 or more")
         }
     }
 }

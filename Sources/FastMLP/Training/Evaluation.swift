@@ -41,7 +41,7 @@ extension Network {
     /// the targets' original units.
     ///
     /// - Throws: ``ModelError/inputWidthMismatch(expected:actual:)`` when the data's width is not
-    ///   the model's input, ``ModelError/invalidConfiguration(_:)`` when its labels or targets do not fit the outputs.
+    ///   the model's input, ``ModelError/incompatibleData(_:)`` when its labels or targets do not fit the outputs.
     public func evaluate(
         on data: Dataset, loss: Loss, chunkSize: Int = 1000, pool: ThreadPool? = nil, targetScales: [Float]? = nil
     ) throws(ModelError) -> Evaluation {
@@ -108,14 +108,14 @@ extension Network {
         }
         if data.isRegression {
             guard data.targetCount == architecture.outputCount, loss == .meanSquaredError else {
-                throw .invalidConfiguration(
-                    "the data has \(data.targetCount) regression targets; the model needs as many outputs (it has \(architecture.outputCount)) and --loss mse")
+                throw .incompatibleData(
+                    "the data has \(data.targetCount) regression targets; the model needs as many outputs (it has \(architecture.outputCount)) and the mean-squared-error loss")
             }
             return
         }
         let classes = loss == .binaryCrossEntropy ? 2 : architecture.outputCount
         guard data.classCount <= classes else {
-            throw .invalidConfiguration(
+            throw .incompatibleData(
                 "the data has \(data.classCount) classes but the model has \(architecture.outputCount) outputs")
         }
     }

@@ -55,7 +55,7 @@ public struct Profile: Equatable, Sendable {
         do {
             try configuration.validate()
         } catch {
-            throw .invalid(path: path, reason: error.description)
+            throw .invalid(path: path, reason: "bad value for '\(Profile.key(for: error.field))': \(error)")
         }
         self.name = name
         summary = dictionary["description"] as? String ?? ""
@@ -126,6 +126,26 @@ public struct Profile: Equatable, Sendable {
             throw .unknownName(nameOrPath, available: available)
         }
         return try Profile(contentsOf: url)
+    }
+}
+
+extension Profile {
+    /// The profile file's key for a configuration setting (`learningRate` is `learning_rate`).
+    static func key(for field: ConfigurationField) -> String {
+        switch field {
+        case .outputActivation: "output_activation"
+        case .biasInitializer: "bias_init"
+        case .batchSize: "batch_size"
+        case .learningRate: "learning_rate"
+        case .epsilon: "eps"
+        case .weightDecay: "weight_decay"
+        case .stepSize: "step_size"
+        case .warmupEpochs: "warmup_epochs"
+        case .validationSplit: "val_split"
+        case .layers, .activation, .loss, .epochs, .momentum, .nesterov, .beta1, .beta2, .gamma, .dropout, .patience,
+            .threads, .classes:
+            field.rawValue
+        }
     }
 }
 

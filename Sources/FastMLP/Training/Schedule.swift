@@ -59,13 +59,13 @@ public struct LearningRateSchedule: Equatable, Hashable, Sendable, Codable {
         return Float(Double(base) * factor)
     }
 
-    func validate() throws(ModelError) {
-        guard stepSize >= 1 else { throw .invalidConfiguration("--step-size must be at least 1 epoch, got \(stepSize)") }
+    func validate() throws(ConfigurationError) {
+        guard stepSize >= 1 else { throw .outOfRange(.stepSize, value: Double(stepSize), expected: "at least 1 epoch") }
         guard gamma.isFinite, gamma > 0, gamma <= 1 else {
-            throw .invalidConfiguration("--gamma must be in (0, 1], got \(gamma)")
+            throw .outOfRange(.gamma, value: Double(gamma), expected: "in (0, 1]")
         }
         guard warmupEpochs.isFinite, warmupEpochs >= 0 else {
-            throw .invalidConfiguration("--warmup must be 0 or more epochs, got \(warmupEpochs)")
+            throw .outOfRange(.warmupEpochs, value: warmupEpochs, expected: "0 or more epochs")
         }
     }
 }

@@ -13,7 +13,7 @@ public enum TrainingError: Error, Equatable, Sendable, CustomStringConvertible {
         case .interrupted(let epoch, let done):
             return "interrupted during epoch \(epoch) after \(done) samples"
         case .diverged(let epoch, let step, let loss):
-            return "training diverged: loss is \(loss) at epoch \(epoch), step \(step); try a smaller --lr"
+            return "training diverged: loss is \(loss) at epoch \(epoch), step \(step); try a smaller learningRate, or standardised inputs"
         }
     }
 }
@@ -84,9 +84,13 @@ public final class Trainer {
 
     /// - Throws: ``ModelError`` if the configuration is invalid or does not match the network.
     public init(network: Network, configuration: TrainingConfiguration) throws(ModelError) {
-        try configuration.validate()
+        do {
+            try configuration.validate()
+        } catch {
+            throw .invalidConfiguration(error)
+        }
         guard try configuration.architecture() == network.architecture else {
-            throw .invalidConfiguration(
+            throw .incompatibleData(
                 "the configuration describes \(try configuration.architecture()), the network is \(network.architecture)")
         }
         self.network = network
@@ -116,7 +120,7 @@ public final class Trainer {
             shuffler.shuffle(&order)
             epochLossSum = 0
         } else if order.count != data.count {
-            throw ModelError.invalidConfiguration(
+            throw ModelError.checkpointMismatch(
                 "the interrupted epoch was over \(order.count) samples, this data has \(data.count)")
         }
         let batchSize = configuration.batchSize

@@ -78,44 +78,51 @@ public struct TrainingConfiguration: Equatable, Sendable {
             beta2: beta2, epsilon: epsilon, weightDecay: weightDecay)
     }
 
-    /// Checks every value; the error names the setting (as spelled on the command line) and why.
-    public func validate() throws(ModelError) {
-        _ = try architecture()
-        func fail(_ text: String) -> ModelError { .invalidConfiguration(text) }
+    /// Checks every value; the error names the setting and carries the value refused.
+    public func validate() throws(ConfigurationError) {
+        if activation == .softmax && layers.count > 2 { throw .softmaxHiddenActivation }
+        let architecture: Architecture
+        do {
+            architecture = try self.architecture()
+        } catch {
+            if case .invalidArchitecture(let why) = error { throw .invalidLayers(layers, reason: why) }
+            throw .invalidLayers(layers, reason: "\(error)")
+        }
+        func invalid(_ field: ConfigurationField, _ value: Double, _ expected: String) -> ConfigurationError {
+            .outOfRange(field, value: value, expected: expected)
+        }
         if let required = loss.requiredOutputActivation, resolvedOutputActivation != required {
-            throw fail("--loss \(loss) needs a \(required) output layer, not \(resolvedOutputActivation)")
+            throw .outputActivationDoesNotFitLoss(loss, required: required, actual: resolvedOutputActivation)
         }
-        if loss == .binaryCrossEntropy && layers[layers.count - 1] != 1 {
-            throw fail("--loss bce needs one output unit, the last layer has \(layers[layers.count - 1])")
+        if loss == .binaryCrossEntropy && architecture.outputCount != 1 {
+            throw .binaryCrossEntropyNeedsOneOutput(outputs: architecture.outputCount)
         }
-        guard epochs >= 0 else { throw fail("--epochs must be 0 or more, got \(epochs)") }
-        guard batchSize >= 1 else { throw fail("--batch-size must be at least 1, got \(batchSize)") }
+        guard epochs >= 0 else { throw invalid(ConfigurationField.epochs, Double(epochs), "0 or more") }
+        guard batchSize >= 1 else { throw invalid(ConfigurationField.batchSize, Double(batchSize), "at least 1") }
         try optimizerConfiguration.validate()
         try schedule.validate()
-        guard dropout.isFinite, dropout >= 0, dropout < 1 else { throw fail("--dropout must be in [0, 1), got \(dropout)") }
+        guard dropout.isFinite, dropout >= 0, dropout < 1 else { throw invalid(ConfigurationField.dropout, Double(dropout), "in [0, 1)") }
         guard validationSplit.isFinite, validationSplit >= 0, validationSplit < 1 else {
-            throw fail("--val-split must be in [0, 1), got \(validationSplit)")
+            throw invalid(ConfigurationField.validationSplit, validationSplit, "in [0, 1)")
         }
         if let patience {
-            guard patience >= 1 else { throw fail("--patience must be at least 1, got \(patience)") }
-            guard validationSplit > 0 else { throw fail("--patience needs a validation set: give --val-split too") }
+            guard patience >= 1 else { throw invalid(ConfigurationField.patience, Double(patience), "at least 1") }
+            guard validationSplit > 0 else { throw .patienceNeedsValidationSplit(patience: patience) }
         }
-        guard biasInitializer.isFinite else { throw fail("bias init must be finite") }
-        if let threads, !(1...1024).contains(threads) { throw fail("--threads must be in 1...1024, got \(threads)") }
-        let architecture = try architecture()
+        guard biasInitializer.isFinite else { throw invalid(ConfigurationField.biasInitializer, Double(biasInitializer), "a finite number") }
+        if let threads, !(1...1024).contains(threads) { throw invalid(ConfigurationField.threads, Double(threads), "in 1...1024") }
         if architecture.parameterCount > TrainingConfiguration.maximumElements {
-            throw fail("--layers \(layers.map(String.init).joined(separator: ",")) has \(architecture.parameterCount) parameters, more than the \(TrainingConfiguration.maximumElements) this build allows")
+            throw .tooManyParameters(
+                layers: layers, parameters: architecture.parameterCount, limit: TrainingConfiguration.maximumElements)
         }
         let (activations, overflow) = batchSize.multipliedReportingOverflow(by: layers.max() ?? 0)
         if overflow || activations > TrainingConfiguration.maximumElements {
-            throw fail("--batch-size \(batchSize) × the widest layer (\(layers.max() ?? 0)) is more than the \(TrainingConfiguration.maximumElements) activations this build allows")
+            throw .batchTooLarge(batchSize: batchSize, widestLayer: layers.max() ?? 0, limit: TrainingConfiguration.maximumElements)
         }
         if let classes {
-            guard !classes.isEmpty, Set(classes).count == classes.count else {
-                throw fail("--classes must list distinct classes, got \(classes)")
-            }
-            guard classes.count == layers[layers.count - 1] else {
-                throw fail("--classes lists \(classes.count) classes but the output layer has \(layers[layers.count - 1]) units")
+            guard !classes.isEmpty, Set(classes).count == classes.count else { throw .repeatedClasses(classes) }
+            guard classes.count == architecture.outputCount else {
+                throw .classCountMismatch(classes: classes, outputs: architecture.outputCount)
             }
         }
     }
