@@ -164,10 +164,7 @@ enum EpochBenchmark {
             if dataName == "mnist-no-zeros" { training = training.withoutZeroInputs() }
             let density = training.inputDensity
             let architecture = try configuration.architecture()
-            let network = Network(
-                architecture: architecture, weightInitializer: configuration.weightInitializer,
-                biasInitializer: configuration.biasInitializer, seed: configuration.seed)
-            let trainer = try Trainer(network: network, configuration: configuration)
+            let trainer = try Trainer(configuration: configuration)
             _ = try trainer.trainEpoch(on: training)
             let profile = arguments.contains("--breakdown") ? StepProfile(workers: threads) : nil
             trainer.stepProfile = profile

@@ -11,6 +11,12 @@ let package = Package(
             name: "train-small",
             dependencies: [.product(name: "FastMLP", package: "fastmlp")],
             path: "Sources/TrainSmall"
-        )
+        ),
+        // The README's library example, verbatim (ExamplesTests checks that the two agree).
+        .executableTarget(
+            name: "readme-example",
+            dependencies: [.product(name: "FastMLP", package: "fastmlp")],
+            path: "Sources/ReadmeExample"
+        ),
     ]
 )

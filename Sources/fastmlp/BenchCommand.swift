@@ -104,10 +104,7 @@ enum BenchCommand {
                 var rowConfiguration = configuration
                 rowConfiguration.mode = mode
                 rowConfiguration.threads = threads
-                let network = Network(
-                    architecture: architecture, weightInitializer: configuration.weightInitializer,
-                    biasInitializer: configuration.biasInitializer, seed: configuration.seed)
-                let trainer = try Trainer(network: network, configuration: rowConfiguration)
+                let trainer = try Trainer(configuration: rowConfiguration)
                 var epochSeconds: [Double] = []
                 var stepsOnOneThread = 0, stepsSkippingZeros = 0, timedSteps = 0
                 for epoch in 1...epochs {

@@ -162,10 +162,7 @@ enum TrainCommand {
                 }
                 trainer = try Trainer(network: try Network(architecture: architecture, parameters: parameters), configuration: configuration)
             } else {
-                let network = Network(
-                    architecture: architecture, weightInitializer: configuration.weightInitializer,
-                    biasInitializer: configuration.biasInitializer, seed: configuration.seed)
-                trainer = try Trainer(network: network, configuration: configuration)
+                trainer = try Trainer(configuration: configuration)
             }
         } catch let error as RuntimeError {
             throw error

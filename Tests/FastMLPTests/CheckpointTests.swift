@@ -53,8 +53,10 @@ struct CheckpointTests {
     func damaged() throws {
         var configuration = try profile("seed-sigmoid")
         configuration.threads = 1
-        let network = Network(architecture: try configuration.architecture(), weightInitializer: .xavierUniform, seed: 1)
-        let trainer = try Trainer(network: network, configuration: configuration)
+        configuration.seed = 1
+        configuration.weightInitializer = .xavierUniform
+        let trainer = try Trainer(configuration: configuration)
+        let network = trainer.network
         _ = try trainer.trainEpoch(on: shippedMNIST.training.prefix(100))
         let bytes = trainer.checkpoint().encode()
         #expect(throws: Never.self) { _ = try Checkpoint.decode(bytes, path: "c") }

@@ -16,4 +16,28 @@ struct ExamplesTests {
         #expect(accuracy > 0.9, "\(stdout)")
         #expect(stdout.contains("reloaded accuracy \(accuracy)"))
     }
+
+    @Test("the README's library example is Examples/Sources/ReadmeExample, verbatim, and it trains MNIST")
+    func readmeExample() throws {
+        let readme = try String(contentsOf: repositoryRoot.appendingPathComponent("README.md"), encoding: .utf8)
+        let section = try #require(readme.components(separatedBy: "## The library").dropFirst().first)
+        let block = try #require(section.components(separatedBy: "```swift\n").dropFirst().first?.components(separatedBy: "```").first)
+        let examples = repositoryRoot.appendingPathComponent("Examples")
+        let source = try String(
+            contentsOf: examples.appendingPathComponent("Sources/ReadmeExample/main.swift"), encoding: .utf8)
+        #expect(block == source, "the README's example and Examples/Sources/ReadmeExample/main.swift differ")
+        #expect(source.split(separator: "\n").count <= 15)
+        let build = try swiftTool(["build", "-c", "release", "--package-path", examples.path, "--product", "readme-example"])
+        #expect(build.status == 0, "\(build.stderr.suffix(2000))")
+        let directory = temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let binary = examples.appendingPathComponent(".build/release/readme-example")
+        let run = try runProcess(binary, [], workingDirectory: directory)
+        #expect(run.status == 0, "\(run.stderr)")
+        let lines = run.stdout.split(separator: "\n")
+        #expect(lines.count == 4 && lines[2].hasPrefix("epoch 3: "), "\(run.stdout)")
+        let accuracy = try #require(Double(lines[2].split(separator: " ").last ?? ""))
+        #expect(accuracy > 0.97, "\(run.stdout)")
+        #expect(lines[3].hasPrefix("reloaded: test accuracy \(accuracy), first labels [7, 2, 1, 0, 4]"), "\(run.stdout)")
+    }
 }

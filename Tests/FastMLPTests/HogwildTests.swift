@@ -20,8 +20,10 @@ struct HogwildTests {
         configuration.mode = .hogwild
         configuration.threads = threads
         let subset = shippedMNIST.training.prefix(1000)
-        let network = Network(architecture: try configuration.architecture(), weightInitializer: .heNormal, seed: 2)
-        let trainer = try Trainer(network: network, configuration: configuration)
+        configuration.seed = 2
+        configuration.weightInitializer = .heNormal
+        let trainer = try Trainer(configuration: configuration)
+        let network = trainer.network
         let hogwild = try #require(trainer.hogwild)
         // One counter per sample; each slice's thread increments the samples of its batches.
         let visits = UnsafeMutableBufferPointer<Int>.allocate(capacity: subset.count)
@@ -57,8 +59,11 @@ struct HogwildTests {
         for mode in [ParallelMode.synchronous, .hogwild] {
             configuration.mode = mode
             configuration.threads = 1
-            let network = Network(architecture: try configuration.architecture(), weightInitializer: .xavierUniform, seed: 4)
-            _ = try Trainer(network: network, configuration: configuration).trainEpoch(on: subset)
+            configuration.seed = 4
+            configuration.weightInitializer = .xavierUniform
+            let trainer = try Trainer(configuration: configuration)
+            let network = trainer.network
+            _ = try trainer.trainEpoch(on: subset)
             results.append(network.parameterValues.map(\.bitPattern))
         }
         #expect(results[0] == results[1])

@@ -90,8 +90,10 @@ struct OptimizerTests {
         var results: [[UInt32]] = []
         for threads in [1, 2] {
             configuration.threads = threads
-            let network = Network(architecture: try configuration.architecture(), weightInitializer: .heNormal, seed: 5)
-            let trainer = try Trainer(network: network, configuration: configuration)
+            configuration.seed = 5
+            configuration.weightInitializer = .heNormal
+            let trainer = try Trainer(configuration: configuration)
+            let network = trainer.network
             let before = try network.evaluate(on: subset, loss: .softmaxCrossEntropy).loss
             _ = try trainer.trainEpoch(on: subset)
             #expect(try network.evaluate(on: subset, loss: .softmaxCrossEntropy).loss < before / 3)

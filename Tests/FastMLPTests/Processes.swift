@@ -13,9 +13,11 @@ struct CommandResult {
 }
 
 /// Runs `executable` to the end with no input and collects its output; `environment` entries
-/// are added to the current environment. Standard error goes through a file, so that neither
+/// are added to the current environment, and `workingDirectory` is its working directory when given. Standard error goes through a file, so that neither
 /// stream can fill a pipe nobody is reading while the other is read.
-func runProcess(_ executable: URL, _ arguments: [String], environment: [String: String] = [:]) throws -> CommandResult {
+func runProcess(
+    _ executable: URL, _ arguments: [String], environment: [String: String] = [:], workingDirectory: URL? = nil
+) throws -> CommandResult {
     let directory = temporaryDirectory("runProcess")
     defer { try? FileManager.default.removeItem(at: directory) }
     let errorFile = directory.appendingPathComponent("stderr")
@@ -25,6 +27,7 @@ func runProcess(_ executable: URL, _ arguments: [String], environment: [String: 
     let process = Process()
     process.executableURL = executable
     process.arguments = arguments
+    if let workingDirectory { process.currentDirectoryURL = workingDirectory }
     if !environment.isEmpty {
         process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
     }

@@ -33,8 +33,10 @@ struct ScheduleTests {
         configuration.momentum = 0
         configuration.epochs = 3
         let subset = shippedMNIST.training.prefix(640)
-        let network = Network(architecture: try configuration.architecture(), weightInitializer: .heNormal, seed: 1)
-        let trainer = try Trainer(network: network, configuration: configuration)
+        configuration.seed = 1
+        configuration.weightInitializer = .heNormal
+        let trainer = try Trainer(configuration: configuration)
+        let network = trainer.network
         _ = try trainer.trainEpoch(on: subset)
         let afterFirst = network.parameterValues
         _ = try trainer.trainEpoch(on: subset)

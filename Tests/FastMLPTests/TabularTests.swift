@@ -124,8 +124,10 @@ struct TabularTests {
         configuration.batchSize = 16
         configuration.epochs = 60
         configuration.threads = 1
-        let network = Network(architecture: try configuration.architecture(), weightInitializer: .heNormal, seed: 1)
-        let trainer = try Trainer(network: network, configuration: configuration)
+        configuration.seed = 1
+        configuration.weightInitializer = .heNormal
+        let trainer = try Trainer(configuration: configuration)
+        let network = trainer.network
         try trainer.fit(on: try standardization.apply(to: training))
         let evaluation = try trainer.evaluate(on: try standardization.apply(to: test), targetScales: standardization.targetScales)
         let metrics = try #require(evaluation.regression)

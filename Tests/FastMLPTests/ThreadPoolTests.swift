@@ -77,8 +77,11 @@ struct ParallelTrainingTests {
         var results: [[UInt32]] = []
         for threads in [1, 2, 3] {
             configuration.threads = threads
-            let network = Network(architecture: try configuration.architecture(), weightInitializer: .heNormal, seed: 3)
-            _ = try Trainer(network: network, configuration: configuration).trainEpoch(on: shippedMNIST.training.prefix(2000))
+            configuration.seed = 3
+            configuration.weightInitializer = .heNormal
+            let trainer = try Trainer(configuration: configuration)
+            let network = trainer.network
+            _ = try trainer.trainEpoch(on: shippedMNIST.training.prefix(2000))
             results.append(network.parameterValues.map(\.bitPattern))
         }
         #expect(results[1] == results[0] && results[2] == results[0])
@@ -97,8 +100,11 @@ struct ParallelTrainingTests {
         var results: [[UInt32]] = [], losses: [Double] = []
         for threads in [1, 2, 3, 8] {
             configuration.threads = threads
-            let network = Network(architecture: try configuration.architecture(), weightInitializer: .heNormal, seed: 5)
-            losses.append(try Trainer(network: network, configuration: configuration).trainEpoch(on: shippedMNIST.training.prefix(700)))
+            configuration.seed = 5
+            configuration.weightInitializer = .heNormal
+            let trainer = try Trainer(configuration: configuration)
+            let network = trainer.network
+            losses.append(try trainer.trainEpoch(on: shippedMNIST.training.prefix(700)))
             results.append(network.parameterValues.map(\.bitPattern))
         }
         for (index, threads) in [2, 3, 8].enumerated() {
@@ -143,8 +149,10 @@ struct ParallelTrainingTests {
         configuration.threads = 2
         for (data, skips, expected) in [(mnist, true, 10), (filled, true, 0), (mnist, false, 0)] {
             configuration.skipsZeroInputs = skips
-            let network = Network(architecture: try configuration.architecture(), weightInitializer: .heNormal, seed: 1)
-            let trainer = try Trainer(network: network, configuration: configuration)
+            configuration.seed = 1
+            configuration.weightInitializer = .heNormal
+            let trainer = try Trainer(configuration: configuration)
+            let network = trainer.network
             _ = try trainer.trainEpoch(on: data)
             #expect(trainer.completedSteps == 10 && trainer.stepsSkippingZeroInputs == expected)
         }
@@ -188,8 +196,11 @@ struct ParallelTrainingTests {
         var results: [[UInt32]] = []
         for threads in [1, 2] {
             configuration.threads = threads
-            let network = Network(architecture: try configuration.architecture(), weightInitializer: .heNormal, seed: 3)
-            _ = try Trainer(network: network, configuration: configuration).trainEpoch(on: training)
+            configuration.seed = 3
+            configuration.weightInitializer = .heNormal
+            let trainer = try Trainer(configuration: configuration)
+            let network = trainer.network
+            _ = try trainer.trainEpoch(on: training)
             results.append(network.parameterValues.map(\.bitPattern))
         }
         #expect(results[0] == results[1])
@@ -244,8 +255,10 @@ struct ThreadChoiceTests {
         var results: [[UInt32]] = []
         for threads in [1, 2] {
             configuration.threads = threads
-            let network = Network(architecture: try configuration.architecture(), weightInitializer: .heNormal, seed: 2)
-            let trainer = try Trainer(network: network, configuration: configuration)
+            configuration.seed = 2
+            configuration.weightInitializer = .heNormal
+            let trainer = try Trainer(configuration: configuration)
+            let network = trainer.network
             _ = try trainer.trainEpoch(on: subset)
             #expect(trainer.stepsOnOneThread <= 40)
             results.append(network.parameterValues.map(\.bitPattern))

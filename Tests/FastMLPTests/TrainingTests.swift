@@ -79,14 +79,36 @@ struct TrainingTests {
         let subset = shippedMNIST.training.prefix(3000)
         func run(seed: UInt64) throws -> [Float] {
             configuration.seed = seed
-            let network = Network(
-                architecture: try configuration.architecture(), weightInitializer: configuration.weightInitializer, seed: seed)
-            _ = try Trainer(network: network, configuration: configuration).trainEpoch(on: subset)
-            return network.parameterValues
+            let trainer = try Trainer(configuration: configuration)
+            _ = try trainer.trainEpoch(on: subset)
+            return trainer.network.parameterValues
         }
         let first = try run(seed: 7)
         #expect(try run(seed: 7).map(\.bitPattern) == first.map(\.bitPattern))
         #expect(try run(seed: 8) != first)
+    }
+
+    @Test("Trainer(configuration:) builds the configured network from its seed and initialisers; Trainer(model:) copies the model")
+    func buildingATrainer() throws {
+        var configuration = try profile("seed-sigmoid")
+        configuration.biasInitializer = 0.25
+        configuration.seed = 11
+        let trainer = try Trainer(configuration: configuration)
+        let expected = Network(
+            architecture: try configuration.architecture(), weightInitializer: configuration.weightInitializer,
+            biasInitializer: 0.25, seed: 11)
+        #expect(trainer.network.parameterValues.map(\.bitPattern) == expected.parameterValues.map(\.bitPattern))
+        // Invalid settings come back typed, naming the setting.
+        configuration.learningRate = 0
+        #expect(throws: ModelError.invalidConfiguration(.outOfRange(.learningRate, value: 0, expected: "a positive number"))) {
+            _ = try Trainer(configuration: configuration)
+        }
+        configuration.learningRate = 0.1
+        let model = SavedModel(network: expected, loss: configuration.loss)
+        let before = expected.parameterValues
+        let continued = try Trainer(model: model, configuration: configuration)
+        _ = try continued.trainEpoch(on: shippedMNIST.training.prefix(200))
+        #expect(model.network.parameterValues == before && continued.network.parameterValues != before)
     }
 
     @Test("an epoch visits every sample once, in batches whose loss is their own mean, the partial last one included")
@@ -185,8 +207,10 @@ struct TrainingTests {
         var configuration = try profile("mlp-128")
         configuration.learningRate = 1e30
         configuration.momentum = 0
-        let network = Network(architecture: try configuration.architecture(), weightInitializer: .heNormal, seed: 1)
-        let trainer = try Trainer(network: network, configuration: configuration)
+        configuration.seed = 1
+        configuration.weightInitializer = .heNormal
+        let trainer = try Trainer(configuration: configuration)
+        let network = trainer.network
         #expect(throws: TrainingError.self) {
             for _ in 0..<3 { _ = try trainer.trainEpoch(on: shippedMNIST.training.prefix(2000)) }
         }
@@ -313,8 +337,10 @@ struct EarlyStoppingTests {
     func checkpointed() throws {
         var configuration = try profile("seed-sigmoid")
         configuration.threads = 1
-        let network = Network(architecture: try configuration.architecture(), weightInitializer: .xavierUniform, seed: 1)
-        let trainer = try Trainer(network: network, configuration: configuration)
+        configuration.seed = 1
+        configuration.weightInitializer = .xavierUniform
+        let trainer = try Trainer(configuration: configuration)
+        let network = trainer.network
         var stopping = EarlyStopping(patience: 3)
         _ = stopping.update(validationLoss: 0.25, epoch: 1, network: network)
         _ = stopping.update(validationLoss: 0.5, epoch: 2, network: network)
@@ -332,8 +358,10 @@ struct EarlyStoppingTests {
         configuration.validationSplit = 0.2
         let data = shippedMNIST.training.prefix(2000)
         let (training, validation) = data.splitValidation(fraction: 0.2, seed: 1)
-        let network = Network(architecture: try configuration.architecture(), weightInitializer: .heNormal, seed: 1)
-        let trainer = try Trainer(network: network, configuration: configuration)
+        configuration.seed = 1
+        configuration.weightInitializer = .heNormal
+        let trainer = try Trainer(configuration: configuration)
+        let network = trainer.network
         var reported: [Int] = []
         var steps = 0
         let result = try trainer.fit(

@@ -22,9 +22,9 @@ do {
     configuration.patience = 2
     configuration.validationSplit = 0.1
     configuration.threads = 2
+    configuration.seed = 7
 
-    let network = Network(architecture: try configuration.architecture(), weightInitializer: .heNormal, seed: 7)
-    let trainer = try Trainer(network: network, configuration: configuration)
+    let trainer = try Trainer(configuration: configuration)
     let result = try trainer.fit(on: training, validation: validation, test: test) { report in
         print("epoch \(report.epoch): train loss \(report.trainLoss), validation loss \(report.validationLoss ?? .nan)")
         return .continue
@@ -32,7 +32,7 @@ do {
     let evaluation = try trainer.evaluate(on: test)
     print("epochs \(result.history.count), test accuracy \(evaluation.accuracy)")
     let path = FileManager.default.temporaryDirectory.appendingPathComponent("train-small-\(getpid()).fmlp").path
-    try ModelFile.save(SavedModel(network: network, loss: configuration.loss), to: path)
+    try ModelFile.save(SavedModel(network: trainer.network, loss: configuration.loss), to: path)
     let reloaded = try ModelFile.load(from: path)
     try? FileManager.default.removeItem(atPath: path)
     print("reloaded accuracy \(try reloaded.network.evaluate(on: test, loss: reloaded.loss).accuracy)")

@@ -3,12 +3,22 @@ import Foundation
 
 /// Why a model file could not be read or written. Descriptions name the file and what was wrong.
 public enum ModelFileError: Error, Equatable, Sendable, CustomStringConvertible {
+    /// The file cannot be opened or read.
     case unreadable(path: String, reason: String)
+    /// The file does not start with a model file's magic.
     case notAModelFile(path: String)
+    /// The file does not start with a checkpoint's magic.
     case notACheckpoint(path: String)
+    /// The file was written by a newer build, in a format version this one does not read.
     case unsupportedVersion(path: String, version: UInt32, supported: UInt32)
+    /// The file ends before its contents do.
     case truncated(path: String)
+    /// The contents are inconsistent (`reason` says how): a bad checksum, size or value.
     case corrupt(path: String, reason: String)
+    /// A safetensors file without fastmlp's architecture metadata: its tensors can still be
+    /// loaded for an architecture given separately (``SafeTensors/parameters(from:for:)``).
+    case noArchitecture(path: String)
+    /// The file could not be written; whatever was at `path` before is untouched.
     case writeFailed(path: String, reason: String)
 
     public var description: String {
@@ -20,6 +30,8 @@ public enum ModelFileError: Error, Equatable, Sendable, CustomStringConvertible 
             return "\(path): format version \(version) is newer than this build reads (\(supported))"
         case .truncated(let path): return "\(path): the file is truncated"
         case .corrupt(let path, let reason): return "\(path): corrupt file: \(reason)"
+        case .noArchitecture(let path):
+            return "\(path): no fastmlp architecture in the metadata (layers, activations); its tensors can be loaded for a given architecture"
         case .writeFailed(let path, let reason): return "\(path): \(reason)"
         }
     }
@@ -43,6 +55,18 @@ public struct SavedModel {
         self.loss = loss
         self.classes = classes
         self.tabular = tabular
+    }
+
+    /// Loss, accuracy and the confusion matrix on `data` (regression: MSE, MAE and R² in the
+    /// target's own units), with the loss the model was trained with.
+    public func evaluate(on data: Dataset) throws(ModelError) -> Evaluation {
+        try network.evaluate(on: data, loss: loss, targetScales: tabular?.standardization?.targetScales)
+    }
+
+    /// The predicted output class of every sample of `data` (an index into the outputs; see
+    /// ``classes`` for the original labels).
+    public func predictions(for data: Dataset) throws(ModelError) -> [Int] {
+        try network.predictions(for: data, loss: loss)
     }
 }
 
@@ -68,7 +92,7 @@ public struct TabularInfo: Codable, Equatable, Sendable {
 ///
 ///     offset  size        field
 ///     0       8           magic "FASTMLP\0"
-///     8       4  UInt32   format version (1)
+///     8       4  UInt32   format version (2; 1 is still read)
 ///     12      4  UInt32   L, the number of dense layers (1...1024)
 ///     16      4(L+1)      layer widths, UInt32 each (1...2²⁴)
 ///     ..      L           activation codes, UInt8 each (identity 0, relu 1, sigmoid 2, tanh 3, softmax 4)

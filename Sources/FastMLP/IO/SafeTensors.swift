@@ -70,7 +70,7 @@ public enum SafeTensors {
         guard let metadata = header["__metadata__"] as? [String: String],
             let layersText = metadata["layers"], let activationsText = metadata["activations"]
         else {
-            throw .corrupt(path: path, reason: "no fastmlp architecture in the metadata (layers, activations); use --init-from with --layers instead")
+            throw .noArchitecture(path: path)
         }
         let sizeTexts = layersText.split(separator: ",", omittingEmptySubsequences: false)
         let activationTexts = activationsText.split(separator: ",", omittingEmptySubsequences: false)

@@ -82,6 +82,34 @@ public final class Trainer {
         set { step.profile = newValue }
     }
 
+    /// A trainer for a new network: the configuration's architecture, its weights drawn with
+    /// its ``TrainingConfiguration/weightInitializer`` from its ``TrainingConfiguration/seed``
+    /// and its biases at ``TrainingConfiguration/biasInitializer``. The same configuration always
+    /// starts from the same weights.
+    ///
+    /// - Throws: ``ModelError/invalidConfiguration(_:)`` naming the first setting that cannot be trained.
+    public convenience init(configuration: TrainingConfiguration) throws(ModelError) {
+        do {
+            try configuration.validate()
+        } catch {
+            throw .invalidConfiguration(error)
+        }
+        let network = Network(
+            architecture: try configuration.architecture(), weightInitializer: configuration.weightInitializer,
+            biasInitializer: configuration.biasInitializer, seed: configuration.seed)
+        try self.init(network: network, configuration: configuration)
+    }
+
+    /// A trainer that continues from a saved model's weights (copied: the model is not changed).
+    ///
+    /// - Throws: ``ModelError`` if the configuration is invalid or describes another architecture.
+    public convenience init(model: SavedModel, configuration: TrainingConfiguration) throws(ModelError) {
+        let network = try Network(architecture: model.network.architecture, parameters: model.network.parameterValues)
+        try self.init(network: network, configuration: configuration)
+    }
+
+    /// A trainer for a network built by the caller, which it trains in place.
+    ///
     /// - Throws: ``ModelError`` if the configuration is invalid or does not match the network.
     public init(network: Network, configuration: TrainingConfiguration) throws(ModelError) {
         do {

@@ -1,0 +1,14 @@
+import FastMLP
+
+let (training, test) = try MNIST.load(from: MNIST.bundledDirectory!)   // or any directory of the four IDX files
+var configuration = TrainingConfiguration()   // the defaults are mlp-128: 784-128-10 ReLU, SGD lr 0.05, momentum 0.9
+configuration.layers = [784, 256, 10]
+configuration.epochs = 3
+let trainer = try Trainer(configuration: configuration)   // a new network, seeded by configuration.seed
+try trainer.fit(on: training, test: test) { report in
+    print("epoch \(report.epoch): train loss \(report.trainLoss), test accuracy \(report.testAccuracy ?? 0)")
+    return .continue
+}
+try ModelFile.save(SavedModel(network: trainer.network, loss: configuration.loss), to: "mlp.fmlp")
+let model = try ModelFile.load(from: "mlp.fmlp")
+print("reloaded: test accuracy \(try model.evaluate(on: test).accuracy), first labels \(try model.predictions(for: test.prefix(5)))")
