@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 import Testing
 @_spi(Benchmarks) @testable import FastMLP
 
@@ -7,13 +8,10 @@ struct CheckpointTests {
     /// Trains `epochs` epochs, optionally stopping after `stopAfter` steps, saving a checkpoint,
     /// reading it back from disk and continuing in a fresh trainer.
     func run(_ configuration: TrainingConfiguration, data: Dataset, stopAfter: Int?) throws -> [UInt32] {
-        let network = Network(
-            architecture: try configuration.architecture(), weightInitializer: configuration.weightInitializer,
-            biasInitializer: configuration.biasInitializer, seed: configuration.seed)
-        var trainer = try Trainer(network: network, configuration: configuration)
+        var trainer = try Trainer(configuration: configuration)
         if let stopAfter {
-            var steps = 0
-            trainer.shouldStop = { steps += 1; return steps >= stopAfter }
+            let steps = StepCounter()
+            trainer.shouldStop = { steps.next() >= stopAfter }
             do {
                 while trainer.completedEpochs < configuration.epochs { _ = try trainer.trainEpoch(on: data) }
                 Issue.record("the run was not interrupted")
@@ -49,6 +47,35 @@ struct CheckpointTests {
         #expect(straight == resumed)
     }
 
+    @Test("cancelling the Task of an async fit stops after the current step, ready to checkpoint; resumed, the run ends as an uninterrupted one")
+    func cancellingTheTask() async throws {
+        var configuration = try profile("mlp-128")
+        configuration.epochs = 3
+        configuration.threads = 2
+        let data = shippedMNIST.training.prefix(1280)  // 20 steps per epoch
+        let outcome = try await Task { () async throws -> (epoch: Int, done: Int, checkpoint: Checkpoint) in
+            let trainer = try Trainer(configuration: configuration)
+            do {
+                // The task cancels itself from the progress callback, after step 5 of epoch 2.
+                try await trainer.fit(on: data, onStep: { epoch, done, _ in
+                    if epoch == 2 && done == 320 { withUnsafeCurrentTask { $0?.cancel() } }
+                })
+            } catch TrainingError.interrupted(let epoch, let done) {
+                return (epoch, done, trainer.checkpoint())
+            }
+            throw TrainingError.diverged(epoch: 0, step: 0, loss: 0)  // not cancelled: fails below
+        }.value
+        #expect(outcome.epoch == 2 && outcome.done == 320)
+        #expect(outcome.checkpoint.completedEpochs == 1 && outcome.checkpoint.epochPosition == 320)
+        // In async code the async fit is chosen; both runs go to the end.
+        let resumed = try Trainer(resuming: outcome.checkpoint)
+        try await resumed.fit(on: data)
+        let straight = try Trainer(configuration: configuration)
+        try await straight.fit(on: data)
+        let (a, b) = (resumed.network.parameterValues, straight.network.parameterValues)
+        #expect(a.map(\.bitPattern) == b.map(\.bitPattern))
+    }
+
     @Test("damaged checkpoints give a typed error naming the file")
     func damaged() throws {
         var configuration = try profile("seed-sigmoid")
@@ -76,4 +103,10 @@ struct CheckpointTests {
             }
         }
     }
+}
+
+/// Counts calls from any thread (a ``Trainer/shouldStop`` is polled by every training thread).
+final class StepCounter: Sendable {
+    private let count = Atomic<Int>(0)
+    func next() -> Int { count.add(1, ordering: .relaxed).newValue }
 }

@@ -60,7 +60,7 @@ final class HogwildSchedule {
     /// synchronous training. `shouldStop` is polled by every thread after each of its steps.
     func trainEpoch(
         on data: Dataset, order: [Int32], epoch: Int, firstStep: Int, pool: ThreadPool,
-        learningRate: (_ step: Int) -> Float, shouldStop: (() -> Bool)? = nil,
+        learningRate: (_ step: Int) -> Float, shouldStop: (@Sendable () -> Bool)? = nil,
         progress: ((_ done: Int, _ total: Int) -> Void)?
     ) throws(TrainingError) -> (count: Int, loss: Double) {
         let slices = Self.slices(count: data.count, slices: steps.count)

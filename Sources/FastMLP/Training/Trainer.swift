@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 
 /// Why training stopped with an error.
 public enum TrainingError: Error, Equatable, Sendable, CustomStringConvertible {
@@ -61,7 +62,7 @@ public final class Trainer {
     /// Polled after every step (in Hogwild mode by every thread after each of its steps; the
     /// interrupted epoch then starts over on resume): returning true makes
     /// ``trainEpoch(on:progress:)`` stop after the step and throw ``TrainingError/interrupted(epoch:samplesDone:)``.
-    public var shouldStop: (() -> Bool)?
+    public var shouldStop: (@Sendable () -> Bool)?
 
     /// Whether synchronous steps may run on the calling thread alone when timings show that to be
     /// faster than all the threads (the results are the same either way; see `ThreadChoice`).
@@ -303,4 +304,40 @@ extension Trainer {
         }
         return FitResult(history: history, stoppedEarly: stoppedEarly, restoredEpoch: restoredEpoch)
     }
+}
+
+extension Trainer {
+    /// ``fit(on:validation:test:onEpoch:onStep:)`` for Swift concurrency: cancelling the calling
+    /// `Task` stops the run after the current step, as ``shouldStop`` does, and the trainer is
+    /// then ready to checkpoint (``checkpoint(history:earlyStopping:)``) and resume exactly there.
+    ///
+    /// The run takes the calling task's thread for its duration (the trainer's own threads do the
+    /// parallel work); the callbacks are called on that thread, one at a time.
+    ///
+    /// - Throws: ``TrainingError/interrupted(epoch:samplesDone:)`` when the task is cancelled
+    ///   (or ``shouldStop`` asks), ``TrainingError/diverged(epoch:step:loss:)``, or the
+    ///   ``ModelError`` of data that does not fit the network.
+    @discardableResult
+    public func fit(
+        on training: Dataset, validation: Dataset? = nil, test: Dataset? = nil,
+        onEpoch: (@Sendable (EpochReport) -> FitDecision)? = nil,
+        onStep: (@Sendable (_ epoch: Int, _ done: Int, _ total: Int) -> Void)? = nil
+    ) async throws -> FitResult {
+        let cancelled = CancellationFlag()
+        let previous = shouldStop
+        shouldStop = { cancelled.isSet || previous?() == true }
+        defer { shouldStop = previous }
+        return try await withTaskCancellationHandler {
+            try fit(on: training, validation: validation, test: test, onEpoch: onEpoch, onStep: onStep)
+        } onCancel: {
+            cancelled.set()
+        }
+    }
+}
+
+/// Set once, from any thread, by a task's cancellation handler; polled by the training threads.
+final class CancellationFlag: Sendable {
+    private let flag = Atomic<Bool>(false)
+    var isSet: Bool { flag.load(ordering: .relaxed) }
+    func set() { flag.store(true, ordering: .relaxed) }
 }
