@@ -195,19 +195,10 @@ enum TrainCommand {
                 + (test.isRegression ? " test_r2" : "test_acc") + "  seconds  samples/s")
             for report in earlier { printEpoch(report, trainingSamples: training.count, fromCheckpoint: true) }
         }
-        installInterruptHandler()
-        trainer.shouldStop = { stopRequest.load(ordering: .relaxed) != 0 }
         let progress = ProgressLine(quiet: arguments.has("quiet"))
         // A resumed run goes on checkpointing to the file it came from unless told otherwise.
         let checkpointPath = arguments.string("checkpoint") ?? arguments.string("resume")
-        func saveCheckpoint() throws {
-            guard let path = checkpointPath else { return }
-            do {
-                try trainer.checkpoint().save(to: path)
-            } catch {
-                throw RuntimeError(describe(error))
-            }
-        }
+        func saveCheckpoint() throws { try Self.saveCheckpoint(trainer, to: checkpointPath) }
         func saveModel(to path: String) throws {
             do {
                 try ModelFile.save(
@@ -218,21 +209,30 @@ enum TrainCommand {
         }
         let result: FitResult
         do {
-            var checkpointFailure: (any Error)?
+            // The async fit runs in a task that Ctrl-C and SIGTERM cancel; this thread waits.
+            let shared = Handoff(value: (trainer: trainer, progress: progress, failure: FailureSlot()))
+            let (training, validation, test, configuration) = (training, validation, test, configuration)
             progress.begin()
-            result = try trainer.fit(
-                on: training, validation: validation, test: test,
-                onEpoch: { report in
-                    progress.clear()
-                    do { try saveCheckpoint() } catch { checkpointFailure = error; return .stop }
-                    if !json { printEpoch(report, trainingSamples: training.count) }
-                    return .continue
-                },
-                onStep: { epoch, done, total in
-                    if done <= configuration.batchSize { progress.begin() }
-                    progress.update(label: "epoch \(epoch)/\(configuration.epochs)", done: done, total: total)
-                })
-            if let checkpointFailure { throw checkpointFailure }
+            result = try runCancellingOnSignals {
+                try await shared.value.trainer.fit(
+                    on: training, validation: validation, test: test,
+                    onEpoch: { report in
+                        shared.value.progress.clear()
+                        do {
+                            try Self.saveCheckpoint(shared.value.trainer, to: checkpointPath)
+                        } catch {
+                            shared.value.failure.error = error
+                            return .stop
+                        }
+                        if !json { printEpoch(report, trainingSamples: training.count) }
+                        return .continue
+                    },
+                    onStep: { epoch, done, total in
+                        if done <= configuration.batchSize { shared.value.progress.begin() }
+                        shared.value.progress.update(label: "epoch \(epoch)/\(configuration.epochs)", done: done, total: total)
+                    })
+            }
+            if let failure = shared.value.failure.error { throw failure }
         } catch TrainingError.interrupted(let epoch, let done) {
             progress.clear()
             try saveCheckpoint()
@@ -325,6 +325,16 @@ enum TrainCommand {
                 + String(format: "  %9.4f  ", report.testLoss ?? .nan)
                 + leftPad(report.testR2.map { String(format: "%.4f", $0) } ?? percent(report.testAccuracy ?? .nan), 8)
                 + String(format: "  %7.2f  %9.0f", report.seconds, Double(samples) / max(report.seconds, 1e-9)) + note)
+    }
+
+    /// Writes the trainer's checkpoint to `path`, if there is one.
+    static func saveCheckpoint(_ trainer: Trainer, to path: String?) throws {
+        guard let path else { return }
+        do {
+            try trainer.checkpoint().save(to: path)
+        } catch {
+            throw RuntimeError(describe(error))
+        }
     }
 
     /// Refuses, before anything is trained or printed, a network whose first or last layer does
@@ -467,4 +477,9 @@ struct TrainResult: Encodable {
 
 extension Evaluation {
     var lossAndAccuracy: (loss: Double, accuracy: Double) { (loss, accuracy) }
+}
+
+/// Where an epoch callback leaves an error for the command to throw after the run.
+final class FailureSlot {
+    var error: (any Error)?
 }

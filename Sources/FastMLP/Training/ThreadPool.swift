@@ -21,7 +21,7 @@ import Darwin
 ///
 /// Which thread runs a task never changes a result: callers make each task write its own
 /// outputs in a fixed order. Regions do not nest, and `run` is called from one thread at a time.
-public final class ThreadPool: @unchecked Sendable {
+public final class ThreadPool: @unchecked Sendable {  // its state is atomics and a lock-guarded sleep; see above
     /// How a region's tasks reach the threads.
     @_spi(Benchmarks)
     public enum Backend: String, Sendable, CaseIterable {
@@ -125,7 +125,7 @@ private struct DispatchJob: @unchecked Sendable {
 
 /// One thread's share of a region's tasks: a ticket holding generation (24 bits) | end (20 bits) |
 /// next task (20 bits), alone on its cache lines so that claims on different lanes do not contend.
-private final class Lane: @unchecked Sendable {
+private final class Lane: @unchecked Sendable {  // one atomic, padded
     private let padBefore: (UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64) = (0, 0, 0, 0, 0, 0, 0)
     let ticket = Atomic<UInt64>(0)
     private let padAfter: (UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64) = (0, 0, 0, 0, 0, 0, 0, 0)
@@ -136,7 +136,7 @@ private final class Lane: @unchecked Sendable {
 /// A region's tasks are dealt out in contiguous blocks, one per thread ("lane"), so that from
 /// one step to the next a thread tends to get the same tiles and finds their data in its own
 /// cache; a thread that finishes its block steals from the others' lanes.
-private final class Shared: @unchecked Sendable {
+private final class Shared: @unchecked Sendable {  // lanes are atomics; the job is read only inside a region
     static let endShift: UInt64 = 20
     static let generationShift: UInt64 = 40
     static let fieldMask: UInt64 = (1 << 20) - 1
