@@ -3,7 +3,7 @@ import Testing
 
 /// Builds and runs the Examples package, which depends on fastmlp by path: the public API an
 /// embedding application uses compiles and works.
-@Suite("Examples package")
+@Suite("Examples package", .serialized)
 struct ExamplesTests {
     @Test("Examples/train-small builds against the package and trains")
     func trainSmall() throws {

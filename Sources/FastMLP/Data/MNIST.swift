@@ -37,21 +37,12 @@ public enum MNIST {
     /// Where ``bundledDirectory`` looks: `Data/mnist` in the source tree this library was built
     /// from, whether or not it is there.
     public static var bundledDirectoryLocation: URL {
-        // This file is <root>/Sources/FastMLP/Data/MNIST.swift.
-        var root = URL(fileURLWithPath: #filePath)
-        for _ in 0..<4 { root.deleteLastPathComponent() }
-        return root.appendingPathComponent("Data/mnist", isDirectory: true)
+        SourceTree.root.appendingPathComponent("Data/mnist", isDirectory: true)
     }
 
     /// The copy of MNIST that ships in the repository (Data/mnist at the package root), located from `#filePath`
     /// of this source file; nil if it is not there.
-    public static var bundledDirectory: URL? {
-        let directory = bundledDirectoryLocation
-        var isDirectory: ObjCBool = false
-        guard FileManager.default.fileExists(atPath: directory.path, isDirectory: &isDirectory), isDirectory.boolValue
-        else { return nil }
-        return directory
-    }
+    public static var bundledDirectory: URL? { SourceTree.directory("Data/mnist") }
 
     private static func loadSet(images imagesName: String, labels labelsName: String, in directory: URL)
         throws(DataError) -> Dataset

@@ -1,43 +1,5 @@
 import Foundation
 
-/// One finished epoch, as a run reports it (kept in checkpoints so a resumed run can report the
-/// whole history).
-public struct EpochReport: Equatable, Sendable, Codable {
-    /// The epoch number, from 1.
-    public var epoch: Int
-    /// The mean loss over the epoch's training samples, as they were trained.
-    public var trainLoss: Double
-    /// Loss and accuracy on the test set, when one was given.
-    public var testLoss: Double?
-    /// Test accuracy (classification only).
-    public var testAccuracy: Double?
-    /// Seconds of training (evaluation not included).
-    public var seconds: Double
-    /// R² on the test set, for regression.
-    public var testR2: Double?
-    /// Loss and accuracy on the validation split, when there is one.
-    public var validationLoss: Double?
-    /// Validation accuracy (classification only).
-    public var validationAccuracy: Double?
-    /// The samples trained in ``seconds``: fewer than the training set in an epoch resumed from
-    /// a checkpoint taken in its middle; `nil` (the whole set) in reports of older checkpoints.
-    public var samples: Int?
-
-    /// A report with the given values (`testR2` is set separately).
-    public init(
-        epoch: Int, trainLoss: Double, testLoss: Double?, testAccuracy: Double?, seconds: Double,
-        validationLoss: Double? = nil, validationAccuracy: Double? = nil
-    ) {
-        self.epoch = epoch
-        self.trainLoss = trainLoss
-        self.testLoss = testLoss
-        self.testAccuracy = testAccuracy
-        self.seconds = seconds
-        self.validationLoss = validationLoss
-        self.validationAccuracy = validationAccuracy
-    }
-}
-
 /// Everything needed to continue a run exactly where it stopped: the configuration, the
 /// parameters, the optimiser state, the shuffling generator and this epoch's order, and the
 /// position in the run (epochs, steps, samples into the current epoch).
@@ -287,49 +249,5 @@ extension Checkpoint {
             offset += 12 + Int(length)
         }
         return offset == bytes.endIndex - 4
-    }
-}
-
-extension Trainer {
-    /// The trainer's complete state, to save and later resume with ``init(resuming:)``.
-    public func checkpoint() -> Checkpoint {
-        let optimizers = (hogwild?.optimizers ?? [optimizer]).map {
-            Checkpoint.OptimizerState(steps: $0.steps, first: $0.first.array, second: $0.second.array)
-        }
-        return Checkpoint(
-            configuration: configuration, completedEpochs: completedEpochs, completedSteps: completedSteps,
-            epochPosition: epochPosition, epochLossSum: epochLossSum, shufflerState: shufflerState, order: order,
-            parameters: network.parameterValues, optimizers: optimizers, history: history, earlyStopping: earlyStopping)
-    }
-
-
-    /// A trainer that continues the run saved in `checkpoint`, with its network restored.
-    /// `epochs` and `threads` may differ from the checkpoint's (a synchronous run's results do
-    /// not depend on the thread count; the total number of epochs shapes a cosine schedule).
-    public convenience init(resuming checkpoint: Checkpoint, epochs: Int? = nil, threads: Int? = nil) throws(ModelError) {
-        var configuration = checkpoint.configuration
-        if let epochs { configuration.epochs = epochs }
-        if let threads { configuration.threads = threads }
-        let network = try Network(architecture: try configuration.architecture(), parameters: checkpoint.parameters)
-        try self.init(network: network, configuration: configuration)
-        let targets = hogwild?.optimizers ?? [optimizer]
-        guard targets.count == checkpoint.optimizers.count || configuration.mode == .hogwild else {
-            throw .checkpointMismatch("the checkpoint holds \(checkpoint.optimizers.count) optimiser states, this run needs \(targets.count)")
-        }
-        for (index, target) in targets.enumerated() {
-            let state = checkpoint.optimizers[min(index, checkpoint.optimizers.count - 1)]
-            guard state.first.count == target.first.count, state.second.count == target.second.count else {
-                throw .checkpointMismatch("the checkpoint's optimiser state does not fit \(configuration.optimizer)")
-            }
-            state.first.withUnsafeBufferPointer { target.first.base.update(from: $0.baseAddress!, count: $0.count) }
-            state.second.withUnsafeBufferPointer { if let base = $0.baseAddress { target.second.base.update(from: base, count: $0.count) } }
-            target.steps = state.steps
-        }
-        restore(
-            completedEpochs: checkpoint.completedEpochs, completedSteps: checkpoint.completedSteps,
-            epochPosition: checkpoint.epochPosition, epochLossSum: checkpoint.epochLossSum,
-            shufflerState: checkpoint.shufflerState, order: checkpoint.order)
-        history = checkpoint.history
-        if let stopping = checkpoint.earlyStopping { earlyStopping = stopping }
     }
 }

@@ -74,3 +74,15 @@ public struct DropoutMask: Sendable, Equatable {
         return x
     }
 }
+
+/// Inverted dropout for one training step: `rate` of every hidden layer's units are zeroed and
+/// the rest scaled by 1/(1 − rate), with masks derived from (run seed, step, layer).
+struct Dropout {
+    let rate: Float
+    let runSeed: UInt64
+    let step: Int
+
+    func mask(layer: Int, width: Int) -> DropoutMask {
+        DropoutMask(seed: DropoutMask.seed(run: runSeed, step: step, layer: layer), keep: 1 - rate, width: width)
+    }
+}

@@ -87,16 +87,7 @@ public struct Profile: Equatable, Sendable {
     }
 
     /// The `Profiles/` directory of the repository this library was built from, if it is there.
-    public static var bundledDirectory: URL? {
-        let root = URL(fileURLWithPath: #filePath)
-            .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-            .deletingLastPathComponent()
-        let directory = root.appendingPathComponent("Profiles")
-        var isDirectory: ObjCBool = false
-        guard FileManager.default.fileExists(atPath: directory.path, isDirectory: &isDirectory), isDirectory.boolValue
-        else { return nil }
-        return directory
-    }
+    public static var bundledDirectory: URL? { SourceTree.directory("Profiles") }
 
     /// Every `*.json` profile in `directory`, sorted by name.
     public static func all(in directory: URL) throws(ProfileError) -> [Profile] {

@@ -52,7 +52,7 @@ extension Network {
         var total: Double = 0
         var correct = 0
         var predictions: [Float] = []
-        forEachChunk(of: data, chunkSize: chunkSize, activateOutput: !loss.consumesLogits, pool: pool) { output, labels, targets, rows in
+        forEachBatch(of: data, chunkSize: chunkSize, activateOutput: !loss.consumesLogits, pool: pool) { output, labels, targets, rows in
             total += loss.evaluate(
                 output: output, labels: labels, targets: targets, rows: rows, columns: outputs,
                 outputActivation: architecture.outputActivation, gradient: nil, gradientScale: 0)
@@ -81,7 +81,7 @@ extension Network {
         var result: [Int] = []
         result.reserveCapacity(data.count)
         let outputs = architecture.outputCount
-        forEachChunk(of: data, chunkSize: chunkSize, activateOutput: false, pool: pool) { output, _, _, rows in
+        forEachBatch(of: data, chunkSize: chunkSize, activateOutput: false, pool: pool) { output, _, _, rows in
             for r in 0..<rows {
                 result.append(outputs == 1 ? (output[r] > 0 ? 1 : 0) : argmax(output + r * outputs, count: outputs))
             }
@@ -120,7 +120,7 @@ extension Network {
         }
     }
 
-    private func forEachChunk(
+    private func forEachBatch(
         of data: Dataset, chunkSize: Int, activateOutput: Bool, pool: ThreadPool?,
         _ body: (UnsafePointer<Float>, UnsafePointer<Int32>, UnsafePointer<Float>?, Int) -> Void
     ) {
