@@ -40,4 +40,13 @@ struct ExamplesTests {
         #expect(accuracy > 0.97, "\(run.stdout)")
         #expect(lines[3].hasPrefix("reloaded: test accuracy \(accuracy), first labels [7, 2, 1, 0, 4]"), "\(run.stdout)")
     }
+
+    @Test("the DocC catalogue builds with the toolchain's docc, without a warning")
+    func docCatalogueBuilds() throws {
+        let script = repositoryRoot.appendingPathComponent("Scripts/build-docs.sh")
+        let result = try runProcess(URL(fileURLWithPath: "/bin/bash"), [script.path])
+        #expect(result.status == 0, "\(result.stderr.suffix(3000))")
+        #expect(FileManager.default.fileExists(
+            atPath: repositoryRoot.appendingPathComponent(".build/docs/documentation/fastmlp/index.html").path))
+    }
 }

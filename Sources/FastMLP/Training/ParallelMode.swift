@@ -6,7 +6,7 @@ public enum ParallelMode: String, Codable, Sendable, CaseIterable, CustomStringC
     case synchronous = "sync"
     /// Each thread runs its own minibatch SGD on its own slice of the epoch, updating the shared
     /// weights without locks (Recht et al., 2011). Not reproducible from run to run; see
-    /// ``HogwildSchedule``.
+    /// `HogwildSchedule`.
     case hogwild
 
     public var description: String { rawValue }

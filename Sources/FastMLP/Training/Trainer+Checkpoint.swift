@@ -1,7 +1,7 @@
 import Foundation
 
 extension Trainer {
-    /// The trainer's complete state, to save and later resume with ``init(resuming:)``.
+    /// The trainer's complete state, to save and later resume with ``init(resuming:epochs:threads:)``.
     public func checkpoint() -> Checkpoint {
         let optimizers = (hogwild?.optimizers ?? [optimizer]).map {
             Checkpoint.OptimizerState(steps: $0.steps, first: $0.first.array, second: $0.second.array)

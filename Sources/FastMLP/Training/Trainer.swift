@@ -30,7 +30,7 @@ public enum TrainingError: Error, Equatable, Sendable, CustomStringConvertible {
 /// gradients are summed over the whole batch and updated (see `TrainingStep`). Each value is
 /// computed by one thread in a fixed order, so the weights after any number of steps are bitwise
 /// the same for every thread count. In ``ParallelMode/hogwild`` mode each thread trains its own
-/// slice of the epoch on the shared weights without locks (``HogwildSchedule``); runs are not
+/// slice of the epoch on the shared weights without locks (`HogwildSchedule`); runs are not
 /// reproducible.
 public final class Trainer {
     /// The network being trained (updated in place).
@@ -54,7 +54,7 @@ public final class Trainer {
     public private(set) var epochPosition = 0
     /// The summed loss of those samples.
     private(set) var epochLossSum: Double = 0
-    /// The reports of the epochs trained by ``fit(on:validation:test:onEpoch:onStep:)`` (and
+    /// The reports of the epochs trained by ``fit(on:validation:test:onEpoch:onStep:)-22m7w`` (and
     /// restored from a checkpoint).
     public internal(set) var history: [EpochReport] = []
     /// Early stopping, when the configuration has a `patience`.
@@ -238,13 +238,13 @@ public final class Trainer {
     }
 }
 
-/// What a ``Trainer/fit(on:validation:test:onEpoch:onStep:)`` callback wants next.
+/// What a ``Trainer/fit(on:validation:test:onEpoch:onStep:)-22m7w`` callback wants next.
 public enum FitDecision: Sendable {
     case `continue`
     case stop
 }
 
-/// How a ``Trainer/fit(on:validation:test:onEpoch:onStep:)`` run ended.
+/// How a ``Trainer/fit(on:validation:test:onEpoch:onStep:)-22m7w`` run ended.
 public struct FitResult: Sendable {
     /// Every epoch's report, those of a resumed run's earlier epochs included.
     public let history: [EpochReport]
@@ -307,9 +307,9 @@ extension Trainer {
 }
 
 extension Trainer {
-    /// ``fit(on:validation:test:onEpoch:onStep:)`` for Swift concurrency: cancelling the calling
+    /// ``fit(on:validation:test:onEpoch:onStep:)-22m7w`` for Swift concurrency: cancelling the calling
     /// `Task` stops the run after the current step, as ``shouldStop`` does, and the trainer is
-    /// then ready to checkpoint (``checkpoint(history:earlyStopping:)``) and resume exactly there.
+    /// then ready to checkpoint (``checkpoint()``) and resume exactly there.
     ///
     /// The run takes the calling task's thread for its duration (the trainer's own threads do the
     /// parallel work); the callbacks are called on that thread, one at a time.
