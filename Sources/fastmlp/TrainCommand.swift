@@ -186,7 +186,7 @@ enum TrainCommand {
             printLine(
                 "training \(architecture) on \(training.count) samples (test \(test.count)): loss \(configuration.loss), "
                     + "init \(configuration.weightInitializer), batch \(configuration.batchSize), \(configuration.optimizer) lr \(configuration.learningRate), "
-                    + "momentum \(configuration.momentum), seed \(configuration.seed), \(threads) thread\(threads == 1 ? "" : "s") (\(configuration.mode))")
+                    + "momentum \(configuration.resolvedMomentum), seed \(configuration.seed), \(threads) thread\(threads == 1 ? "" : "s") (\(configuration.mode))")
             if let validation { printLine("validation: \(validation.count) samples held out of the training set") }
         }
         // --quiet keeps the table, header included; --json prints only the JSON.
@@ -402,8 +402,9 @@ enum TrainCommand {
         if let value = try arguments.float("lr") { c.learningRate = value }
         if let value = try arguments.float("momentum") { c.momentum = value }
         if let value = try arguments.choice("optimizer", OptimizerKind.init(rawValue:), expected: "sgd, adam, adamw, rmsprop") {
+            // A profile's momentum is its optimiser's: another optimiser takes its own default.
+            if value != c.optimizer && arguments.string("momentum") == nil { c.momentum = nil }
             c.optimizer = value
-            if value != .sgd && arguments.string("momentum") == nil { c.momentum = 0 }
         }
         if arguments.has("nesterov") { c.nesterov = true }
         if arguments.has("dense") { c.skipsZeroInputs = false }

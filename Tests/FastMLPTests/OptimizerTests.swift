@@ -62,6 +62,13 @@ struct OptimizerTests {
         #expect(adam.resolvedBeta1 == 0.9 && adam.resolvedBeta2 == 0.999 && adam.resolvedEpsilon == 1e-8 && adam.resolvedWeightDecay == 0)
         #expect(OptimizerConfiguration(kind: .adamw, learningRate: 0.001).resolvedWeightDecay == 0.01)
         #expect(OptimizerConfiguration(kind: .rmsprop, learningRate: 0.01).resolvedBeta2 == 0.99)
+        // The momentum a training configuration leaves unset is its optimiser's default.
+        var configuration = TrainingConfiguration()
+        #expect(configuration.optimizerConfiguration.momentum == 0.9)
+        configuration.optimizer = .rmsprop
+        #expect(configuration.optimizerConfiguration.momentum == 0)
+        configuration.momentum = 0.5
+        #expect(configuration.optimizerConfiguration.momentum == 0.5)
     }
 
     @Test("invalid settings are refused with a typed error naming the setting and carrying the value")

@@ -19,8 +19,9 @@ public struct TrainingConfiguration: Equatable, Sendable {
     public var batchSize: Int = 64
     /// The base learning rate.
     public var learningRate: Float = 0.05
-    /// Momentum μ for SGD and RMSprop.
-    public var momentum: Float = 0.9
+    /// Momentum μ for SGD and RMSprop; `nil` takes the optimiser's default
+    /// (``resolvedMomentum``: 0.9 for SGD, 0 for RMSprop; Adam and AdamW use none).
+    public var momentum: Float?
     /// The update rule; the fields below refine it (see ``OptimizerConfiguration``).
     public var optimizer: OptimizerKind = .sgd
     /// SGD with Nesterov momentum.
@@ -63,6 +64,10 @@ public struct TrainingConfiguration: Equatable, Sendable {
     /// so that a typo in a width is an error rather than an allocation failure.
     public static let maximumElements = 1 << 28
 
+    /// The momentum in force: ``momentum``, or the optimiser's default (SGD 0.9, the recipe of
+    /// the defaults; RMSprop 0, PyTorch's default; Adam and AdamW take none).
+    public var resolvedMomentum: Float { momentum ?? (optimizer == .sgd ? 0.9 : 0) }
+
     /// The output activation in force.
     public var resolvedOutputActivation: Activation { outputActivation ?? loss.defaultOutputActivation }
 
@@ -74,7 +79,7 @@ public struct TrainingConfiguration: Equatable, Sendable {
     /// The optimiser this configuration trains with.
     public var optimizerConfiguration: OptimizerConfiguration {
         OptimizerConfiguration(
-            kind: optimizer, learningRate: learningRate, momentum: momentum, nesterov: nesterov, beta1: beta1,
+            kind: optimizer, learningRate: learningRate, momentum: resolvedMomentum, nesterov: nesterov, beta1: beta1,
             beta2: beta2, epsilon: epsilon, weightDecay: weightDecay)
     }
 
@@ -152,7 +157,7 @@ extension TrainingConfiguration: Codable {
         epochs = try c.decodeIfPresent(Int.self, forKey: .epochs) ?? epochs
         batchSize = try c.decodeIfPresent(Int.self, forKey: .batchSize) ?? batchSize
         learningRate = try c.decodeIfPresent(Float.self, forKey: .learningRate) ?? learningRate
-        momentum = try c.decodeIfPresent(Float.self, forKey: .momentum) ?? momentum
+        momentum = try c.decodeIfPresent(Float.self, forKey: .momentum)
         optimizer = try c.decodeIfPresent(OptimizerKind.self, forKey: .optimizer) ?? optimizer
         nesterov = try c.decodeIfPresent(Bool.self, forKey: .nesterov) ?? nesterov
         beta1 = try c.decodeIfPresent(Float.self, forKey: .beta1)
@@ -184,7 +189,7 @@ extension TrainingConfiguration: Codable {
         try c.encode(epochs, forKey: .epochs)
         try c.encode(batchSize, forKey: .batchSize)
         try c.encode(learningRate, forKey: .learningRate)
-        try c.encode(momentum, forKey: .momentum)
+        try c.encodeIfPresent(momentum, forKey: .momentum)
         try c.encode(optimizer, forKey: .optimizer)
         if nesterov { try c.encode(nesterov, forKey: .nesterov) }
         try c.encodeIfPresent(beta1, forKey: .beta1)
