@@ -1,4 +1,4 @@
-@_spi(Benchmarks) import FastMLP
+@_spi(Benchmarks) @_spi(Tools) import FastMLP
 import Foundation
 
 enum BenchCommand {

@@ -1,4 +1,4 @@
-import FastMLP
+@_spi(Tools) import FastMLP
 import Foundation
 
 enum TrainCommand {
@@ -170,7 +170,7 @@ enum TrainCommand {
             throw RuntimeError((arguments.string("init-from") != nil ? "--init-from: " : "") + describe(error))
         }
         let network = trainer.network
-        let threads = trainer.pool.threadCount
+        let threads = trainer.threadCount
         let cores = ProcessInfo.processInfo.activeProcessorCount
         if threads > cores && !arguments.has("quiet") {
             printError("warning: --threads \(threads) is more than the \(cores) online cores; threads will share cores")

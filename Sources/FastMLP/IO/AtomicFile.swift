@@ -6,7 +6,9 @@ import Musl
 import Darwin
 #endif
 
-/// Why a file could not be written.
+/// Why a file could not be written. (SPI for fastmlp's own tools: the library's file types
+/// report their write failures as their own errors.)
+@_spi(Tools)
 public struct FileWriteError: Error, Equatable, Sendable, CustomStringConvertible {
     /// The file that could not be written.
     public let path: String
@@ -24,6 +26,7 @@ public struct FileWriteError: Error, Equatable, Sendable, CustomStringConvertibl
 ///
 /// The temporary file is `.NAME.tmp-PID-RANDOM`. A process killed mid-write leaves one behind;
 /// the next successful write of the same destination removes those whose process is gone.
+@_spi(Tools)
 public enum AtomicFile {
     /// Replaces the file at `path` with `bytes`, atomically.
     public static func write(_ bytes: [UInt8], to path: String) throws(FileWriteError) {

@@ -33,7 +33,8 @@ public struct RegressionMetrics: Equatable, Sendable, Codable {
 }
 
 extension Network {
-    /// Evaluates on `data` in chunks of `chunkSize` samples (one workspace for the whole call).
+    /// Loss, accuracy and the confusion matrix (regression: MSE, MAE and R²) of the network on
+    /// `data` with `loss`.
     ///
     /// Classification predicts the highest output (for a single sigmoid output trained with
     /// binary cross-entropy: class 1 when the output is above ½). Regression compares the
@@ -42,8 +43,14 @@ extension Network {
     ///
     /// - Throws: ``ModelError/inputWidthMismatch(expected:actual:)`` when the data's width is not
     ///   the model's input, ``ModelError/incompatibleData(_:)`` when its labels or targets do not fit the outputs.
-    public func evaluate(
-        on data: Dataset, loss: Loss, chunkSize: Int = 1000, pool: ThreadPool? = nil, targetScales: [Float]? = nil
+    public func evaluate(on data: Dataset, loss: Loss, targetScales: [Float]? = nil) throws(ModelError) -> Evaluation {
+        try evaluate(on: data, loss: loss, chunkSize: 1000, pool: nil, targetScales: targetScales)
+    }
+
+    /// ``evaluate(on:loss:targetScales:)`` in chunks of `chunkSize` samples (one workspace for
+    /// the whole call), on `pool`'s threads.
+    func evaluate(
+        on data: Dataset, loss: Loss, chunkSize: Int, pool: ThreadPool?, targetScales: [Float]?
     ) throws(ModelError) -> Evaluation {
         try checkCompatible(with: data, loss: loss)
         let outputs = architecture.outputCount
@@ -75,8 +82,14 @@ extension Network {
             regression: regression)
     }
 
-    /// The predicted class of every sample (see ``evaluate(on:loss:chunkSize:pool:targetScales:)``).
-    public func predictions(for data: Dataset, loss: Loss = .softmaxCrossEntropy, chunkSize: Int = 1000, pool: ThreadPool? = nil) throws(ModelError) -> [Int] {
+    /// The predicted output of every sample: the highest output, or for one output (a sigmoid
+    /// trained with binary cross-entropy) class 1 when it is above ½ (see ``evaluate(on:loss:targetScales:)``).
+    public func predictions(for data: Dataset, loss: Loss = .softmaxCrossEntropy) throws(ModelError) -> [Int] {
+        try predictions(for: data, loss: loss, chunkSize: 1000, pool: nil)
+    }
+
+    /// ``predictions(for:loss:)`` in chunks of `chunkSize` samples, on `pool`'s threads.
+    func predictions(for data: Dataset, loss: Loss, chunkSize: Int, pool: ThreadPool?) throws(ModelError) -> [Int] {
         try checkCompatible(with: data, loss: loss)
         var result: [Int] = []
         result.reserveCapacity(data.count)

@@ -21,6 +21,7 @@ import Darwin
 ///
 /// Which thread runs a task never changes a result: callers make each task write its own
 /// outputs in a fixed order. Regions do not nest, and `run` is called from one thread at a time.
+@_spi(Benchmarks)
 public final class ThreadPool: @unchecked Sendable {  // its state is atomics and a lock-guarded sleep; see above
     /// How a region's tasks reach the threads.
     @_spi(Benchmarks)

@@ -1,6 +1,7 @@
 /// SplitMix64: expands one 64-bit seed into a stream of well-mixed words.
 ///
 /// Used to seed ``Xoshiro256StarStar``; the same seed gives the same numbers on every platform.
+@_spi(Benchmarks)
 public struct SplitMix64: RandomNumberGenerator, Sendable {
     private var state: UInt64
 
@@ -22,6 +23,7 @@ public struct SplitMix64: RandomNumberGenerator, Sendable {
 /// Owned by the project (not `SystemRandomNumberGenerator`, not the standard library's
 /// `shuffle`), so that a seed gives the same weights and the same sample order on every
 /// platform and Swift version.
+@_spi(Benchmarks)
 public struct Xoshiro256StarStar: RandomNumberGenerator, Sendable, Equatable, Codable {
     /// The four state words.
     public private(set) var state: [UInt64]

@@ -38,7 +38,9 @@ public final class Trainer {
     /// The run's settings.
     public let configuration: TrainingConfiguration
     /// The worker threads of this trainer (`configuration.threads`, default: online cores).
-    public let pool: ThreadPool
+    @_spi(Benchmarks) public let pool: ThreadPool
+    /// How many threads train (``TrainingConfiguration/threads``, default: one per online core).
+    public var threadCount: Int { pool.threadCount }
     /// The synchronous step (Hogwild threads have their own).
     let step: TrainingStep
     var optimizer: Optimizer { step.optimizer! }
@@ -234,7 +236,7 @@ public final class Trainer {
 
     /// Evaluates the network on `data` using this trainer's threads.
     public func evaluate(on data: Dataset, targetScales: [Float]? = nil) throws(ModelError) -> Evaluation {
-        try network.evaluate(on: data, loss: configuration.loss, pool: pool, targetScales: targetScales)
+        try network.evaluate(on: data, loss: configuration.loss, chunkSize: 1000, pool: pool, targetScales: targetScales)
     }
 }
 
