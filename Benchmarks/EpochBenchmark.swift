@@ -170,25 +170,16 @@ enum EpochBenchmark {
             trainer.stepProfile = profile
             // The breakdown and --fixed-threads measure every step on all the threads.
             trainer.adaptsThreadCount = profile == nil && !arguments.contains("--fixed-threads")
-            var seconds: [Double] = []
-            let (skippingBefore, stepsBefore) = (trainer.stepsSkippingZeroInputs, trainer.completedSteps)
-            for _ in 0..<epochs {
-                let elapsed = try time { _ = try trainer.trainEpoch(on: training) }
-                seconds.append(elapsed)
-            }
-            let medianSeconds = median(seconds)
-            let skipping = Double(trainer.stepsSkippingZeroInputs - skippingBefore)
-                / Double(max(trainer.completedSteps - stepsBefore, 1))
-            let denseFLOPs = architecture.trainingFLOPsPerSample * Double(training.count)
-            let skippedFLOPs = skipping * (1 - density) * architecture.firstLayerInputFLOPsPerSample * Double(training.count)
+            let timing = try EpochTiming.measure(trainer, on: training, warmUp: 0, epochs: epochs)
+            let medianSeconds = timing.medianSeconds
+            let gflops = timing.gflops(architecture, samples: training.count, inputDensity: density)
             var usage = rusage()
             getrusage(RUSAGE_SELF.rawValue, &usage)
             var row = Row(
                 profile: name, threads: threads, backend: backendName, data: dataName, inputDensity: density,
-                requestedPath: path, stepsSkippingZerosPercent: 100 * skipping, epochs: epochs,
+                requestedPath: path, stepsSkippingZerosPercent: 100 * timing.skippingShare, epochs: epochs,
                 medianSeconds: medianSeconds, samplesPerSecond: Double(training.count) / medianSeconds,
-                gflops: (denseFLOPs - skippedFLOPs) / medianSeconds / 1e9,
-                denseEquivalentGflops: denseFLOPs / medianSeconds / 1e9,
+                gflops: gflops.done, denseEquivalentGflops: gflops.denseEquivalent,
                 percentOfPeak: 0, floorSeconds: 0, peakRssMib: Double(usage.ru_maxrss) / 1024)
             if let profile { row.breakdown = phases(profile, threads: threads) }
             let encoder = JSONEncoder()

@@ -1,3 +1,4 @@
+@_spi(Benchmarks) import FastMLP
 import Foundation
 
 /// Wall-clock seconds of `body`.
@@ -8,11 +9,8 @@ func time(_ body: () throws -> Void) rethrows -> Double {
     return Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) * 1e-18
 }
 
-func median(_ values: [Double]) -> Double {
-    let sorted = values.sorted()
-    guard !sorted.isEmpty else { return .nan }
-    return sorted.count % 2 == 1 ? sorted[sorted.count / 2] : (sorted[sorted.count / 2 - 1] + sorted[sorted.count / 2]) / 2
-}
+/// The median, as the library's epoch timing computes it.
+func median(_ values: [Double]) -> Double { EpochTiming.median(values) }
 
 /// Whether this binary was built with optimisation; timing a debug build measures nothing useful.
 var isDebugBuild: Bool {

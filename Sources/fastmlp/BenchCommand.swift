@@ -63,9 +63,8 @@ enum BenchCommand {
         let rows: [Row]
     }
 
-    static func run(_ arguments: ParsedArguments) throws {
-        let profileName = arguments.string("profile") ?? "mlp-128"
-        let cores = ProcessInfo.processInfo.activeProcessorCount
+    /// The thread counts and modes to compare (`--threads`, `--modes`), checked.
+    static func rowsAsked(_ arguments: ParsedArguments, cores: Int) throws -> (threads: [Int], modes: [ParallelMode]) {
         let threadCounts = try arguments.intList("threads") ?? Array(Set([1, cores])).sorted()
         if let bad = threadCounts.first(where: { !(1...1024).contains($0) }) {
             throw arguments.usage("--threads: every count must be in 1...1024, got \(bad)")
@@ -80,6 +79,13 @@ enum BenchCommand {
                 modes.append(mode)
             }
         }
+        return (threadCounts, modes)
+    }
+
+    static func run(_ arguments: ParsedArguments) throws {
+        let profileName = arguments.string("profile") ?? "mlp-128"
+        let cores = ProcessInfo.processInfo.activeProcessorCount
+        let (threadCounts, modes) = try rowsAsked(arguments, cores: cores)
         let epochs = try arguments.int("epochs", range: 1...10_000) ?? 5
         let seed = try arguments.uint64("seed")
         if let path = arguments.string("plot") { try checkPlotPath(path, arguments) }
@@ -93,10 +99,8 @@ enum BenchCommand {
         if threadCounts.contains(where: { $0 > cores }) && !quiet {
             printError("warning: --threads asks for more threads than the \(cores) online cores; threads will share cores")
         }
-        let peak = [PeakProbe.fmaGFLOPs(), PeakProbe.fmaGFLOPs(), PeakProbe.fmaGFLOPs()].sorted()[1]
-        let flopsPerEpoch = architecture.trainingFLOPsPerSample * Double(training.count)
+        let peak = EpochTiming.median([PeakProbe.fmaGFLOPs(), PeakProbe.fmaGFLOPs(), PeakProbe.fmaGFLOPs()])
         let density = training.inputDensity
-        let skippableFLOPs = (1 - density) * architecture.firstLayerInputFLOPsPerSample * Double(training.count)
         let progress = ProgressLine(quiet: quiet)
         var rows: [Row] = []
         for mode in modes {
@@ -105,76 +109,59 @@ enum BenchCommand {
                 rowConfiguration.mode = mode
                 rowConfiguration.threads = threads
                 let trainer = try Trainer(configuration: rowConfiguration)
-                var epochSeconds: [Double] = []
-                var stepsOnOneThread = 0, stepsSkippingZeros = 0, timedSteps = 0
-                for epoch in 1...epochs {
-                    let (before, completed) = (trainer.stepsOnOneThread, trainer.completedSteps)
-                    let skippingBefore = trainer.stepsSkippingZeroInputs
-                    progress.begin()
-                    let started = ContinuousClock.now
-                    do {
-                        _ = try trainer.trainEpoch(on: training) { done, total in
-                            progress.update(label: "\(mode) × \(threads): epoch \(epoch)/\(epochs)", done: done, total: total)
-                        }
-                    } catch {
-                        progress.clear()
-                        throw RuntimeError(describe(error))
+                let timing: EpochTiming
+                do {
+                    // The first epoch warms up, unless it is the only one.
+                    timing = try EpochTiming.measure(trainer, on: training, warmUp: epochs > 1 ? 1 : 0, epochs: max(epochs - 1, 1)) {
+                        epoch, done, total in
+                        if done <= rowConfiguration.batchSize { progress.begin() }
+                        progress.update(label: "\(mode) × \(threads): epoch \(epoch)/\(epochs)", done: done, total: total)
                     }
-                    epochSeconds.append(seconds(ContinuousClock.now - started))
-                    if epoch > 1 || epochs == 1 {
-                        stepsOnOneThread += trainer.stepsOnOneThread - before
-                        stepsSkippingZeros += trainer.stepsSkippingZeroInputs - skippingBefore
-                        timedSteps += trainer.completedSteps - completed
-                    }
+                } catch {
+                    progress.clear()
+                    throw RuntimeError(describe(error))
                 }
                 progress.clear()
-                let timed = epochs > 1 ? Array(epochSeconds.dropFirst()) : epochSeconds
-                let sorted = timed.sorted()
-                let median = (sorted[sorted.count / 2] + sorted[(sorted.count - 1) / 2]) / 2
                 let evaluation = try trainer.evaluate(on: test)
-                let skipping = Double(stepsSkippingZeros) / Double(max(timedSteps, 1))
-                let gflops = (flopsPerEpoch - skipping * skippableFLOPs) / median / 1e9
+                let median = timing.medianSeconds
+                let gflops = timing.gflops(architecture, samples: training.count, inputDensity: density)
                 rows.append(Row(
                     mode: mode.rawValue, threads: threads, medianSecondsPerEpoch: median,
                     samplesPerSecond: Double(training.count) / median, speedup: nil,
-                    stepsSkippingZerosPercent: 100 * skipping, gflops: gflops,
-                    denseEquivalentGflops: flopsPerEpoch / median / 1e9,
-                    percentOfPeak: 100 * gflops / (peak * Double(min(threads, cores))),
+                    stepsSkippingZerosPercent: 100 * timing.skippingShare, gflops: gflops.done,
+                    denseEquivalentGflops: gflops.denseEquivalent,
+                    percentOfPeak: 100 * gflops.done / (peak * Double(min(threads, cores))),
                     testAccuracy: evaluation.accuracy, testLoss: evaluation.loss,
-                    stepsOnOneThreadPercent: 100 * Double(stepsOnOneThread) / Double(max(timedSteps, 1))))
+                    stepsOnOneThreadPercent: 100 * timing.oneThreadShare))
             }
         }
-        for index in rows.indices {
-            let base = rows.first { $0.mode == rows[index].mode && $0.threads == 1 } ?? rows.first { $0.threads == 1 }
-            if let base { rows[index].speedup = rows[index].samplesPerSecond / base.samplesPerSecond }
-        }
+        setSpeedups(&rows)
         let result = Result(
             profile: profileName, architecture: architecture.description, epochs: epochs, timedEpochs: max(epochs - 1, 1),
             trainSamples: training.count, inputDensity: density, peakGflopsPerCore: peak, cores: cores, rows: rows)
-        if let path = arguments.string("plot") {
-            let svg = SVGChart.bars(
-                title: "fastmlp bench — \(profileName), \(epochs) epoch\(epochs == 1 ? "" : "s")",
-                panels: [
-                    .init(title: "samples/s (median epoch)", bars: rows.map {
-                        ("\($0.mode) × \($0.threads)", $0.samplesPerSecond, String(format: "%.0f", $0.samplesPerSecond))
-                    }),
-                    .init(title: "test accuracy after \(epochs) epochs", bars: rows.map {
-                        ("\($0.mode) × \($0.threads)", $0.testAccuracy, percent($0.testAccuracy))
-                    }),
-                ])
-            do {
-                try AtomicFile.write(Array(svg.utf8), to: path)
-            } catch {
-                throw RuntimeError("--plot: \(describe(error))")
-            }
-        }
+        if let path = arguments.string("plot") { try writePlot(result, to: path) }
         if arguments.has("json") {
             printLine(jsonLine(result))
             return
         }
-        printLine("\(profileName): \(architecture), \(training.count) samples, \(epochs) epoch\(epochs == 1 ? "" : "s") per row"
-            + (epochs > 1 ? " (first is a warm-up)" : "") + String(format: "; FMA peak %.0f GFLOP/s per core", peak)
-            + String(format: "; inputs %.1f %% nonzero", 100 * density))
+        printTable(result)
+        if let path = arguments.string("plot"), !quiet { printLine("wrote \(path)") }
+    }
+
+    /// Each row's samples/s over the 1-thread row of its mode (or any 1-thread row).
+    static func setSpeedups(_ rows: inout [Row]) {
+        for index in rows.indices {
+            let base = rows.first { $0.mode == rows[index].mode && $0.threads == 1 } ?? rows.first { $0.threads == 1 }
+            if let base { rows[index].speedup = rows[index].samplesPerSecond / base.samplesPerSecond }
+        }
+    }
+
+    /// The rows as a text table, with the header line and the one-thread notes.
+    static func printTable(_ result: Result) {
+        let (rows, epochs) = (result.rows, result.epochs)
+        printLine("\(result.profile): \(result.architecture), \(result.trainSamples) samples, \(epochs) epoch\(epochs == 1 ? "" : "s") per row"
+            + (epochs > 1 ? " (first is a warm-up)" : "") + String(format: "; FMA peak %.0f GFLOP/s per core", result.peakGflopsPerCore)
+            + String(format: "; inputs %.1f %% nonzero", 100 * result.inputDensity))
         printLine("mode     threads  path          s/epoch  samples/s  speed-up  GFLOP/s  % peak  dense-eq  test acc  test loss")
         for row in rows {
             let path = row.stepsSkippingZerosPercent > 0 ? String(format: "skip 0s %3.0f%%", row.stepsSkippingZerosPercent) : "dense"
@@ -190,6 +177,25 @@ enum BenchCommand {
             printLine(String(format: "%@ × %d: %.0f %% of the timed steps ran on one thread, which measured faster just then", row.mode, row.threads, row.stepsOnOneThreadPercent)
                 + " (the results are the same; see README, Parallel training)")
         }
-        if let path = arguments.string("plot"), !quiet { printLine("wrote \(path)") }
+    }
+
+    /// Samples/s and test accuracy per row as an SVG bar chart, written atomically.
+    static func writePlot(_ result: Result, to path: String) throws {
+        let rows = result.rows, epochs = result.epochs
+        let svg = SVGChart.bars(
+            title: "fastmlp bench — \(result.profile), \(epochs) epoch\(epochs == 1 ? "" : "s")",
+            panels: [
+                .init(title: "samples/s (median epoch)", bars: rows.map {
+                    ("\($0.mode) × \($0.threads)", $0.samplesPerSecond, String(format: "%.0f", $0.samplesPerSecond))
+                }),
+                .init(title: "test accuracy after \(epochs) epochs", bars: rows.map {
+                    ("\($0.mode) × \($0.threads)", $0.testAccuracy, percent($0.testAccuracy))
+                }),
+            ])
+        do {
+            try AtomicFile.write(Array(svg.utf8), to: path)
+        } catch {
+            throw RuntimeError("--plot: \(describe(error))")
+        }
     }
 }
