@@ -158,18 +158,7 @@ private func gemmTile(
             var i = rows.lowerBound
             while i < rows.upperBound {
                 let height = min(sliverRows, rows.upperBound - i)
-                let finish: TileFinish
-                switch epilogue {
-                case .biasActivation(let bias, let activation, let dropout) where isLastPass:
-                    finish = .biasActivation(
-                        bias: bias + j, activation: activation, dropout: dropout?.offset(row: i, column: j))
-                case .activationGradient(let output, let stride, let activation, let dropout) where isLastPass:
-                    finish = .activationGradient(
-                        output: output + i * stride + j, outputStride: stride, activation: activation,
-                        dropout: dropout?.offset(row: i, column: j))
-                default:
-                    finish = .none
-                }
+                let finish = epilogue.tile(row: i, column: j, lastPass: isLastPass)
                 let aTile = a.base + i * a.rowStride + pc * a.columnStride
                 let cTile = c + i * ldc + j
                 let loadC = pc > 0 || accumulateFirst

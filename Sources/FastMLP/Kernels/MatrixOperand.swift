@@ -70,3 +70,23 @@ public enum Epilogue {
     case activationGradient(
         output: UnsafePointer<Float>, outputStride: Int, activation: Activation, dropout: DropoutMask? = nil)
 }
+
+extension Epilogue {
+    /// The epilogue of the tile whose (0, 0) element is C's (`row`, `column`): on the last kc
+    /// pass the fused operation with its operands moved to the tile; otherwise, and for a plain
+    /// product, `.store` (the kernel's `loadC` says whether C is added).
+    @inline(__always)
+    func tile(row: Int, column: Int, lastPass: Bool) -> Epilogue {
+        guard lastPass else { return .store }
+        switch self {
+        case .store, .accumulate:
+            return .store
+        case .biasActivation(let bias, let activation, let dropout):
+            return .biasActivation(bias: bias + column, activation: activation, dropout: dropout?.offset(row: row, column: column))
+        case .activationGradient(let output, let stride, let activation, let dropout):
+            return .activationGradient(
+                output: output + row * stride + column, outputStride: stride, activation: activation,
+                dropout: dropout?.offset(row: row, column: column))
+        }
+    }
+}

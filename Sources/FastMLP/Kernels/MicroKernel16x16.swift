@@ -8,7 +8,7 @@
 func microKernel16x16(
     kc: Int, a: UnsafePointer<Float>, aRowStride: Int, aColumnStride: Int,
     b: UnsafePointer<Float>, bRowStride: Int,
-    c: UnsafeMutablePointer<Float>, ldc: Int, rows: Int, columns: Int, loadC: Bool, finish: TileFinish
+    c: UnsafeMutablePointer<Float>, ldc: Int, rows: Int, columns: Int, loadC: Bool, finish: Epilogue
 ) {
     @inline(__always) func row(_ r: Int) -> UnsafePointer<Float> { r < rows ? a + r * aRowStride : a }
     let a0 = row(0), a1 = row(1), a2 = row(2), a3 = row(3), a4 = row(4), a5 = row(5), a6 = row(6), a7 = row(7)

@@ -9,7 +9,7 @@
 func microKernel6x16(
     kc: Int, a: UnsafePointer<Float>, aRowStride: Int, aColumnStride: Int,
     b: UnsafePointer<Float>, bRowStride: Int,
-    c: UnsafeMutablePointer<Float>, ldc: Int, rows: Int, columns: Int, loadC: Bool, finish: TileFinish
+    c: UnsafeMutablePointer<Float>, ldc: Int, rows: Int, columns: Int, loadC: Bool, finish: Epilogue
 ) {
     let a0 = a
     let a1 = rows > 1 ? a + aRowStride : a

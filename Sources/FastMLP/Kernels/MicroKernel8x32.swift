@@ -12,7 +12,7 @@
 func microKernel8x32(
     kc: Int, a: UnsafePointer<Float>, aRowStride: Int, aColumnStride: Int,
     b: UnsafePointer<Float>, bRowStride: Int,
-    c: UnsafeMutablePointer<Float>, ldc: Int, rows: Int, columns: Int, loadC: Bool, finish: TileFinish,
+    c: UnsafeMutablePointer<Float>, ldc: Int, rows: Int, columns: Int, loadC: Bool, finish: Epilogue,
     steps: UnsafePointer<Int32>? = nil
 ) {
     let a0 = a

@@ -1,13 +1,3 @@
-/// What the micro-kernel does with its finished tile besides storing it.
-enum TileFinish {
-    /// Store (or accumulate) the raw products: an intermediate kc pass, or a plain GEMM.
-    case none
-    /// Add `bias[j]` and apply the activation; `bias` points at the tile's first column.
-    case biasActivation(bias: UnsafePointer<Float>, activation: Activation, dropout: DropoutMask?)
-    /// Multiply by f′(Y); `output` points at the tile's (0, 0) element of Y.
-    case activationGradient(output: UnsafePointer<Float>, outputStride: Int, activation: Activation, dropout: DropoutMask?)
-}
-
 /// The epilogue of a register tile: for each 16-wide accumulator, optionally add what C holds,
 /// apply the fused operation, and store the lanes that fall inside the matrix. Edge tiles are
 /// handled here, so the kernels' loops are the same for every tile.
@@ -17,14 +7,16 @@ struct TileStore {
     let rows: Int
     let columns: Int
     let loadC: Bool
-    let finish: TileFinish
+    /// The tile's own epilogue (``Epilogue/tile(row:column:lastPass:)``); `.store` and
+    /// `.accumulate` both mean nothing fused here (`loadC` says whether C is added).
+    let finish: Epilogue
     /// A full tile with nothing fused: the common case of the short-k weight-gradient products,
     /// stored inline with plain vector moves.
     let isPlainFullTile: Bool
 
     @inline(__always)
     init(
-        c: UnsafeMutablePointer<Float>, ldc: Int, rows: Int, columns: Int, loadC: Bool, finish: TileFinish,
+        c: UnsafeMutablePointer<Float>, ldc: Int, rows: Int, columns: Int, loadC: Bool, finish: Epilogue,
         fullRows: Int = KernelConfig.mr, fullColumns: Int = KernelConfig.nr
     ) {
         self.c = c
@@ -33,10 +25,9 @@ struct TileStore {
         self.columns = columns
         self.loadC = loadC
         self.finish = finish
-        if case .none = finish {
-            isPlainFullTile = rows == fullRows && columns == fullColumns
-        } else {
-            isPlainFullTile = false
+        switch finish {
+        case .store, .accumulate: isPlainFullTile = rows == fullRows && columns == fullColumns
+        case .biasActivation, .activationGradient: isPlainFullTile = false
         }
     }
 
@@ -63,7 +54,7 @@ struct TileStore {
         var v = accumulator
         if loadC { v += VectorMath.load(p, count: count) }
         switch finish {
-        case .none:
+        case .store, .accumulate:
             break
         case .biasActivation(let bias, let activation, let dropout):
             v = VectorMath.activate(v + VectorMath.load(bias + column, count: count), activation)
