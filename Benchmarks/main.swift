@@ -3,6 +3,7 @@ import Foundation
 let usage = """
     Usage: fastmlp-benchmarks gemm [--threads 1,2] [--json] [--quick]
            fastmlp-benchmarks pool [--threads 2] [--gap 2000]
+       fastmlp-benchmarks csv [--megabytes 1000] [--file PATH]
            fastmlp-benchmarks epoch [--profiles mlp-128,seed-sigmoid,mlp-wide] [--threads 1,2] [--epochs 3] [--breakdown]
                                     [--data mnist,mnist-no-zeros] [--paths default,dense]
                                     [--backends workers,dispatch] [--fixed-threads] [--json]
@@ -24,6 +25,9 @@ let usage = """
               --backends runs each row on the pool's own workers and/or on Dispatch.
               --fixed-threads runs every step on all the threads (by default a trainer
               runs a step on one thread when that measures faster; --breakdown implies it).
+      csv     CSV parsing on one core: generates a numeric table of --megabytes MB (20 columns,
+              kept for the next run), parses it three times with CSV.read, each in its own
+              process, and prints MB/s and the peak RSS against the parsed Float data.
       pool    Fork/join cost of a parallel region on the pool's own workers and on Dispatch's
               concurrentPerform: regions of tiny tasks between short serial gaps
               (--threads N, --gap iterations).
@@ -48,6 +52,10 @@ case "pool":
     PoolBenchmark.run(arguments: arguments)
 case "epoch-row":
     EpochBenchmark.runRow(arguments: arguments)
+case "csv":
+    CSVBenchmark.run(arguments: arguments)
+case "csv-parse":
+    CSVBenchmark.parse(arguments: arguments)
 default:
     FileHandle.standardError.write(Data("Error: expected a benchmark name: gemm or epoch (see fastmlp-benchmarks --help)\n".utf8))
     exit(64)

@@ -29,6 +29,63 @@ struct TabularTests {
         #expect(table.rowCount == 2 && table.column("z") == [-30, 6])
     }
 
+    @Test("RFC 4180: quoted delimiters, doubled quotes and line breaks, CRLF, a BOM, detected or given delimiters")
+    func rfc4180() throws {
+        let quoted = try CSV.parse(Array("\u{FEFF}\"a,b\",\"say \"\"hi\"\"\",\"two\r\nlines\"\r\n1,\"2\",3\r\n".utf8), path: "q.csv")
+        #expect(quoted.columns == ["a,b", "say \"hi\"", "two\r\nlines"] && quoted.values == [1, 2, 3])
+        #expect(try CSV.parse(Array("a;b;c\n1;2;3\n".utf8), path: "s.csv").values == [1, 2, 3])
+        #expect(try CSV.parse(Array("a\tb\n1\t2\n".utf8), path: "t.tsv").values == [1, 2])
+        #expect(try CSV.parse(Array("a|b\n1|2\n".utf8), path: "p.csv", delimiter: UInt8(ascii: "|")).values == [1, 2])
+        // A line break inside quotes counts: the bad cell is on line 4.
+        #expect(throws: DataError.csv(path: "l.csv", line: 4, column: "b", reason: "'x' is not a number")) {
+            _ = try CSV.parse(Array("\"a\nA\",b\n1,2\n3,x\n".utf8), path: "l.csv")
+        }
+        #expect(throws: DataError.csv(path: "u.csv", line: 2, column: "b", reason: "a quoted field is not closed before the end of the file")) {
+            _ = try CSV.parse(Array("a,b\n1,\"2\n".utf8), path: "u.csv")
+        }
+        #expect(throws: DataError.self) { _ = try CSV.parse(Array("a,b\n1,\"2\"x\n".utf8), path: "x.csv") }
+        // A .tsv file is tab-separated whatever its header holds.
+        let directory = temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let tsv = directory.appendingPathComponent("t.tsv").path
+        try Data("a,x\tb\n1\t2\n".utf8).write(to: URL(fileURLWithPath: tsv))
+        #expect(try CSV.read(tsv).columns == ["a,x", "b"])
+    }
+
+    @Test("numbers convert exactly as Swift's correctly rounded parser does, and chunk boundaries change nothing")
+    func numbersAndChunks() throws {
+        var generator = SplitMix64(seed: 9)
+        var text = "a,b,c\n"
+        var expected: [Float] = []
+        for _ in 0..<3000 {
+            for column in 0..<3 {
+                let digits = Int(generator.next() % 12) + 1, point = Int(generator.next() % UInt64(digits + 1))
+                var cell = generator.next() % 2 == 0 ? "-" : ""
+                for d in 0..<digits {
+                    if d == point && d > 0 { cell += "." }
+                    cell += String(generator.next() % 10)
+                }
+                if generator.next() % 5 == 0 { cell += "e\(Int(generator.next() % 20) - 10)" }
+                text += cell + (column == 2 ? "\n" : ",")
+                expected.append(Float(cell)!)
+            }
+        }
+        let bytes = Array(text.utf8)
+        let whole = try CSV.parse(bytes, path: "n.csv")
+        #expect(whole.values.map(\.bitPattern) == expected.map(\.bitPattern))
+        for chunk in [1, 2, 3, 7, 64, 4093] {
+            var parser = CSVParser(path: "n.csv")
+            var start = 0
+            while start < bytes.count {
+                let end = min(bytes.count, start + chunk)
+                try bytes[start..<end].withUnsafeBufferPointer { (p) throws(DataError) in try parser.feed(p) }
+                start = end
+            }
+            try parser.finish()
+            #expect(parser.columns == whole.columns && parser.values.map(\.bitPattern) == expected.map(\.bitPattern), "chunks of \(chunk)")
+        }
+    }
+
     @Test("CSV errors name the file, the line and the column", arguments: [
         ("", "t.csv: line 1: the file is empty: no header row"),
         ("a,b\n", "no data rows"),

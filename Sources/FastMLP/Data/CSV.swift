@@ -1,4 +1,7 @@
 import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// A numeric table read from a CSV file: a header row of column names, then one row of numbers
 /// per line.
@@ -60,74 +63,46 @@ public struct CSVTable: Sendable, Equatable {
     }
 }
 
-/// Reads numeric CSV files.
+/// Reads numeric CSV files (RFC 4180; see ``read(_:delimiter:)``).
 public enum CSV {
     /// Files larger than this are refused before they are read.
-    public static let maximumSize = 1 << 30
+    public static let maximumSize = 1 << 33
 
     /// Reads a CSV file with a header row; every other cell must be a finite number.
-    public static func read(_ path: String) throws(DataError) -> CSVTable {
-        var isDirectory: ObjCBool = false
-        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
-            throw .unreadable(path: path, reason: "no such file")
-        }
-        guard !isDirectory.boolValue else { throw .notAFile(path) }
-        let size = (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int) ?? 0
+    ///
+    /// RFC 4180: quoted fields may hold the delimiter, line breaks and doubled quotes; `\n` or
+    /// `\r\n` line ends; a UTF-8 byte-order mark is skipped. The delimiter is `delimiter` when
+    /// given, a tab for a `.tsv` file, otherwise whichever of comma, semicolon and tab the header
+    /// line uses most. The file is read in chunks: only the parsed values stay in memory.
+    public static func read(_ path: String, delimiter: UInt8? = nil) throws(DataError) -> CSVTable {
+        var info = stat()
+        guard stat(path, &info) == 0 else { throw .unreadable(path: path, reason: "no such file") }
+        guard info.st_mode & S_IFMT != S_IFDIR else { throw .notAFile(path) }
+        let size = Int(info.st_size)
         guard size <= maximumSize else { throw .tooLarge(path: path, limit: maximumSize) }
-        guard let data = FileManager.default.contents(atPath: path) else {
-            throw .unreadable(path: path, reason: "cannot be read")
+        let descriptor = open(path, O_RDONLY)
+        guard descriptor >= 0 else { throw .unreadable(path: path, reason: String(cString: strerror(errno))) }
+        defer { close(descriptor) }
+        var parser = CSVParser(path: path, delimiter: delimiter ?? (path.lowercased().hasSuffix(".tsv") ? UInt8(ascii: "\t") : nil))
+        let chunkSize = 4 << 20
+        let chunk = UnsafeMutableBufferPointer<UInt8>.allocate(capacity: chunkSize)
+        defer { chunk.deallocate() }
+        while true {
+            let count = Glibc.read(descriptor, chunk.baseAddress, chunkSize)
+            guard count >= 0 else { throw .unreadable(path: path, reason: String(cString: strerror(errno))) }
+            if count == 0 { break }
+            try parser.feed(UnsafeBufferPointer(rebasing: chunk[..<count]), sizeHint: size)
         }
-        return try parse([UInt8](data), path: path)
+        try parser.finish()
+        return CSVTable(path: path, columns: parser.columns ?? [], values: parser.values)
     }
 
-    /// Parses CSV text: comma-separated, `\n` or `\r\n` line ends, blank lines skipped, cells
-    /// trimmed of spaces and of one pair of double quotes.
-    public static func parse(_ bytes: [UInt8], path: String) throws(DataError) -> CSVTable {
-        guard let text = String(validating: bytes, as: UTF8.self) else {
-            throw .csv(path: path, line: 1, column: nil, reason: "the file is not UTF-8 text")
-        }
-        var columns: [String]?
-        var values: [Float] = []
-        var lineNumber = 0
-        // "\r\n" is one Character in Swift: split on both line ends.
-        for line in text.split(omittingEmptySubsequences: false, whereSeparator: { $0 == "\n" || $0 == "\r\n" }) {
-            lineNumber += 1
-            if line.allSatisfy({ $0 == " " || $0 == "\t" }) { continue }
-            let cells = line.split(separator: ",", omittingEmptySubsequences: false).map(clean)
-            guard let header = columns else {
-                if let empty = cells.firstIndex(where: \.isEmpty) {
-                    throw .csv(path: path, line: lineNumber, column: "#\(empty + 1)", reason: "the header has an empty column name")
-                }
-                if Set(cells).count != cells.count {
-                    throw .csv(path: path, line: lineNumber, column: nil, reason: "the header repeats a column name")
-                }
-                columns = cells
-                continue
-            }
-            guard cells.count == header.count else {
-                throw .csv(path: path, line: lineNumber, column: nil, reason: "\(cells.count) cells, the header has \(header.count)")
-            }
-            for (index, cell) in cells.enumerated() {
-                guard let value = Float(cell) else {
-                    throw .csv(path: path, line: lineNumber, column: header[index], reason: "'\(cell.prefix(40))' is not a number")
-                }
-                guard value.isFinite else {
-                    throw .csv(path: path, line: lineNumber, column: header[index], reason: "'\(cell)' is not a finite number")
-                }
-                values.append(value)
-            }
-        }
-        guard let header = columns else { throw .csv(path: path, line: 1, column: nil, reason: "the file is empty: no header row") }
-        guard !values.isEmpty else { throw .csv(path: path, line: lineNumber, column: nil, reason: "no data rows after the header") }
-        return CSVTable(path: path, columns: header, values: values)
-    }
-
-    private static func clean(_ cell: Substring) -> String {
-        var trimmed = cell.trimmingCharacters(in: .whitespaces)
-        if trimmed.count >= 2, trimmed.hasPrefix("\""), trimmed.hasSuffix("\"") {
-            trimmed = String(trimmed.dropFirst().dropLast())
-        }
-        return trimmed
+    /// Parses CSV text as ``read(_:delimiter:)`` does; `path` names it in errors.
+    public static func parse(_ bytes: [UInt8], path: String, delimiter: UInt8? = nil) throws(DataError) -> CSVTable {
+        var parser = CSVParser(path: path, delimiter: delimiter)
+        try bytes.withUnsafeBufferPointer { (buffer) throws(DataError) in try parser.feed(buffer) }
+        try parser.finish()
+        return CSVTable(path: path, columns: parser.columns ?? [], values: parser.values)
     }
 }
 

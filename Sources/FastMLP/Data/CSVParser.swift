@@ -1,0 +1,255 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// An RFC 4180 reader for numeric tables, fed the file in chunks so that only the parsed values
+/// and one chunk are ever in memory.
+///
+/// - Fields are separated by one delimiter byte (comma, semicolon or tab) and rows by `\n` or
+///   `\r\n`. A field in double quotes may hold the delimiter, line breaks and doubled quotes
+///   (`""` is one `"`).
+/// - A UTF-8 byte-order mark at the start is skipped; blank lines are skipped; unquoted cells
+///   are trimmed of spaces.
+/// - The first row is the header: non-empty, distinct column names. Every other cell must be a
+///   finite number.
+///
+/// Numbers of at most 7 significant digits and 10 decimals, the common case, are converted by a
+/// correctly rounded division (both operands are exact floats); others by `strtof`. Errors name
+/// the file, the line a row starts on and the column.
+struct CSVParser {
+    let path: String
+    private(set) var delimiter: UInt8?
+    private(set) var columns: [String]?
+    private(set) var values: [Float] = []
+
+    private enum State { case fieldStart, unquoted, quoted, quoteInQuoted }
+    private var state = State.fieldStart
+    /// The bytes of the field being read (unescaped).
+    private var field: [UInt8] = []
+    /// Whether the current field was quoted (a quoted empty field is not a blank line).
+    private var fieldQuoted = false
+    /// The header's names so far, or the current row's values so far.
+    private var headerFields: [String] = []
+    private var rowCount = 0
+    private var cellsInRow = 0
+    /// The physical line the parser is on, and the one the current row started on.
+    private var line = 1
+    private var rowLine = 1
+    private var atFileStart = true
+    /// Bytes consumed, for the capacity estimate, and whether it was made.
+    private var consumed = 0
+    private var reserved = false
+
+    init(path: String, delimiter: UInt8? = nil) {
+        self.path = path
+        self.delimiter = delimiter
+        field.reserveCapacity(64)
+    }
+
+    private func error(_ reason: String, column: Int? = nil, line: Int? = nil) -> DataError {
+        let name = column.map { c in columns.map { c < $0.count ? $0[c] : "#\(c + 1)" } ?? "#\(c + 1)" }
+        return .csv(path: path, line: line ?? rowLine, column: name, reason: reason)
+    }
+
+    /// The delimiter of a file whose start is `bytes`: the one of comma, semicolon and tab that
+    /// appears most often outside quotes on the first line (comma on a tie).
+    static func detectDelimiter(_ bytes: UnsafeBufferPointer<UInt8>) -> UInt8 {
+        var counts: [UInt8: Int] = [UInt8(ascii: ","): 0, UInt8(ascii: ";"): 0, UInt8(ascii: "\t"): 0]
+        var quoted = false
+        for byte in bytes {
+            if byte == UInt8(ascii: "\"") { quoted.toggle() }
+            if quoted { continue }
+            if byte == UInt8(ascii: "\n") { break }
+            if counts[byte] != nil { counts[byte]! += 1 }
+        }
+        let comma = UInt8(ascii: ","), best = counts.max { $0.value < $1.value || ($0.value == $1.value && $1.key == comma) }!
+        return best.value == 0 ? comma : best.key
+    }
+
+    /// Parses the next chunk of the file; `sizeHint` (the file's size) sizes the values once the
+    /// first rows show how many bytes a value takes.
+    mutating func feed(_ chunk: UnsafeBufferPointer<UInt8>, sizeHint: Int? = nil) throws(DataError) {
+        var start = 0
+        if atFileStart {
+            atFileStart = false
+            if chunk.count >= 3 && chunk[0] == 0xEF && chunk[1] == 0xBB && chunk[2] == 0xBF { start = 3 }
+            if delimiter == nil { delimiter = Self.detectDelimiter(UnsafeBufferPointer(rebasing: chunk[start...])) }
+        }
+        let delimiter = self.delimiter!
+        let quote = UInt8(ascii: "\""), newline = UInt8(ascii: "\n"), carriage = UInt8(ascii: "\r")
+        var i = start
+        while i < chunk.count {
+            let byte = chunk[i]
+            switch state {
+            case .fieldStart, .unquoted:
+                if state == .fieldStart && byte == quote {
+                    state = .quoted
+                    fieldQuoted = true
+                } else if state == .fieldStart && byte == UInt8(ascii: " ") && delimiter != byte {
+                    // Spaces before a field (and before its opening quote) are not part of it.
+                } else if byte == delimiter {
+                    try endField()
+                } else if byte == newline {
+                    try endField(endsRow: true)
+                    line += 1
+                } else if byte != carriage {
+                    // A fast path through the rest of an unquoted field.
+                    var j = i
+                    while j < chunk.count {
+                        let b = chunk[j]
+                        if b == delimiter || b == newline || b == carriage { break }
+                        j += 1
+                    }
+                    field.append(contentsOf: UnsafeBufferPointer(rebasing: chunk[i..<j]))
+                    state = .unquoted
+                    i = j
+                    continue
+                }
+            case .quoted:
+                if byte == quote {
+                    state = .quoteInQuoted
+                } else {
+                    if byte == newline { line += 1 }
+                    field.append(byte)
+                }
+            case .quoteInQuoted:
+                if byte == quote {
+                    field.append(quote)
+                    state = .quoted
+                } else if byte == delimiter {
+                    try endField()
+                } else if byte == newline {
+                    try endField(endsRow: true)
+                    line += 1
+                } else if byte != carriage && byte != UInt8(ascii: " ") {
+                    throw error("text after the closing quote of a field", column: cellsInRow, line: line)
+                }
+            }
+            i += 1
+        }
+        consumed += chunk.count
+        if let sizeHint, !reserved, rowCount >= 8 {
+            reserved = true
+            // Room for the whole file at this chunk's bytes per value, and 10 % more.
+            let estimate = Double(values.count) * Double(sizeHint) / Double(consumed) * 1.1
+            values.reserveCapacity(Int(min(estimate, Double(Int32.max))) + 1024)
+        }
+    }
+
+    /// Ends the file: a last row without a line break, and the checks that need the whole file.
+    mutating func finish() throws(DataError) {
+        if state == .quoted {
+            throw error("a quoted field is not closed before the end of the file", column: cellsInRow)
+        }
+        if state != .fieldStart || cellsInRow > 0 || !field.isEmpty { try endField(endsRow: true) }
+        guard columns != nil else { throw error("the file is empty: no header row", line: 1) }
+        guard rowCount > 0 else { throw error("no data rows after the header", line: line) }
+    }
+
+    private mutating func endField(endsRow: Bool = false) throws(DataError) {
+        defer {
+            field.removeAll(keepingCapacity: true)
+            fieldQuoted = false
+            state = .fieldStart
+        }
+        // A line with nothing on it, or only spaces, is skipped.
+        if endsRow && cellsInRow == 0 && !fieldQuoted && field.allSatisfy({ $0 == UInt8(ascii: " ") || $0 == UInt8(ascii: "\t") }) {
+            rowLine = line + 1
+            return
+        }
+        guard let columns else {
+            try headerField(endsRow: endsRow)
+            return
+        }
+        guard cellsInRow < columns.count else {
+            throw error("more than the header's \(columns.count) cells")
+        }
+        values.append(try number(column: cellsInRow))
+        cellsInRow += 1
+        if endsRow {
+            guard cellsInRow == columns.count else {
+                throw error("\(cellsInRow) cells, the header has \(columns.count)")
+            }
+            cellsInRow = 0
+            rowCount += 1
+            rowLine = line + 1
+        }
+    }
+
+    private mutating func headerField(endsRow: Bool) throws(DataError) {
+        guard let name = String(validating: fieldQuoted ? field[...] : trimmed(field), as: UTF8.self) else {
+            throw error("the header is not UTF-8 text", line: rowLine)
+        }
+        guard !name.isEmpty else {
+            throw .csv(path: path, line: rowLine, column: "#\(headerFields.count + 1)", reason: "the header has an empty column name")
+        }
+        if headerFields.contains(name) {
+            throw .csv(path: path, line: rowLine, column: name, reason: "the header repeats a column name")
+        }
+        headerFields.append(name)
+        if endsRow {
+            columns = headerFields
+            rowLine = line + 1
+        }
+    }
+
+    private func trimmed(_ bytes: [UInt8]) -> ArraySlice<UInt8> {
+        var slice = bytes[...]
+        while let first = slice.first, first == UInt8(ascii: " ") || first == UInt8(ascii: "\t") { slice = slice.dropFirst() }
+        while let last = slice.last, last == UInt8(ascii: " ") || last == UInt8(ascii: "\t") { slice = slice.dropLast() }
+        return slice
+    }
+
+    /// 10⁰ … 10¹⁰, each exactly representable as a Float.
+    private static let powersOfTen: [Float] = [1, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10]
+
+    /// The current field as a finite Float.
+    private func number(column: Int) throws(DataError) -> Float {
+        let text = trimmed(field)
+        if let value = Self.fastNumber(text) { return value }
+        let shown = String(decoding: text.prefix(40), as: UTF8.self)
+        guard !text.isEmpty else { throw error("the cell is empty", column: column) }
+        // strtof on a NUL-terminated copy; all of it must be consumed.
+        var buffer = [CChar](repeating: 0, count: text.count + 1)
+        for (k, byte) in text.enumerated() { buffer[k] = CChar(bitPattern: byte) }
+        let (value, consumedAll) = buffer.withUnsafeMutableBufferPointer { p -> (Float, Bool) in
+            var end: UnsafeMutablePointer<CChar>?
+            let result = strtof(p.baseAddress!, &end)
+            return (result, end == p.baseAddress! + text.count)
+        }
+        guard consumedAll else { throw error("'\(shown)' is not a number", column: column) }
+        guard value.isFinite else { throw error("'\(shown)' is not a finite number", column: column) }
+        return value
+    }
+
+    /// `[-+]digits[.digits]` with at most 7 significant digits and 10 decimals: the mantissa and
+    /// the power of ten are exact floats, so one division rounds correctly.
+    private static func fastNumber(_ text: ArraySlice<UInt8>) -> Float? {
+        var mantissa: UInt32 = 0, digits = 0, decimals = 0, seenPoint = false, negative = false
+        var index = text.startIndex
+        if index < text.endIndex && (text[index] == UInt8(ascii: "-") || text[index] == UInt8(ascii: "+")) {
+            negative = text[index] == UInt8(ascii: "-")
+            index += 1
+        }
+        guard index < text.endIndex else { return nil }
+        while index < text.endIndex {
+            let byte = text[index]
+            if byte == UInt8(ascii: ".") && !seenPoint {
+                seenPoint = true
+            } else if byte >= UInt8(ascii: "0") && byte <= UInt8(ascii: "9") {
+                if mantissa > 0 || byte != UInt8(ascii: "0") { digits += 1 }
+                mantissa = mantissa &* 10 &+ UInt32(byte - UInt8(ascii: "0"))
+                if seenPoint { decimals += 1 }
+                if digits > 7 || decimals > 10 { return nil }
+            } else {
+                return nil
+            }
+            index += 1
+        }
+        if seenPoint && text.count - (negative || text.first == UInt8(ascii: "+") ? 1 : 0) == 1 { return nil }  // "."
+        let value = Float(mantissa) / powersOfTen[decimals]
+        return negative ? -value : value
+    }
+}
