@@ -8,6 +8,7 @@ enum EvalCommand {
         options: [
             CommonOptions.model, CommonOptions.data,
             OptionSpec("test-csv", "FILE", "Evaluate a model trained on a table on this CSV file instead of MNIST."),
+            CommonOptions.delimiter,
             CommonOptions.json,
         ],
         details: "Rows of the confusion matrix are true labels, columns predictions.")
@@ -16,7 +17,8 @@ enum EvalCommand {
         let model = try loadModel(arguments)
         let test: Dataset
         if let path = arguments.string("test-csv") {
-            guard let data = try tableForModel(model, path: path, flag: "--test-csv", requireTarget: true).0 else {
+            guard let data = try tableForModel(
+                model, path: path, flag: "--test-csv", delimiter: try csvDelimiter(arguments), requireTarget: true).0 else {
                 throw RuntimeError("--test-csv: \(path) has no target column")
             }
             test = data

@@ -10,6 +10,7 @@ enum PredictCommand {
             OptionSpec("count", "N", "Predict the first N test images (default 10)."),
             OptionSpec("show", "N", "Also draw the first N of them in the terminal with predicted and true labels."),
             OptionSpec("csv", "FILE", "Predict the rows of a CSV table (for a model trained on a table)."),
+            CommonOptions.delimiter,
             CommonOptions.json,
         ],
         details: "Prints one line per image: index, predicted label, true label.")
@@ -22,7 +23,7 @@ enum PredictCommand {
             if arguments.string("show") != nil {
                 throw arguments.usage("--show draws MNIST images; it does not go with --csv")
             }
-            try predictTable(model, path: path, json: arguments.has("json"))
+            try predictTable(model, path: path, delimiter: try csvDelimiter(arguments), json: arguments.has("json"))
             return
         }
         try requireImageModel(model, arguments, flag: "--csv")
@@ -57,8 +58,8 @@ enum PredictCommand {
 
     /// One line per CSV row: the prediction (a class, or a value in the target's units) and the
     /// target when the file has that column.
-    static func predictTable(_ model: SavedModel, path: String, json: Bool) throws {
-        let (_, features, rows, truth) = try tableForModel(model, path: path, flag: "--csv", requireTarget: false)
+    static func predictTable(_ model: SavedModel, path: String, delimiter: UInt8?, json: Bool) throws {
+        let (_, features, rows, truth) = try tableForModel(model, path: path, flag: "--csv", delimiter: delimiter, requireTarget: false)
         let outputs: [Float]
         do {
             outputs = try model.network.outputs(for: features, count: rows)

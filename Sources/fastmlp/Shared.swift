@@ -87,6 +87,7 @@ struct TableOptions {
     let testPath: String
     let target: String
     let standardize: Bool
+    let delimiter: UInt8?
 
     /// nil when no table flag is given; a usage error when only some are.
     init?(_ arguments: ParsedArguments) throws(UsageError) {
@@ -99,11 +100,12 @@ struct TableOptions {
         testPath = test
         self.target = target
         standardize = arguments.has("standardize")
+        delimiter = try csvDelimiter(arguments)
     }
 
     func read() throws -> (training: CSVTable, test: CSVTable) {
         do {
-            return (try CSV.read(trainPath), try CSV.read(testPath))
+            return (try CSV.read(trainPath, delimiter: delimiter), try CSV.read(testPath, delimiter: delimiter))
         } catch {
             throw RuntimeError(describe(error))
         }
@@ -140,12 +142,14 @@ struct TableOptions {
 
 /// A model's test or prediction table: the model's own feature columns from `path`, with its
 /// standardisation applied; the target column is used when present (`requireTarget`).
-func tableForModel(_ model: SavedModel, path: String, flag: String, requireTarget: Bool) throws -> (Dataset?, features: [Float], rows: Int, truth: [Float]?) {
+func tableForModel(
+    _ model: SavedModel, path: String, flag: String, delimiter: UInt8?, requireTarget: Bool
+) throws -> (Dataset?, features: [Float], rows: Int, truth: [Float]?) {
     guard let tabular = model.tabular else {
         throw RuntimeError("\(flag): the model was trained on MNIST, not on a table")
     }
     do {
-        let table = try CSV.read(path)
+        let table = try CSV.read(path, delimiter: delimiter)
         let truth = table.column(tabular.target)
         if requireTarget && truth == nil {
             throw DataError.csv(path: path, line: 1, column: nil, reason: "no column named '\(tabular.target)'")
@@ -265,4 +269,21 @@ func describe(_ error: any Error) -> String {
     default:
         return String(describing: error)
     }
+}
+
+/// `--delimiter`: one ASCII character, or `tab` (default: detected from the header line).
+func csvDelimiter(_ arguments: ParsedArguments) throws(UsageError) -> UInt8? {
+    guard let text = arguments.string("delimiter") else { return nil }
+    if text == "tab" || text == "\\t" { return UInt8(ascii: "\t") }
+    guard text.utf8.count == 1, let byte = text.utf8.first, byte < 128, byte != UInt8(ascii: "\""),
+        byte != UInt8(ascii: "\n"), byte != UInt8(ascii: "\r")
+    else {
+        throw arguments.usage("--delimiter must be one ASCII character other than a quote or a line break, or tab; got '\(text)'")
+    }
+    return byte
+}
+
+extension CommonOptions {
+    static let delimiter = OptionSpec(
+        "delimiter", "CHAR", "The CSV field separator: one character, or tab (default: detected; a .tsv file is tab-separated).")
 }

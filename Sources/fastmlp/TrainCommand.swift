@@ -39,6 +39,7 @@ enum TrainCommand {
             OptionSpec("train-csv", "FILE", "Train on a CSV table (header row, numeric cells) instead of MNIST."),
             OptionSpec("test-csv", "FILE", "The table to test on (the same columns, in any order)."),
             OptionSpec("target", "COLUMN", "The column to predict: class labels 0, 1, … (softmax-ce, bce) or values (mse)."),
+            CommonOptions.delimiter,
             OptionSpec("standardize", nil, "Standardise the features (and a regression target) with the training set's mean and deviation."),
             OptionSpec("init-from", "PATH", "Start from these weights (a fastmlp model or a .safetensors file) instead of --init."),
             OptionSpec("save", "PATH", "Write the trained model here (atomically)."),
@@ -59,7 +60,7 @@ enum TrainCommand {
     /// Flags that may accompany --resume; everything else is fixed by the checkpoint.
     static let resumableFlags: Set<String> = [
         "resume", "epochs", "threads", "checkpoint", "save", "data", "json", "quiet", "plot", "train-csv", "test-csv",
-        "target", "standardize",
+        "target", "standardize", "delimiter",
     ]
 
     static func run(_ arguments: ParsedArguments) throws {

@@ -354,6 +354,17 @@ struct CLITests {
         }
         let show = try fastmlp("predict", "--model", model, "--csv", test, "--show", "2")
         #expect(show.status == 64 && show.stderr.contains("--show"))
+
+        // Other delimiters: a semicolon table is detected, a '|' one is named with --delimiter.
+        let semicolons = try csvFile(linearTable(rows: 100).replacingOccurrences(of: ",", with: ";"), in: directory, name: "semi.csv")
+        let detected = try fastmlp("train", "--train-csv", semicolons, "--test-csv", semicolons, "--target", "y", "--loss", "mse",
+                                   "--epochs", "1", "--json")
+        #expect(detected.status == 0, "\(detected.stderr)")
+        let pipes = try csvFile(linearTable(rows: 100).replacingOccurrences(of: ",", with: "|"), in: directory, name: "pipe.csv")
+        let named = try fastmlp("eval", "--model", model, "--test-csv", pipes, "--delimiter", "|", "--json")
+        #expect(named.status == 0, "\(named.stderr)")
+        let badDelimiter = try fastmlp("eval", "--model", model, "--test-csv", pipes, "--delimiter", "ab")
+        #expect(badDelimiter.status == 64 && badDelimiter.stderr.contains("--delimiter"))
     }
 
     @Test("a network that does not fit the data is refused before training, naming --layers and what the data needs",
