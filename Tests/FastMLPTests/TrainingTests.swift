@@ -314,6 +314,10 @@ struct EarlyStoppingTests {
         let all = rows(data).map { $0.description }.sorted()
         let parts = (rows(training) + rows(validation)).map { $0.description }.sorted()
         #expect(all == parts)
+        // Fractions out of range are clamped, not converted as they are (1e20 once trapped).
+        #expect(data.splitValidation(fraction: 1e20, seed: 3).training.count == 1)
+        #expect(data.splitValidation(fraction: -5, seed: 3).validation.count == 0)
+        #expect(data.splitValidation(fraction: .nan, seed: 3).validation.count == 0)
     }
 
     @Test("stops after `patience` epochs without improvement and restores the best weights")

@@ -172,7 +172,9 @@ extension Dataset {
     /// fraction is positive), drawn with a generator seeded by `seed`; both parts keep their
     /// original order.
     public func splitValidation(fraction: Double, seed: UInt64) -> (training: Dataset, validation: Dataset) {
-        let validationCount = fraction > 0 ? max(1, min(count - 1, Int((Double(count) * fraction).rounded()))) : 0
+        // A fraction outside [0, 1] (or NaN) is clamped, never converted as it is.
+        let share = fraction.isNaN ? 0 : min(max(fraction, 0), 1)
+        let validationCount = share > 0 ? max(1, min(count - 1, Int((Double(count) * share).rounded()))) : 0
         var order = (0..<Int32(count)).map { $0 }
         var generator = Xoshiro256StarStar(seed: seed ^ 0x0A11_DA7E_5EED_0001)
         generator.shuffle(&order)
