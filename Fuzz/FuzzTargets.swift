@@ -12,9 +12,36 @@ let fuzzTargets: [String: ([UInt8]) -> Void] = [
     "Checkpoint": { _ = try? Checkpoint.decode($0, path: "fuzz") },
     "SafeTensors": { _ = try? SafeTensors.decode($0, path: "fuzz") },
     "CSV": { bytes in
-        guard let table = try? CSV.parse(bytes, path: "fuzz"), let target = table.columns.last else { return }
-        _ = try? table.dataset(target: target, classCount: 3)
-        _ = try? table.dataset(target: target, classCount: nil)
+        guard let table = try? CSV.parse(bytes, path: "fuzz") else { return }
+        // Fed in two chunks, split where the input says, the reader must read the same table.
+        var parser = CSVParser(path: "fuzz")
+        let split = bytes.isEmpty ? 0 : Int(bytes[0]) % (bytes.count + 1)
+        do {
+            try bytes[..<split].withUnsafeBufferPointer { (p) throws(DataError) in try parser.feed(p) }
+            try bytes[split...].withUnsafeBufferPointer { (p) throws(DataError) in try parser.feed(p) }
+            try parser.finish()
+        } catch {
+            fatalError("the whole input parsed, in two chunks it failed: \(error)")
+        }
+        guard parser.columns == table.columns, parser.values.map(\.bitPattern) == table.values.map(\.bitPattern) else {
+            fatalError("two chunks read another table than the whole input")
+        }
+        // The whole path from a parsed table to trained batches: datasets (300 classes is refused),
+        // standardisation, a training epoch and an evaluation on a small network.
+        guard table.columns.count >= 2, let target = table.columns.last else { return }
+        for classCount in [3, 300, nil] as [Int?] {
+            guard var data = try? table.dataset(target: target, classCount: classCount) else { continue }
+            if let standardized = try? Standardization(fitting: data).apply(to: data) { data = standardized }
+            var configuration = TrainingConfiguration()
+            configuration.layers = [data.featureCount, 4, classCount ?? 1]
+            configuration.loss = classCount == nil ? .meanSquaredError : .softmaxCrossEntropy
+            configuration.batchSize = 8
+            configuration.threads = 1
+            configuration.epochs = 1
+            guard let trainer = try? Trainer(configuration: configuration) else { continue }
+            _ = try? trainer.trainEpoch(on: data)
+            _ = try? trainer.evaluate(on: data)
+        }
     },
     "Profile": { _ = try? Profile(data: Data($0), name: "fuzz", path: "fuzz") },
 ]

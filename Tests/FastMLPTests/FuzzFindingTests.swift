@@ -18,6 +18,20 @@ struct FuzzFindingTests {
         }
     }
 
+    @Test("a CSV whose first chunk ends inside the header reads as the whole file does (the delimiter is detected from the whole line)")
+    func csvDelimiterSplitHeader() throws {
+        let bytes = [UInt8](try Data(contentsOf: Self.directory.appendingPathComponent("csv-delimiter-split-header.csv")))
+        let whole = try CSV.parse(bytes, path: "finding.csv")
+        #expect(whole.columns == [";", "b", "y"])
+        for split in 0...bytes.count {
+            var parser = CSVParser(path: "finding.csv")
+            try bytes[..<split].withUnsafeBufferPointer { (p) throws(DataError) in try parser.feed(p) }
+            try bytes[split...].withUnsafeBufferPointer { (p) throws(DataError) in try parser.feed(p) }
+            try parser.finish()
+            #expect(parser.columns == whole.columns && parser.values == whole.values, "split at \(split)")
+        }
+    }
+
     @Test("a safetensors header claiming a huge architecture is refused before allocating")
     func safetensorsHugeArchitecture() throws {
         let bytes = [UInt8](try Data(contentsOf: Self.directory.appendingPathComponent("safetensors-huge-metadata-architecture.safetensors")))

@@ -71,11 +71,44 @@ struct CSVParser {
     /// Parses the next chunk of the file; `sizeHint` (the file's size) sizes the values once the
     /// first rows show how many bytes a value takes.
     mutating func feed(_ chunk: UnsafeBufferPointer<UInt8>, sizeHint: Int? = nil) throws(DataError) {
+        guard !awaitingFirstLine else {
+            // The delimiter is detected from the whole first line, and a byte-order mark may be
+            // split between chunks: hold the bytes until the first line ends.
+            pending.append(contentsOf: chunk)
+            if Self.firstLineEnds(in: pending) { try releasePending(sizeHint: sizeHint) }
+            return
+        }
+        try parse(chunk, sizeHint: sizeHint)
+    }
+
+    /// Bytes held until the first line is complete.
+    private var pending: [UInt8] = []
+    private var awaitingFirstLine = true
+
+    private static func firstLineEnds(in bytes: [UInt8]) -> Bool {
+        var quoted = false
+        for byte in bytes {
+            if byte == UInt8(ascii: "\"") { quoted.toggle() } else if byte == UInt8(ascii: "\n") && !quoted { return true }
+        }
+        return false
+    }
+
+    private mutating func releasePending(sizeHint: Int?) throws(DataError) {
+        let start = pending.starts(with: [0xEF, 0xBB, 0xBF]) ? 3 : 0
+        let held = pending
+        pending = []
+        awaitingFirstLine = false
+        try held.withUnsafeBufferPointer { (p) throws(DataError) in
+            if delimiter == nil { delimiter = Self.detectDelimiter(UnsafeBufferPointer(rebasing: p[start...])) }
+            try parse(p, sizeHint: sizeHint)
+        }
+    }
+
+    private mutating func parse(_ chunk: UnsafeBufferPointer<UInt8>, sizeHint: Int?) throws(DataError) {
         var start = 0
         if atFileStart {
             atFileStart = false
             if chunk.count >= 3 && chunk[0] == 0xEF && chunk[1] == 0xBB && chunk[2] == 0xBF { start = 3 }
-            if delimiter == nil { delimiter = Self.detectDelimiter(UnsafeBufferPointer(rebasing: chunk[start...])) }
         }
         let delimiter = self.delimiter!
         let quote = UInt8(ascii: "\""), newline = UInt8(ascii: "\n"), carriage = UInt8(ascii: "\r")
@@ -140,6 +173,7 @@ struct CSVParser {
 
     /// Ends the file: a last row without a line break, and the checks that need the whole file.
     mutating func finish() throws(DataError) {
+        if awaitingFirstLine { try releasePending(sizeHint: nil) }
         if state == .quoted {
             throw error("a quoted field is not closed before the end of the file", column: cellsInRow)
         }
