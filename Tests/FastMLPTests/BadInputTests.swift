@@ -131,6 +131,15 @@ let badInputs: [BadInput] = [
     .init(name: "CSV target too large for an integer", setup: { d in
         let path = try file(d, "t.csv", Array("a,y\n1,1e30\n2,-1e30\n".utf8))
         return ["train", "--train-csv", path, "--test-csv", path, "--target", "y", "--epochs", "1"] }, status: 1, mentions: "column 'y'"),
+    .init(name: "CSV with an unterminated quote", setup: { d in
+        let path = try file(d, "t.csv", Array("a,y\n1,2\n\"3,4\n".utf8))
+        return ["train", "--train-csv", path, "--test-csv", path, "--target", "y", "--loss", "mse"] }, status: 1, mentions: "not closed"),
+    .init(name: "CSV with a header only", setup: { d in
+        let path = try file(d, "t.csv", Array("a,y\n".utf8))
+        return ["train", "--train-csv", path, "--test-csv", path, "--target", "y", "--loss", "mse"] }, status: 1, mentions: "no data rows"),
+    .init(name: "CSV delimiter of two characters", setup: { d in
+        let path = try file(d, "t.csv", Array("a,y\n1,2\n".utf8))
+        return ["train", "--train-csv", path, "--test-csv", path, "--target", "y", "--delimiter", ";;"] }, status: 64, mentions: "--delimiter"),
     .init(name: "CSV path is a directory", setup: { d in
         ["train", "--train-csv", d.path, "--test-csv", d.path, "--target", "y"] }, status: 1, mentions: "not a regular file"),
     .init(name: "missing CSV", setup: { d in
