@@ -229,8 +229,7 @@ func flagMessage(_ error: ConfigurationError) -> String {
     func flag(_ field: ConfigurationField) -> String { flagNames[field] ?? field.description }
     switch error {
     case .outOfRange(let field, let value, let expected):
-        let text = value.rounded() == value && abs(value) < 1e15 ? String(Int(value)) : "\(Float(value))"
-        return "\(flag(field)) must be \(expected), got \(text)"
+        return "\(flag(field)) must be \(expected), got \(ConfigurationError.formatted(value))"
     case .invalidLayers(_, let reason):
         return "--layers: \(reason)"
     case .softmaxHiddenActivation:

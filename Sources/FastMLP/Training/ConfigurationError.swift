@@ -54,7 +54,7 @@ public enum ConfigurationError: Error, Equatable, Sendable, CustomStringConverti
     public var description: String {
         switch self {
         case .outOfRange(let field, let value, let expected):
-            return "\(field) must be \(expected), got \(Self.number(value))"
+            return "\(field) must be \(expected), got \(Self.formatted(value))"
         case .invalidLayers(let layers, let reason):
             return "layers \(layers): \(reason)"
         case .softmaxHiddenActivation:
@@ -78,8 +78,9 @@ public enum ConfigurationError: Error, Equatable, Sendable, CustomStringConverti
         }
     }
 
-    /// A value as it was most likely written: whole numbers without a fraction.
-    static func number(_ value: Double) -> String {
+    /// A refused value as it was most likely written (whole numbers without a fraction), for
+    /// messages that name the setting in other terms (a command-line flag, a file's key).
+    public static func formatted(_ value: Double) -> String {
         value.rounded() == value && abs(value) < 1e15 ? String(Int(value)) : "\(Float(value))"
     }
 }
