@@ -33,7 +33,7 @@ let package = Package(
             name: "fastmlp-benchmarks",
             dependencies: ["FastMLP"],
             path: "Benchmarks",
-            exclude: ["Tools"]
+            exclude: ["Tools", "tables"]
         ),
         .testTarget(
             name: "FastMLPTests",

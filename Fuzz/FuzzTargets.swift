@@ -26,21 +26,30 @@ let fuzzTargets: [String: ([UInt8]) -> Void] = [
         guard parser.columns == table.columns, parser.values.map(\.bitPattern) == table.values.map(\.bitPattern) else {
             fatalError("two chunks read another table than the whole input")
         }
-        // The whole path from a parsed table to trained batches: datasets (300 classes is refused),
-        // standardisation, a training epoch and an evaluation on a small network.
+        guard parser.textColumns == table.textColumns else { fatalError("two chunks read other text cells than the whole input") }
+        // The whole path from a parsed table to trained batches: an encoding fitted for each task
+        // and missing-value policy, the table encoded, a training epoch, an evaluation, predictions,
+        // and the model through its file format and back.
         guard table.columns.count >= 2, let target = table.columns.last else { return }
-        for classCount in [3, 300, nil] as [Int?] {
-            guard var data = try? table.dataset(target: target, classCount: classCount) else { continue }
-            if let standardized = try? Standardization(fitting: data).apply(to: data) { data = standardized }
-            var configuration = TrainingConfiguration()
-            configuration.layers = [data.featureCount, 4, classCount ?? 1]
-            configuration.loss = classCount == nil ? .meanSquaredError : .softmaxCrossEntropy
+        for (task, missing) in [(nil, .impute), (.classification, .dropRows), (.regression, .error)] as [(TableTask?, MissingValuePolicy)] {
+            let options = TableOptions(target: target, task: task, missingValues: missing)
+            guard let encoding = try? TableEncoding(fitting: table, options: options),
+                let encoded = try? encoding.encode(table), let data = encoded.dataset else { continue }
+            var configuration = TrainingConfiguration(table: encoding)
+            configuration.layers = [encoding.inputCount, 4, configuration.layers.last!]
             configuration.batchSize = 8
             configuration.threads = 1
             configuration.epochs = 1
+            configuration.validationSplit = 0
+            configuration.patience = nil
             guard let trainer = try? Trainer(configuration: configuration) else { continue }
             _ = try? trainer.trainEpoch(on: data)
             _ = try? trainer.evaluate(on: data)
+            let model = SavedModel(network: trainer.network, loss: configuration.loss, table: encoding)
+            let predictions = String(describing: try? model.predictions(for: encoded))
+            guard let reloaded = try? ModelFile.decode(ModelFile.encode(model), path: "fuzz"), reloaded.table == encoding,
+                String(describing: try? reloaded.predictions(for: encoded)) == predictions
+            else { fatalError("a table model read back differs from the one saved") }
         }
     },
     "Profile": { _ = try? Profile(data: Data($0), name: "fuzz", path: "fuzz") },

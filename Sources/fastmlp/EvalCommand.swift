@@ -1,4 +1,4 @@
-import FastMLP
+@_spi(Tools) import FastMLP
 import Foundation
 
 enum EvalCommand {
@@ -17,9 +17,10 @@ enum EvalCommand {
         let model = try loadModel(arguments)
         let test: Dataset
         if let path = arguments.string("test-csv") {
-            guard let data = try tableForModel(
-                model, path: path, flag: "--test-csv", delimiter: try csvDelimiter(arguments), requireTarget: true).0 else {
-                throw RuntimeError("--test-csv: \(path) has no target column")
+            let (table, encoded) = try encodeTable(
+                for: model, path: path, flag: "--test-csv", delimiter: try csvDelimiter(arguments), quiet: arguments.has("json"))
+            guard let data = encoded.dataset else {
+                throw RuntimeError("--test-csv: \(path): no column named '\(model.table?.target ?? "")' (columns: \(table.columns.joined(separator: ", ")))")
             }
             test = data
         } else {
@@ -29,7 +30,7 @@ enum EvalCommand {
         let evaluation: Evaluation
         do {
             evaluation = try model.network.evaluate(
-                on: test, loss: model.loss, targetScales: model.tabular?.standardization?.targetScales)
+                on: test, loss: model.loss, targetScales: model.table?.standardization?.targetScales)
         } catch {
             throw RuntimeError("\(arguments.string("model") ?? ""): \(describe(error))")
         }
@@ -48,30 +49,34 @@ enum EvalCommand {
         }
         let labels = model.classes
             ?? Array(0..<(model.loss == .binaryCrossEntropy ? 2 : model.network.architecture.outputCount))
+        // A table's classes by name; MNIST's by digit.
+        let names = model.table?.classNames ?? labels.map(String.init)
         if arguments.has("json") {
             printLine(jsonLine(EvalResult(
                 model: arguments.string("model") ?? "", architecture: model.network.architecture.description,
                 loss: model.loss.rawValue, testSamples: evaluation.count, testLoss: evaluation.loss,
-                testAccuracy: evaluation.accuracy, classes: labels, confusion: evaluation.confusion,
-                report: zip(labels, evaluation.classMetrics).map { ClassReport(label: $0, metrics: $1) },
+                testAccuracy: evaluation.accuracy, classes: labels, classNames: model.table?.classNames,
+                confusion: evaluation.confusion,
+                report: zip(labels, evaluation.classMetrics).map { ClassReport(label: $0, name: model.table?.classNames[$0], metrics: $1) },
                 macroAverage: evaluation.macroAverage)))
             return
         }
         printLine("model \(arguments.string("model") ?? "") — \(model.network.architecture), loss \(model.loss)")
         printLine("test samples \(evaluation.count)  test_loss \(String(format: "%.4f", evaluation.loss))  test_acc \(percent(evaluation.accuracy))")
         printLine()
-        printLine("class  precision  recall  f1-score  support")
+        let nameWidth = max(5, names.map(\.count).max() ?? 0)
+        printLine(leftPad("class", nameWidth) + "  precision  recall  f1-score  support")
         func reportLine(_ name: String, _ m: ClassMetrics) {
-            printLine(leftPad(name, 5) + String(format: "  %9.4f  %6.4f  %8.4f  %7d", m.precision, m.recall, m.f1, m.support))
+            printLine(leftPad(name, nameWidth) + String(format: "  %9.4f  %6.4f  %8.4f  %7d", m.precision, m.recall, m.f1, m.support))
         }
-        for (label, metrics) in zip(labels, evaluation.classMetrics) { reportLine(String(label), metrics) }
+        for (name, metrics) in zip(names, evaluation.classMetrics) { reportLine(name, metrics) }
         reportLine("macro", evaluation.macroAverage)
         printLine()
         printLine("confusion matrix (rows: true label, columns: predicted)")
-        let width = max(5, String(evaluation.count).count + 1)
-        printLine("      " + labels.map { leftPad(String($0), width) }.joined())
+        let width = max(5, String(evaluation.count).count + 1, (names.map(\.count).max() ?? 0) + 1)
+        printLine(String(repeating: " ", count: nameWidth + 1) + names.map { leftPad($0, width) }.joined())
         for (row, counts) in evaluation.confusion.enumerated() {
-            printLine(leftPad(String(labels[row]), 5) + " " + counts.map { leftPad(String($0), width) }.joined())
+            printLine(leftPad(names[row], nameWidth) + " " + counts.map { leftPad(String($0), width) }.joined())
         }
     }
 }
@@ -84,6 +89,8 @@ struct EvalResult: Encodable {
     let testLoss: Double
     let testAccuracy: Double
     let classes: [Int]
+    /// A table model's class names, in the order of `classes`.
+    let classNames: [String]?
     let confusion: [[Int]]
     let report: [ClassReport]
     let macroAverage: ClassMetrics
@@ -101,13 +108,15 @@ struct RegressionResult: Encodable {
 
 struct ClassReport: Encodable {
     let label: Int
+    let name: String?
     let metrics: ClassMetrics
 
-    enum CodingKeys: String, CodingKey { case label, precision, recall, f1, support }
+    enum CodingKeys: String, CodingKey { case label, name, precision, recall, f1, support }
 
     func encode(to encoder: any Encoder) throws {
         var c = encoder.container(keyedBy: CodingKeys.self)
         try c.encode(label, forKey: .label)
+        try c.encodeIfPresent(name, forKey: .name)
         try c.encode(metrics.precision, forKey: .precision)
         try c.encode(metrics.recall, forKey: .recall)
         try c.encode(metrics.f1, forKey: .f1)

@@ -1,4 +1,4 @@
-import FastMLP
+@_spi(Tools) import FastMLP
 import Foundation
 
 enum PredictCommand {
@@ -9,11 +9,17 @@ enum PredictCommand {
             CommonOptions.model, CommonOptions.data,
             OptionSpec("count", "N", "Predict the first N test images (default 10)."),
             OptionSpec("show", "N", "Also draw the first N of them in the terminal with predicted and true labels."),
-            OptionSpec("csv", "FILE", "Predict the rows of a CSV table (for a model trained on a table)."),
+            OptionSpec("csv", "FILE", "Predict the rows of a CSV table (for a model trained on a table): prints the rows as CSV with a prediction column."),
             CommonOptions.delimiter,
+            OptionSpec("proba", nil, "With --csv: add one probability column per class."),
+            OptionSpec("output", "FILE", "With --csv: write the CSV to FILE (atomically) instead of stdout."),
             CommonOptions.json,
         ],
-        details: "Prints one line per image: index, predicted label, true label.")
+        details: """
+            Prints one line per image: index, predicted label, true label.
+            With --csv, prints the table's rows as they are, each with a prediction column added (a class
+            name or a value in the target's units), and with --proba a probability_<class> column per class.
+            """)
 
     static func run(_ arguments: ParsedArguments) throws {
         let show = try arguments.int("show", range: 0...10_000) ?? 0
@@ -23,8 +29,11 @@ enum PredictCommand {
             if arguments.string("show") != nil {
                 throw arguments.usage("--show draws MNIST images; it does not go with --csv")
             }
-            try predictTable(model, path: path, delimiter: try csvDelimiter(arguments), json: arguments.has("json"))
+            try predictTable(model, path: path, arguments)
             return
+        }
+        for flag in ["proba", "output"] where arguments.has(flag) || arguments.string(flag) != nil {
+            throw arguments.usage("--\(flag) goes with --csv")
         }
         try requireImageModel(model, arguments, flag: "--csv")
         let (_, fullTest) = try loadMNIST(arguments, classes: model.classes)
@@ -56,38 +65,71 @@ enum PredictCommand {
         printLine("\(correct)/\(rows.count) correct")
     }
 
-    /// One line per CSV row: the prediction (a class, or a value in the target's units) and the
-    /// target when the file has that column.
-    static func predictTable(_ model: SavedModel, path: String, delimiter: UInt8?, json: Bool) throws {
-        let (_, features, rows, truth) = try tableForModel(model, path: path, flag: "--csv", delimiter: delimiter, requireTarget: false)
-        let outputs: [Float]
+    /// The rows of a CSV table with the model's prediction added (and each class's probability
+    /// with --proba), as CSV to stdout or --output; or as JSON.
+    static func predictTable(_ model: SavedModel, path: String, _ arguments: ParsedArguments) throws {
+        let json = arguments.has("json"), proba = arguments.has("proba"), output = arguments.string("output")
+        if let output { try checkOutputPath(output, flag: "--output") }
+        let (table, encoded) = try encodeTable(
+            for: model, path: path, flag: "--csv", delimiter: try csvDelimiter(arguments), keepingRowSpans: true, quiet: json)
+        let predictions: [TablePrediction]
         do {
-            outputs = try model.network.outputs(for: features, count: rows)
+            predictions = try model.predictions(for: encoded)
         } catch {
             throw RuntimeError("--csv: \(path): \(describe(error))")
         }
-        let width = model.network.architecture.outputCount
-        var predictions: [Double] = []
-        for row in 0..<rows {
-            let slice = Array(outputs[row * width..<(row + 1) * width])
-            switch model.loss {
-            case .meanSquaredError:
-                predictions.append(Double(model.tabular?.standardization?.restoreTargets(slice).first ?? slice[0]))
-            case .binaryCrossEntropy:
-                predictions.append(slice[0] > 0.5 ? 1 : 0)
-            case .softmaxCrossEntropy:
-                predictions.append(Double(slice.indices.max { slice[$0] < slice[$1] } ?? 0))
-            }
-        }
+        var byRow = [TablePrediction?](repeating: nil, count: table.rowCount)
+        for (k, row) in encoded.sourceRows.enumerated() { byRow[row] = predictions[k] }
+        let classNames = model.table?.classNames ?? []
         if json {
-            printLine(jsonLine(predictions.indices.map { row in TableRow(row: row, predicted: predictions[row], target: truth.map { Double($0[row]) }) }))
+            printLine(jsonLine(byRow.enumerated().map { TableRow(row: $0, prediction: $1, classNames: classNames, proba: proba) }))
             return
         }
-        printLine("row  predicted" + (truth != nil ? "  target" : ""))
-        for row in 0..<rows {
-            let value = model.loss == .meanSquaredError ? String(format: "%.6g", predictions[row]) : String(Int(predictions[row]))
-            printLine(leftPad(String(row), 3) + "  " + leftPad(value, 9) + (truth.map { "  " + String(format: "%g", $0[row]) } ?? ""))
+        guard let bytes = FileManager.default.contents(atPath: path).map([UInt8].init), let spans = table.rowSpans else {
+            throw RuntimeError("--csv: \(path): cannot be read again")
         }
+        var added = ["prediction"] + (proba ? classNames.map { "probability_\($0)" } : [])
+        for k in added.indices { while table.columns.contains(added[k]) { added[k] += "_" } }
+        let delimiter = table.delimiter
+        var out: [UInt8] = []
+        out.reserveCapacity(bytes.count + table.rowCount * 16)
+        out += Array((table.columns + added).map { csvField($0, delimiter: delimiter) }.joined(separator: String(UnicodeScalar(delimiter))).utf8)
+        out.append(UInt8(ascii: "\n"))
+        for (row, span) in spans.enumerated() {
+            var end = span.upperBound
+            if end > span.lowerBound && bytes[end - 1] == UInt8(ascii: "\r") { end -= 1 }
+            out += bytes[span.lowerBound..<end]
+            var cells: [String]
+            switch byRow[row] {
+            case .category(let name, let probabilities)?:
+                cells = [name] + (proba ? probabilities.map { String(format: "%.6f", $0) } : [])
+            case .value(let value)?:
+                cells = ["\(value)"]
+            case nil:
+                cells = Array(repeating: "", count: added.count)
+            }
+            for cell in cells {
+                out.append(delimiter)
+                out += Array(csvField(cell, delimiter: delimiter).utf8)
+            }
+            out.append(UInt8(ascii: "\n"))
+        }
+        if let output {
+            do {
+                try AtomicFile.write(out, to: output)
+            } catch {
+                throw RuntimeError("--output: \(describe(error))")
+            }
+        } else {
+            FileHandle.standardOutput.write(Data(out))
+        }
+    }
+
+    /// A CSV field, quoted when it holds the delimiter, a quote, a line break or outer spaces.
+    static func csvField(_ text: String, delimiter: UInt8) -> String {
+        let special = text.utf8.contains { $0 == delimiter || $0 == UInt8(ascii: "\"") || $0 == UInt8(ascii: "\n") || $0 == UInt8(ascii: "\r") }
+        guard special || text.hasPrefix(" ") || text.hasSuffix(" ") else { return text }
+        return "\"" + text.replacingOccurrences(of: "\"", with: "\"\"") + "\""
     }
 
     /// The image as text, two pixel rows per line with Unicode half blocks shaded by intensity.
@@ -110,10 +152,29 @@ enum PredictCommand {
     }
 }
 
+/// One row of `predict --csv --json`: the prediction (a class name or a value; null for a row
+/// left out) and, with --proba, each class's probability.
 struct TableRow: Encodable {
     let row: Int
-    let predicted: Double
-    let target: Double?
+    let prediction: TablePrediction?
+    let classNames: [String]
+    let proba: Bool
+
+    enum CodingKeys: String, CodingKey { case row, prediction, probabilities }
+
+    func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(row, forKey: .row)
+        switch prediction {
+        case .category(let name, let probabilities)?:
+            try c.encode(name, forKey: .prediction)
+            if proba { try c.encode(Dictionary(uniqueKeysWithValues: zip(classNames, probabilities.map(Double.init))), forKey: .probabilities) }
+        case .value(let value)?:
+            try c.encode(Double(value), forKey: .prediction)
+        case nil:
+            try c.encodeNil(forKey: .prediction)
+        }
+    }
 }
 
 struct PredictionRow: Encodable {

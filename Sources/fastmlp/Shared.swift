@@ -81,105 +81,6 @@ func checkOutputPath(_ path: String, flag: String) throws {
     }
 }
 
-/// The --train-csv / --test-csv / --target / --standardize options of a tabular run.
-struct TableOptions {
-    let trainPath: String
-    let testPath: String
-    let target: String
-    let standardize: Bool
-    let delimiter: UInt8?
-
-    /// nil when no table flag is given; a usage error when only some are.
-    init?(_ arguments: ParsedArguments) throws(UsageError) {
-        let train = arguments.string("train-csv"), test = arguments.string("test-csv"), target = arguments.string("target")
-        guard train != nil || test != nil || target != nil || arguments.has("standardize") else { return nil }
-        guard let train, let test, let target else {
-            throw arguments.usage("--train-csv, --test-csv and --target go together")
-        }
-        trainPath = train
-        testPath = test
-        self.target = target
-        standardize = arguments.has("standardize")
-        delimiter = try csvDelimiter(arguments)
-    }
-
-    func read() throws -> (training: CSVTable, test: CSVTable) {
-        do {
-            return (try CSV.read(trainPath, delimiter: delimiter), try CSV.read(testPath, delimiter: delimiter))
-        } catch {
-            throw RuntimeError(describe(error))
-        }
-    }
-
-    /// The two tables as datasets for `configuration`'s loss (classification for the
-    /// cross-entropies, regression for MSE), standardised when asked.
-    func datasets(
-        _ tables: (training: CSVTable, test: CSVTable), configuration: TrainingConfiguration
-    ) throws -> (Dataset, Dataset, TabularInfo) {
-        let outputs = configuration.layers[configuration.layers.count - 1]
-        let classCount: Int? = switch configuration.loss {
-        case .meanSquaredError: nil
-        case .binaryCrossEntropy: 2
-        case .softmaxCrossEntropy: outputs
-        }
-        do {
-            var training = try tables.training.dataset(target: target, classCount: classCount)
-            let featureColumns = tables.training.columns.filter { $0 != target }
-            var test = try tables.test.dataset(target: target, classCount: classCount, featureColumns: featureColumns)
-            var standardization: Standardization?
-            if standardize {
-                let fitted = Standardization(fitting: training)
-                training = try fitted.apply(to: training)
-                test = try fitted.apply(to: test)
-                standardization = fitted
-            }
-            return (training, test, TabularInfo(featureColumns: featureColumns, target: target, standardization: standardization))
-        } catch {
-            throw RuntimeError(describe(error))
-        }
-    }
-}
-
-/// A model's test or prediction table: the model's own feature columns from `path`, with its
-/// standardisation applied; the target column is used when present (`requireTarget`).
-func tableForModel(
-    _ model: SavedModel, path: String, flag: String, delimiter: UInt8?, requireTarget: Bool
-) throws -> (Dataset?, features: [Float], rows: Int, truth: [Float]?) {
-    guard let tabular = model.tabular else {
-        throw RuntimeError("\(flag): the model was trained on MNIST, not on a table")
-    }
-    do {
-        let table = try CSV.read(path, delimiter: delimiter)
-        let truth = table.column(tabular.target)
-        if requireTarget && truth == nil {
-            throw DataError.csv(path: path, line: 1, column: nil, reason: "no column named '\(tabular.target)'")
-        }
-        var indices: [Int] = []
-        for name in tabular.featureColumns {
-            guard let index = table.columns.firstIndex(of: name) else {
-                throw DataError.csv(path: path, line: 1, column: name, reason: "the model's feature column is missing")
-            }
-            indices.append(index)
-        }
-        var features: [Float] = []
-        for row in 0..<table.rowCount { for index in indices { features.append(table.values[row * table.columns.count + index]) } }
-        if let standardization = tabular.standardization { features = standardization.applyToFeatures(features) }
-        var dataset: Dataset?
-        if truth != nil {
-            let classCount: Int? = model.loss == .meanSquaredError ? nil
-                : (model.loss == .binaryCrossEntropy ? 2 : model.network.architecture.outputCount)
-            var data = try table.dataset(target: tabular.target, classCount: classCount, featureColumns: tabular.featureColumns)
-            if let standardization = tabular.standardization { data = try standardization.apply(to: data) }
-            dataset = data
-        }
-        return (dataset, features, table.rowCount, truth)
-    } catch let error as RuntimeError {
-        throw error
-    } catch {
-        throw RuntimeError(describe(error))
-    }
-}
-
 /// The profile `--profile` names: a bundled name (an unknown one is a usage error, with the
 /// closest name suggested) or a JSON file (a file that cannot be used is a runtime error).
 func resolveProfile(_ name: String, _ arguments: ParsedArguments) throws -> Profile {
@@ -197,7 +98,7 @@ func resolveProfile(_ name: String, _ arguments: ParsedArguments) throws -> Prof
 /// Refuses to run a table's model on MNIST: it names the model's columns and the flag that
 /// gives it a table (`flag`) instead of reporting mismatched widths.
 func requireImageModel(_ model: SavedModel, _ arguments: ParsedArguments, flag: String) throws {
-    guard let tabular = model.tabular else { return }
+    guard let tabular = model.table else { return }
     let columns = tabular.featureColumns.prefix(8).joined(separator: ", ") + (tabular.featureColumns.count > 8 ? ", …" : "")
     throw arguments.usage(
         "\(arguments.string("model") ?? "the model") was trained on a table (columns \(columns); target \(tabular.target)); give \(flag) FILE")
@@ -264,7 +165,7 @@ func describe(_ error: any Error) -> String {
     case ModelFileError.noArchitecture(let path):
         return "\(path): no fastmlp architecture in the metadata (layers, activations); use it with train --init-from and --layers"
     case TrainingError.diverged(let epoch, let step, let loss):
-        return "training diverged: loss is \(loss) at epoch \(epoch), step \(step); try a smaller --lr (or --standardize a table)"
+        return "training diverged: loss is \(loss) at epoch \(epoch), step \(step); try a smaller --lr"
     default:
         return String(describing: error)
     }

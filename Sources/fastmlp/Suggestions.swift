@@ -4,7 +4,7 @@ enum Suggestions {
     /// Option names people bring from other tools, and the option that does the same here.
     static let synonyms: [String: String] = [
         "learning-rate": "lr", "learningrate": "lr", "learning_rate": "lr", "rate": "lr",
-        "hidden": "layers", "hidden-layers": "layers", "units": "layers", "arch": "layers",
+        "hidden-layers": "hidden", "units": "layers", "arch": "layers",
         "optim": "optimizer", "optimiser": "optimizer", "opt": "optimizer",
         "batch": "batch-size", "batchsize": "batch-size", "batch_size": "batch-size", "bs": "batch-size",
         "epoch": "epochs", "n-epochs": "epochs", "num-epochs": "epochs", "iterations": "epochs",

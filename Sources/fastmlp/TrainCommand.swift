@@ -8,6 +8,7 @@ enum TrainCommand {
         options: [
             OptionSpec("profile", "NAME|PATH", "Start from a preset in Profiles/ (or a JSON file); flags override it."),
             OptionSpec("layers", "N,N,...", "Layer widths from input to output (default 784,128,10)."),
+            OptionSpec("hidden", "N,...|none", "Hidden layer widths only; the input and output widths stay those of the data (none: no hidden layer)."),
             OptionSpec("activation", "NAME", "Hidden activation: relu, sigmoid, tanh, identity (default relu)."),
             OptionSpec("output-activation", "NAME", "Output activation (default: softmax for softmax-ce, identity for mse)."),
             OptionSpec("init", "NAME", "Weights: zeros, normal[:SIGMA], xavier-uniform, xavier-normal, he-uniform, he-normal."),
@@ -36,11 +37,11 @@ enum TrainCommand {
             OptionSpec("mode", "sync|hogwild", "sync: deterministic, bitwise the same at any --threads (default); hogwild: lock-free, not reproducible."),
             CommonOptions.data,
             OptionSpec("classes", "D,D,...", "Keep only these digits, e.g. 1,7 (relabelled in this order)."),
-            OptionSpec("train-csv", "FILE", "Train on a CSV table (header row, numeric cells) instead of MNIST."),
+            OptionSpec("train-csv", "FILE", "Train on a CSV table (header row; numbers, text and missing cells) instead of MNIST."),
             OptionSpec("test-csv", "FILE", "The table to test on (the same columns, in any order)."),
-            OptionSpec("target", "COLUMN", "The column to predict: class labels 0, 1, … (softmax-ce, bce) or values (mse)."),
+            OptionSpec("target", "COLUMN", "The column to predict: text or a few whole numbers are classes, other numbers values."),
             CommonOptions.delimiter,
-            OptionSpec("standardize", nil, "Standardise the features (and a regression target) with the training set's mean and deviation."),
+        ] + TableFlags.specs + [
             OptionSpec("init-from", "PATH", "Start from these weights (a fastmlp model or a .safetensors file) instead of --init."),
             OptionSpec("save", "PATH", "Write the trained model here (atomically)."),
             OptionSpec("plot", "PATH", "Write an SVG chart of the loss and accuracy per epoch."),
@@ -58,10 +59,9 @@ enum TrainCommand {
             """)
 
     /// Flags that may accompany --resume; everything else is fixed by the checkpoint.
-    static let resumableFlags: Set<String> = [
-        "resume", "epochs", "threads", "checkpoint", "save", "data", "json", "quiet", "plot", "train-csv", "test-csv",
-        "target", "standardize", "delimiter",
-    ]
+    static let resumableFlags = Set([
+        "resume", "epochs", "threads", "checkpoint", "save", "data", "json", "quiet", "plot", "delimiter",
+    ] + TableFlags.flagNames)
 
     static func run(_ arguments: ParsedArguments) throws {
         let run = try TrainRun(arguments)
@@ -138,6 +138,12 @@ enum TrainCommand {
 
     static func applyOverrides(_ arguments: ParsedArguments, to c: inout TrainingConfiguration) throws(UsageError) {
         if let layers = try arguments.intList("layers") { c.layers = layers }
+        if let text = arguments.string("hidden") {
+            guard arguments.string("layers") == nil else { throw arguments.usage("--hidden and --layers do not go together: give one") }
+            let hidden = text == "none" ? [] : try arguments.intList("hidden")!
+            if let bad = hidden.first(where: { $0 < 1 }) { throw arguments.usage("--hidden: a layer of \(bad) units") }
+            c.layers = [c.layers[0]] + hidden + [c.layers[c.layers.count - 1]]
+        }
         let activations = Activation.allCases.map(\.rawValue).joined(separator: ", ")
         if let value = try arguments.choice("activation", Activation.init(rawValue:), expected: activations) {
             c.activation = value

@@ -12,8 +12,9 @@ struct TrainRun {
     var configuration = TrainingConfiguration()
     var profileName: String?
     var checkpoint: Checkpoint?
-    var table: TableOptions?
+    var table: TableFlags?
     var tables: (training: CSVTable, test: CSVTable)?
+    var encoding: (encoding: TableEncoding, ignored: [IgnoredColumn], inferredTask: Bool)?
     var json: Bool { arguments.has("json") }
     var quiet: Bool { arguments.has("quiet") || json }
     /// A resumed run goes on checkpointing to the file it came from unless told otherwise.
@@ -24,7 +25,7 @@ struct TrainRun {
         var training: Dataset
         var validation: Dataset?
         var test: Dataset
-        var tabular: TabularInfo?
+        var table: TableEncoding?
     }
 
     /// Reads the flags, or the checkpoint and the flags that may accompany it, and checks
@@ -33,7 +34,14 @@ struct TrainRun {
         self.arguments = arguments
         if let path = arguments.string("resume") {
             try readCheckpoint(path)
+            try readTables()
         } else {
+            try readTables()
+            if let encoding {
+                // A table starts from the table recipe, for the loss asked for or the task's own.
+                let loss = try arguments.choice("loss", Loss.init(rawValue:), expected: "softmax-ce, mse, bce")
+                configuration = TrainingConfiguration(table: encoding.encoding, loss: loss)
+            }
             if let name = arguments.string("profile") {
                 let profile = try resolveProfile(name, arguments)
                 configuration = profile.configuration
@@ -44,7 +52,6 @@ struct TrainRun {
                 throw arguments.usage("--classes: MNIST digits are 0...9, got \(bad)")
             }
         }
-        try readTables()
         do {
             try configuration.validate()
         } catch {
@@ -86,32 +93,39 @@ struct TrainRun {
         }
     }
 
-    /// `--train-csv`: reads both tables and, unless told otherwise, guesses a layout for them.
+    /// `--train-csv`: reads both tables and fits the encoding on the training table.
     private mutating func readTables() throws {
-        table = try TableOptions(arguments)
+        table = try TableFlags(arguments)
         guard let table else { return }
-        if arguments.string("data") != nil || configuration.classes != nil {
+        if arguments.string("data") != nil || arguments.string("classes") != nil {
             throw arguments.usage("--data and --classes are for MNIST; they do not go with --train-csv")
         }
         let read = try table.read()
         tables = read
-        if checkpoint == nil && arguments.string("layers") == nil && profileName == nil {
-            // A first guess for a table: one hidden layer of 64, outputs to fit the task.
-            let features = read.training.columns.count - 1
-            // Class labels 0...max give max + 1 outputs; a target that is no class label
-            // (a fraction, a value past 255) is refused with its reason by `dataset`.
-            let largest: Float = read.training.column(table.target)?.max() ?? 0
-            let outputs = configuration.loss == .softmaxCrossEntropy ? Int(min(Swift.max(largest, 0), 65_536)) + 1 : 1
-            configuration.layers = [features, 64, outputs]
-        }
+        encoding = try table.fit(read.training)
     }
 
     /// The tables or MNIST, with the validation split held out.
     func loadData() throws -> Data {
         var data: Data
-        if let table, let tables {
-            let (training, test, tabular) = try table.datasets(tables, configuration: configuration)
-            data = Data(training: training, test: test, tabular: tabular)
+        if let table, let tables, let encoding = encoding?.encoding {
+            var encodedTraining: EncodedTable, encodedTest: EncodedTable
+            do {
+                encodedTraining = try encoding.encode(tables.training)
+                encodedTest = try encoding.encode(tables.test)
+            } catch {
+                throw RuntimeError(describe(error))
+            }
+            if !arguments.has("quiet") {
+                for line in encodingWarnings(encodedTraining, encoding: encoding, path: table.trainPath)
+                    + encodingWarnings(encodedTest, encoding: encoding, path: table.testPath) {
+                    printError("warning: " + line)
+                }
+            }
+            guard let training = encodedTraining.dataset, let test = encodedTest.dataset else {
+                throw RuntimeError("\(table.testPath): no column named '\(encoding.target)' (columns: \(tables.test.columns.joined(separator: ", ")))")
+            }
+            data = Data(training: training, test: test, table: encoding)
         } else {
             let (training, test) = try loadMNIST(arguments, classes: configuration.classes)
             data = Data(training: training, test: test)
@@ -167,7 +181,12 @@ struct TrainRun {
             printLine(
                 "training \(trainer.network.architecture) on \(data.training.count) samples (test \(data.test.count)): loss \(configuration.loss), "
                     + "init \(configuration.weightInitializer), batch \(configuration.batchSize), \(configuration.optimizer) lr \(configuration.learningRate), "
-                    + "momentum \(configuration.resolvedMomentum), seed \(configuration.seed), \(threads) thread\(threads == 1 ? "" : "s") (\(configuration.mode))")
+                    + ([.sgd, .rmsprop].contains(configuration.optimizer) ? "momentum \(configuration.resolvedMomentum), " : "") + "seed \(configuration.seed), \(threads) thread\(threads == 1 ? "" : "s") (\(configuration.mode))")
+            if let encoding {
+                for line in tableSummary(encoding.encoding, ignored: encoding.ignored, inferredTask: encoding.inferredTask, loss: configuration.loss) {
+                    printLine(line)
+                }
+            }
             if let validation = data.validation { printLine("validation: \(validation.count) samples held out of the training set") }
         }
         // --quiet keeps the table, header included; --json prints only the JSON.
@@ -184,7 +203,7 @@ struct TrainRun {
     func saveModel(_ trainer: Trainer, _ data: Data, to path: String) throws {
         do {
             try ModelFile.save(
-                SavedModel(network: trainer.network, loss: configuration.loss, classes: configuration.classes, tabular: data.tabular),
+                SavedModel(network: trainer.network, loss: configuration.loss, classes: configuration.classes, table: data.table),
                 to: path)
         } catch {
             throw RuntimeError(describe(error))
@@ -261,7 +280,10 @@ extension TrainRun {
         } ?? trainer.evaluate(on: data.test).lossAndAccuracy
         // Regression errors in the target's own units (undoing a standardisation).
         let regression = data.test.isRegression
-            ? try trainer.evaluate(on: data.test, targetScales: data.tabular?.standardization?.targetScales).regression : nil
+            ? try trainer.evaluate(on: data.test, targetScales: data.table?.standardization?.targetScales).regression : nil
+        if result.restoredEpoch != nil && regression == nil && !quiet {
+            printLine("test loss \(String(format: "%.4f", final.loss))  accuracy \(percent(final.accuracy)) (the restored weights)")
+        }
         if let regression, !quiet {
             printLine(String(format: "test mse %.6g  mae %.6g  r2 %.6f (in the target's units)", regression.mse, regression.mae, regression.r2))
         }

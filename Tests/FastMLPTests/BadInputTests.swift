@@ -110,8 +110,8 @@ let badInputs: [BadInput] = [
     .init(name: "safetensors with a huge header length", setup: { d in
         ["train", "--init-from", try file(d, "w.safetensors", [0, 0, 0, 0, 0, 0, 1, 0] + Array("{}".utf8)), "--epochs", "1"] }, status: 1, mentions: "w.safetensors"),
     // CSV tables.
-    .init(name: "non-numeric CSV cell", setup: { d in
-        let path = try file(d, "t.csv", Array("a,y\n1,2\nx,3\n".utf8))
+    .init(name: "CSV number beyond a float", setup: { d in
+        let path = try file(d, "t.csv", Array("a,y\n1,2\n1e39,3\n".utf8))
         return ["train", "--train-csv", path, "--test-csv", path, "--target", "y", "--loss", "mse"] }, status: 1, mentions: "line 3, column 'a'"),
     .init(name: "empty CSV", setup: { d in
         let path = try file(d, "t.csv", [])
@@ -119,18 +119,33 @@ let badInputs: [BadInput] = [
     .init(name: "ragged CSV row", setup: { d in
         let path = try file(d, "t.csv", Array("a,b,y\n1,2,3\n4,5\n".utf8))
         return ["train", "--train-csv", path, "--test-csv", path, "--target", "y", "--loss", "mse"] }, status: 1, mentions: "line 3"),
-    .init(name: "NaN in a CSV", setup: { d in
+    .init(name: "CSV target missing on every row", setup: { d in
         let path = try file(d, "t.csv", Array("a,y\n1,nan\n".utf8))
         return ["train", "--train-csv", path, "--test-csv", path, "--target", "y", "--loss", "mse"] }, status: 1, mentions: "column 'y'"),
     .init(name: "CSV without the target column", setup: { d in
         let path = try file(d, "t.csv", Array("a,b\n1,2\n".utf8))
-        return ["train", "--train-csv", path, "--test-csv", path, "--target", "y", "--loss", "mse"] }, status: 1, mentions: "'y'"),
-    .init(name: "CSV regression target trained as classes", setup: { d in
-        let path = try file(d, "t.csv", Array("a,y\n1,25\n2,346\n3,151\n".utf8))
-        return ["train", "--train-csv", path, "--test-csv", path, "--target", "y", "--epochs", "1"] }, status: 1, mentions: "at most 256"),
-    .init(name: "CSV target too large for an integer", setup: { d in
-        let path = try file(d, "t.csv", Array("a,y\n1,1e30\n2,-1e30\n".utf8))
-        return ["train", "--train-csv", path, "--test-csv", path, "--target", "y", "--epochs", "1"] }, status: 1, mentions: "column 'y'"),
+        return ["train", "--train-csv", path, "--test-csv", path, "--target", "y", "--loss", "mse"] }, status: 1, mentions: "'y' (columns: a, b)"),
+    .init(name: "CSV target with more than 256 classes", setup: { d in
+        let path = try file(d, "t.csv", Array(("a,y\n" + (0..<300).map { "1,\($0)\n" }.joined()).utf8))
+        return ["train", "--train-csv", path, "--test-csv", path, "--target", "y", "--task", "classification"] }, status: 1, mentions: "at most 256"),
+    .init(name: "CSV test class unseen in training", setup: { d in
+        let train = try file(d, "train.csv", Array("a,y\n1,p\n2,q\n".utf8)), test = try file(d, "test.csv", Array("a,y\n1,r\n".utf8))
+        return ["train", "--train-csv", train, "--test-csv", test, "--target", "y", "--epochs", "1"] }, status: 1, mentions: "test.csv: line 2, column 'y'"),
+    .init(name: "CSV column entirely missing", setup: { d in
+        let path = try file(d, "t.csv", Array("a,b,y\n1,,0\n2,NA,1\n".utf8))
+        return ["train", "--train-csv", path, "--test-csv", path, "--target", "y"] }, status: 1, mentions: "column 'b'"),
+    .init(name: "CSV missing cell with --missing error", setup: { d in
+        let path = try file(d, "t.csv", Array("a,y\n1,0\n,1\n".utf8))
+        return ["train", "--train-csv", path, "--test-csv", path, "--target", "y", "--missing", "error"] }, status: 1, mentions: "line 3, column 'a'"),
+    .init(name: "CSV --ignore of a column that does not exist", setup: { d in
+        let path = try file(d, "t.csv", Array("a,y\n1,0\n2,1\n".utf8))
+        return ["train", "--train-csv", path, "--test-csv", path, "--target", "y", "--ignore", "b"] }, status: 1, mentions: "'b'"),
+    .init(name: "CSV --task unknown", setup: { d in
+        let path = try file(d, "t.csv", Array("a,y\n1,0\n2,1\n".utf8))
+        return ["train", "--train-csv", path, "--test-csv", path, "--target", "y", "--task", "clustering"] }, status: 64, mentions: "--task"),
+    .init(name: "CSV --features with --ignore", setup: { d in
+        let path = try file(d, "t.csv", Array("a,b,y\n1,2,0\n2,3,1\n".utf8))
+        return ["train", "--train-csv", path, "--test-csv", path, "--target", "y", "--features", "a", "--ignore", "b"] }, status: 64, mentions: "--features"),
     .init(name: "CSV with an unterminated quote", setup: { d in
         let path = try file(d, "t.csv", Array("a,y\n1,2\n\"3,4\n".utf8))
         return ["train", "--train-csv", path, "--test-csv", path, "--target", "y", "--loss", "mse"] }, status: 1, mentions: "not closed"),

@@ -90,7 +90,7 @@ struct CLITests {
     @Test("mistakes get a suggestion: a command, an option or a profile by spelling or a synonym from other tools",
           arguments: [
             (["trian"], "'train'"), (["train", "--epoch", "3"], "'--epochs'"), (["train", "--learning-rate", "0.1"], "'--lr'"),
-            (["train", "--hidden", "64"], "'--layers'"), (["train", "--optim", "adam"], "'--optimizer'"),
+            (["train", "--units", "64"], "'--layers'"), (["train", "--optim", "adam"], "'--optimizer'"),
             (["bench", "--thread", "2"], "'--threads'"), (["train", "--profile", "mlp128"], "'mlp-128'"),
             (["evla"], "'eval'"), (["train", "--val", "0.1"], "'--val-split'"),
           ])
@@ -324,7 +324,11 @@ struct CLITests {
         #expect(eval["r2"] as? Double == object["r2"] as? Double)
         let predict = try fastmlp("predict", "--model", model, "--csv", test, "--json")
         let rows = try #require(try JSONSerialization.jsonObject(with: Data(predict.stdout.utf8)) as? [[String: Any]])
-        #expect(rows.count == 100 && rows.allSatisfy { abs(($0["predicted"] as? Double ?? 0) - ($0["target"] as? Double ?? 1e9)) < 1 })
+        let truth = try #require(try CSV.read(test).column("y"))
+        #expect(rows.count == 100 && zip(rows, truth).allSatisfy { row, cell in
+            guard case .number(let y) = cell else { return false }
+            return abs((row["prediction"] as? Double ?? 0) - Double(y)) < 1
+        })
 
         // Binary classification with bce: label = a > b.
         var text = "a,b,label\n"
@@ -339,10 +343,13 @@ struct CLITests {
         #expect(bce.status == 0, "\(bce.stderr)")
         #expect((try jsonObject(bce.stdout)["test_accuracy"] as? Double ?? 0) > 0.95)
 
-        let bad = try csvFile("a,b,y\n1,2,3\n4,oops,6\n", in: directory, name: "bad.csv")
+        let bad = try csvFile("a,b,y\n1,2,3\n4,1e40,6\n", in: directory, name: "bad.csv")
         let refused = try fastmlp("train", "--train-csv", bad, "--test-csv", test, "--target", "y", "--loss", "mse")
         #expect(refused.status == 1 && refused.stderrLines.count == 1)
         #expect(refused.stderr.contains("bad.csv: line 3, column 'b'"), "\(refused.stderr)")
+        // Without --loss a target of fractions is a value to predict: regression, inferred and said.
+        let inferred = try fastmlp("train", "--train-csv", train, "--test-csv", test, "--target", "y", "--epochs", "2")
+        #expect(inferred.status == 0 && inferred.stdout.contains("target y: regression, inferred from its numbers; loss mse"), "\(inferred.stdout)")
         let partial = try fastmlp("train", "--train-csv", train, "--target", "y")
         #expect(partial.status == 64)
 
@@ -365,6 +372,61 @@ struct CLITests {
         #expect(named.status == 0, "\(named.stderr)")
         let badDelimiter = try fastmlp("eval", "--model", model, "--test-csv", pipes, "--delimiter", "ab")
         #expect(badDelimiter.status == 64 && badDelimiter.stderr.contains("--delimiter"))
+    }
+
+    @Test("a raw table (quoted names with commas, text label and features, missing cells) trains with no other flag; eval names the classes; predict writes CSV")
+    func rawTable() throws {
+        let directory = temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        // A passenger-list-like table as pandas writes it: survival follows sex and class.
+        func rows(_ range: Range<Int>) -> String {
+            var text = "id,name,sex,class,age,fare,port,survived\n"
+            for i in range {
+                let female = i % 3 != 0, pclass = 1 + (i / 3) % 3
+                let age = i % 7 == 0 ? "" : String(format: "%.1f", Double(18 + (i * 13) % 50))
+                let port = i % 11 == 0 ? "" : ["S", "C", "Q"][i % 3]
+                let survived = female && pclass < 3 || (!female && pclass == 1)
+                text += "\(i),\"Person\(i), Mx. \(["A", "B"][i % 2])\",\(female ? "female" : "male"),\(pclass),\(age),"
+                    + "\(Double(10 + (i * 7) % 90)),\(port),\(survived ? "yes" : "no")\n"
+            }
+            return text
+        }
+        let train = try csvFile(rows(0..<400), in: directory, name: "train.csv")
+        let test = try csvFile(rows(400..<500), in: directory, name: "test.csv")
+        let model = directory.appendingPathComponent("t.fmlp").path
+        let run = try fastmlp("train", "--train-csv", train, "--test-csv", test, "--target", "survived", "--save", model, "--threads", "1")
+        #expect(run.status == 0, "\(run.stderr)")
+        #expect(run.stdout.contains("categorical (sex 2, port 3)") && run.stdout.contains("left out 1: name: 400 distinct of 400, an identifier"), "\(run.stdout)")
+        #expect(run.stdout.contains("target survived: classification, 2 classes (no, yes), inferred from its values; loss bce on one sigmoid output"))
+        #expect(run.stderr.contains("missing cells imputed (age 58 with the mean") && run.stderr.contains("port 37 as a missing category"), "\(run.stderr)")
+        let eval = try fastmlp("eval", "--model", model, "--test-csv", test, "--json")
+        let report = try jsonObject(eval.stdout)
+        #expect((report["test_accuracy"] as? Double ?? 0) >= 0.95, "\(eval.stdout)")
+        #expect(report["class_names"] as? [String] == ["no", "yes"])
+        let text = try fastmlp("eval", "--model", model, "--test-csv", test)
+        #expect(text.stdout.contains("\n   no ") && text.stdout.contains("\n  yes "), "\(text.stdout)")
+
+        // predict: the rows as they are, plus the prediction and each class's probability.
+        let output = directory.appendingPathComponent("predictions.csv").path
+        let predict = try fastmlp("predict", "--model", model, "--csv", test, "--proba", "--output", output)
+        #expect(predict.status == 0 && predict.stdout.isEmpty, "\(predict.stderr)")
+        let written = try String(contentsOfFile: output, encoding: .utf8)
+        let lines = written.split(separator: "\n")
+        let original = try String(contentsOfFile: test, encoding: .utf8).split(separator: "\n")
+        #expect(lines.count == 101 && lines[0] == original[0] + ",prediction,probability_no,probability_yes")
+        #expect(zip(lines.dropFirst(), original.dropFirst()).allSatisfy { $0.hasPrefix($1 + ",") })
+        let table = try CSV.read(output)
+        #expect(table.column("prediction")?.allSatisfy { $0 == .text("yes") || $0 == .text("no") } == true)
+        let agreeing = (0..<100).filter { table.cell(row: $0, column: 7) == table.cell(row: $0, column: 8) }.count
+        #expect(agreeing >= 95)
+        let stdout = try fastmlp("predict", "--model", model, "--csv", test)
+        #expect(stdout.stdout.split(separator: "\n").count == 101 && stdout.stdout.hasPrefix(String(original[0]) + ",prediction\n"))
+        // A bad table leaves the earlier output as it was.
+        let bad = try csvFile("id,name\n1,x\n", in: directory, name: "bad.csv")
+        let refused = try fastmlp("predict", "--model", model, "--csv", bad, "--output", output)
+        #expect(refused.status == 1 && refused.stderrLines.count == 1 && refused.stderr.contains("bad.csv"))
+        #expect(try String(contentsOfFile: output, encoding: .utf8) == written)
+        #expect(try fastmlp("predict", "--model", model, "--proba").status == 64)
     }
 
     @Test("a network that does not fit the data is refused before training, naming --layers and what the data needs",

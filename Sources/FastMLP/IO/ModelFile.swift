@@ -46,45 +46,27 @@ public struct SavedModel {
     public var loss: Loss
     /// `classes[i]` is the original label of output i (e.g. `[1, 7]`); `nil` when output i is class i.
     public var classes: [Int]?
-    /// For a model trained on a table: its columns and standardisation.
-    public var tabular: TabularInfo?
+    /// For a model trained on a table: how rows become inputs, and what the outputs mean.
+    public var table: TableEncoding?
 
-    /// A model to save; `classes` and `tabular` as described on the properties.
-    public init(network: Network, loss: Loss, classes: [Int]? = nil, tabular: TabularInfo? = nil) {
+    /// A model to save; `classes` and `table` as described on the properties.
+    public init(network: Network, loss: Loss, classes: [Int]? = nil, table: TableEncoding? = nil) {
         self.network = network
         self.loss = loss
         self.classes = classes
-        self.tabular = tabular
+        self.table = table
     }
 
     /// Loss, accuracy and the confusion matrix on `data` (regression: MSE, MAE and R² in the
     /// target's own units), with the loss the model was trained with.
     public func evaluate(on data: Dataset) throws(ModelError) -> Evaluation {
-        try network.evaluate(on: data, loss: loss, targetScales: tabular?.standardization?.targetScales)
+        try network.evaluate(on: data, loss: loss, targetScales: table?.standardization?.targetScales)
     }
 
     /// The predicted output class of every sample of `data` (an index into the outputs; see
     /// ``classes`` for the original labels).
     public func predictions(for data: Dataset) throws(ModelError) -> [Int] {
         try network.predictions(for: data, loss: loss)
-    }
-}
-
-/// What a model trained on a CSV table needs to read new rows: the feature columns in input
-/// order, the target column, and the standardisation fitted on the training set.
-public struct TabularInfo: Codable, Equatable, Sendable {
-    /// The input columns, in the network's input order.
-    public var featureColumns: [String]
-    /// The column the network predicts.
-    public var target: String
-    /// The standardisation fitted on the training table, if one was used.
-    public var standardization: Standardization?
-
-    /// Table metadata for a model.
-    public init(featureColumns: [String], target: String, standardization: Standardization? = nil) {
-        self.featureColumns = featureColumns
-        self.target = target
-        self.standardization = standardization
     }
 }
 
@@ -100,7 +82,7 @@ public struct TabularInfo: Codable, Equatable, Sendable {
 ///     ..      4  UInt32   C, the number of class labels the outputs stand for (0: outputs are 0..<n)
 ///     ..      4C          the digit each output stands for, UInt32 each (e.g. 1, 7 for "1 vs 7")
 ///     ..      4  UInt32   T, the length of the tabular metadata (version 2; 0: none)
-///     ..      T           ``TabularInfo`` as JSON (feature columns, target, standardisation)
+///     ..      T           ``TableEncoding`` as JSON (columns, target, classes, standardisation)
 ///     ..      8  UInt64   P, the parameter count (must match the widths)
 ///     ..      4P          parameters, Float32, in ``Network/parameterValues`` order
 ///     ..      4  UInt32   CRC-32 (zlib) of every byte before it
@@ -135,6 +117,43 @@ public enum ModelFile {
         return try decode([UInt8](data), path: path)
     }
 
+    /// Checks a stored table encoding against the network, so that nothing read from a file can
+    /// index out of range later; one from before classes were stored gets them from the loss.
+    static func complete(
+        _ encoding: inout TableEncoding, loss: Loss, architecture: Architecture, path: String
+    ) throws(ModelFileError) {
+        func corrupt(_ reason: String) -> ModelFileError { .corrupt(path: path, reason: "table metadata: " + reason) }
+        guard encoding.inputCount == architecture.inputCount else {
+            throw corrupt("\(encoding.inputCount) inputs from the columns for \(architecture.inputCount) network inputs")
+        }
+        for column in encoding.columns {
+            if case .categorical(let name, let categories, _) = column, Set(categories).count != categories.count {
+                throw corrupt("column '\(name)' repeats a category")
+            }
+            if case .numeric(let name, let fill?) = column, !fill.isFinite { throw corrupt("column '\(name)' fills with \(fill)") }
+        }
+        let outputs = architecture.outputCount
+        if loss == .meanSquaredError {
+            encoding.task = .regression
+            encoding.classNames = []
+        } else {
+            let classes = loss == .binaryCrossEntropy ? 2 : outputs
+            if encoding.classNames.isEmpty { encoding.classNames = (0..<classes).map(String.init) }
+            encoding.task = .classification
+            guard encoding.classNames.count == classes, Set(encoding.classNames).count == classes else {
+                throw corrupt("\(encoding.classNames.count) distinct class names for \(classes) classes")
+            }
+        }
+        if let s = encoding.standardization {
+            let targets = encoding.task == .regression ? [0, outputs] : [0]
+            guard s.featureMeans.count == architecture.inputCount, s.featureScales.count == architecture.inputCount,
+                targets.contains(s.targetMeans.count), s.targetScales.count == s.targetMeans.count,
+                (s.featureMeans + s.featureScales + s.targetMeans + s.targetScales).allSatisfy(\.isFinite),
+                (s.featureScales + s.targetScales).allSatisfy({ $0 != 0 })
+            else { throw corrupt("the standardisation does not fit the network") }
+        }
+    }
+
     static func encode(_ model: SavedModel) -> [UInt8] {
         let network = model.network
         let architecture = network.architecture
@@ -148,7 +167,7 @@ public enum ModelFile {
         let classes = model.classes ?? []
         append(UInt32(classes.count), to: &bytes)
         for digit in classes { append(UInt32(truncatingIfNeeded: digit), to: &bytes) }
-        let tabular = model.tabular.flatMap { try? JSONEncoder().encode($0) }.map { [UInt8]($0) } ?? []
+        let tabular = model.table.flatMap { try? JSONEncoder().encode($0) }.map { [UInt8]($0) } ?? []
         append(UInt32(tabular.count), to: &bytes)
         bytes += tabular
         append(UInt64(architecture.parameterCount), to: &bytes)
@@ -204,16 +223,16 @@ public enum ModelFile {
             }
             classes.append(Int(digit))
         }
-        var tabular: TabularInfo?
+        var table: TableEncoding?
         if version >= 2 {
             let length: UInt32 = try reader.read()
             guard Int(length) <= bytes.count - reader.offset else { throw .truncated(path: path) }
             if length > 0 {
                 let json = Data(bytes[reader.offset..<reader.offset + Int(length)])
-                guard let info = try? JSONDecoder().decode(TabularInfo.self, from: json) else {
+                guard let info = try? JSONDecoder().decode(TableEncoding.self, from: json) else {
                     throw .corrupt(path: path, reason: "the tabular metadata does not decode")
                 }
-                tabular = info
+                table = info
                 reader.offset += Int(length)
             }
         }
@@ -226,8 +245,9 @@ public enum ModelFile {
         if let required = lossCodes[Int(lossCode)].requiredOutputActivation, architecture.outputActivation != required {
             throw .corrupt(path: path, reason: "\(lossCodes[Int(lossCode)]) with a \(architecture.outputActivation) output layer")
         }
-        if let tabular, tabular.featureColumns.count != architecture.inputCount {
-            throw .corrupt(path: path, reason: "\(tabular.featureColumns.count) feature columns for \(architecture.inputCount) inputs")
+        if var encoding = table {
+            try Self.complete(&encoding, loss: lossCodes[Int(lossCode)], architecture: architecture, path: path)
+            table = encoding
         }
         let parameterCount: UInt64 = try reader.read()
         guard parameterCount == UInt64(architecture.parameterCount) else {
@@ -253,7 +273,7 @@ public enum ModelFile {
         do {
             return SavedModel(
                 network: try Network(architecture: architecture, parameters: parameters), loss: lossCodes[Int(lossCode)],
-                classes: classes.isEmpty ? nil : classes, tabular: tabular)
+                classes: classes.isEmpty ? nil : classes, table: table)
         } catch {
             throw .corrupt(path: path, reason: error.description)
         }

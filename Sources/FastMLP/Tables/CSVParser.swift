@@ -4,16 +4,18 @@ import Glibc
 import Darwin
 #endif
 
-/// An RFC 4180 reader for numeric tables, fed the file in chunks so that only the parsed values
-/// and one chunk are ever in memory.
+/// An RFC 4180 reader for tables, fed the file in chunks so that only the parsed values and one
+/// chunk are ever in memory.
 ///
 /// - Fields are separated by one delimiter byte (comma, semicolon or tab) and rows by `\n` or
 ///   `\r\n`. A field in double quotes may hold the delimiter, line breaks and doubled quotes
 ///   (`""` is one `"`).
 /// - A UTF-8 byte-order mark at the start is skipped; blank lines are skipped; unquoted cells
 ///   are trimmed of spaces.
-/// - The first row is the header: non-empty, distinct column names. Every other cell must be a
-///   finite number.
+/// - The first row is the header: non-empty, distinct column names. Every other cell is a
+///   finite number, missing (empty, `NA`, `NaN`, `null` or `?`, in any case) or text. Numbers and
+///   missing cells go to `values` (missing as NaN); a text cell stores NaN there and its text,
+///   interned, in its column's ``CSVTextColumn``.
 ///
 /// Numbers of at most 7 significant digits and 10 decimals, the common case, are converted by a
 /// correctly rounded division (both operands are exact floats); others by `strtof`. Errors name
@@ -23,6 +25,16 @@ struct CSVParser {
     private(set) var delimiter: UInt8?
     private(set) var columns: [String]?
     private(set) var values: [Float] = []
+    /// The text cells of each column that has any (nil for columns of numbers only).
+    private(set) var textColumns: [CSVTextColumn?] = []
+    /// Rows that do not start on the line after the previous row's start (a quoted line break, a
+    /// blank line): (row, line), in row order.
+    private(set) var lineExceptions: [(row: Int, line: Int)] = []
+    /// Each data row's bytes in the input (without its line break), when asked for.
+    private(set) var rowSpans: [Range<Int>]?
+    private var rowStart = 0
+    private var offset = 0
+    private var previousRowLine = 1
 
     private enum State { case fieldStart, unquoted, quoted, quoteInQuoted }
     private var state = State.fieldStart
@@ -42,9 +54,10 @@ struct CSVParser {
     private var consumed = 0
     private var reserved = false
 
-    init(path: String, delimiter: UInt8? = nil) {
+    init(path: String, delimiter: UInt8? = nil, keepingRowSpans: Bool = false) {
         self.path = path
         self.delimiter = delimiter
+        if keepingRowSpans { rowSpans = [] }
         field.reserveCapacity(64)
     }
 
@@ -109,6 +122,7 @@ struct CSVParser {
         if atFileStart {
             atFileStart = false
             if chunk.count >= 3 && chunk[0] == 0xEF && chunk[1] == 0xBB && chunk[2] == 0xBF { start = 3 }
+            rowStart = start
         }
         let delimiter = self.delimiter!
         let quote = UInt8(ascii: "\""), newline = UInt8(ascii: "\n"), carriage = UInt8(ascii: "\r")
@@ -125,6 +139,7 @@ struct CSVParser {
                 } else if byte == delimiter {
                     try endField()
                 } else if byte == newline {
+                    offset = consumed + i
                     try endField(endsRow: true)
                     line += 1
                 } else if byte != carriage {
@@ -154,6 +169,7 @@ struct CSVParser {
                 } else if byte == delimiter {
                     try endField()
                 } else if byte == newline {
+                    offset = consumed + i
                     try endField(endsRow: true)
                     line += 1
                 } else if byte != carriage && byte != UInt8(ascii: " ") {
@@ -177,6 +193,7 @@ struct CSVParser {
         if state == .quoted {
             throw error("a quoted field is not closed before the end of the file", column: cellsInRow)
         }
+        offset = consumed
         if state != .fieldStart || cellsInRow > 0 || !field.isEmpty { try endField(endsRow: true) }
         guard columns != nil else { throw error("the file is empty: no header row", line: 1) }
         guard rowCount > 0 else { throw error("no data rows after the header", line: line) }
@@ -191,6 +208,7 @@ struct CSVParser {
         // A line with nothing on it, or only spaces, is skipped.
         if endsRow && cellsInRow == 0 && !fieldQuoted && field.allSatisfy({ $0 == UInt8(ascii: " ") || $0 == UInt8(ascii: "\t") }) {
             rowLine = line + 1
+            rowStart = offset + 1
             return
         }
         guard let columns else {
@@ -200,7 +218,8 @@ struct CSVParser {
         guard cellsInRow < columns.count else {
             throw error("more than the header's \(columns.count) cells")
         }
-        values.append(try number(column: cellsInRow))
+        if cellsInRow == 0 && rowLine != previousRowLine + 1 { lineExceptions.append((rowCount, rowLine)) }
+        values.append(try cell(column: cellsInRow))
         cellsInRow += 1
         if endsRow {
             guard cellsInRow == columns.count else {
@@ -208,7 +227,10 @@ struct CSVParser {
             }
             cellsInRow = 0
             rowCount += 1
+            previousRowLine = rowLine
             rowLine = line + 1
+            rowSpans?.append(rowStart..<offset)
+            rowStart = offset + 1
         }
     }
 
@@ -225,7 +247,10 @@ struct CSVParser {
         headerFields.append(name)
         if endsRow {
             columns = headerFields
+            textColumns = Array(repeating: nil, count: headerFields.count)
+            previousRowLine = rowLine
             rowLine = line + 1
+            rowStart = offset + 1
         }
     }
 
@@ -239,12 +264,49 @@ struct CSVParser {
     /// 10⁰ … 10¹⁰, each exactly representable as a Float.
     private static let powersOfTen: [Float] = [1, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10]
 
-    /// The current field as a finite Float.
-    private func number(column: Int) throws(DataError) -> Float {
+    /// The current field: a finite number, NaN for a missing cell, or NaN with the text recorded
+    /// in the column's ``CSVTextColumn``.
+    private mutating func cell(column: Int) throws(DataError) -> Float {
         let text = trimmed(field)
-        if let value = Self.fastNumber(text) { return value }
-        let shown = String(decoding: text.prefix(40), as: UTF8.self)
-        guard !text.isEmpty else { throw error("the cell is empty", column: column) }
+        if let value = Self.fastNumber(text) {
+            textColumns[column]?.codes.append(-1)
+            return value
+        }
+        if Self.isMissing(text) {
+            textColumns[column]?.codes.append(-1)
+            return .nan
+        }
+        if let value = Self.slowNumber(text) {
+            guard value.isFinite else {
+                throw error("'\(String(decoding: text.prefix(40), as: UTF8.self))' is not a finite number", column: column)
+            }
+            textColumns[column]?.codes.append(-1)
+            return value
+        }
+        let string = String(decoding: fieldQuoted ? field[...] : text, as: UTF8.self)
+        if textColumns[column] == nil {
+            textColumns[column] = CSVTextColumn(codes: Array(repeating: -1, count: rowCount))
+        }
+        textColumns[column]!.append(string)
+        return .nan
+    }
+
+    /// Empty, or `NA`, `NaN`, `null` or `?` in any case.
+    static func isMissing(_ text: ArraySlice<UInt8>) -> Bool {
+        switch text.count {
+        case 0: return true
+        case 1: return text.first == UInt8(ascii: "?")
+        case 2, 3, 4:
+            let lower = text.map { $0 | 0x20 }
+            return lower == Array("na".utf8) || lower == Array("nan".utf8) || lower == Array("null".utf8)
+        default: return false
+        }
+    }
+
+    /// The whole of `text` as a number by `strtof`, or nil when it is not one.
+    private static func slowNumber(_ text: ArraySlice<UInt8>) -> Float? {
+        guard let first = text.first, first == UInt8(ascii: "-") || first == UInt8(ascii: "+") || first == UInt8(ascii: ".")
+            || (first >= UInt8(ascii: "0") && first <= UInt8(ascii: "9")) || first | 0x20 == UInt8(ascii: "i") else { return nil }
         // strtof on a NUL-terminated copy; all of it must be consumed.
         var buffer = [CChar](repeating: 0, count: text.count + 1)
         for (k, byte) in text.enumerated() { buffer[k] = CChar(bitPattern: byte) }
@@ -253,9 +315,7 @@ struct CSVParser {
             let result = strtof(p.baseAddress!, &end)
             return (result, end == p.baseAddress! + text.count)
         }
-        guard consumedAll else { throw error("'\(shown)' is not a number", column: column) }
-        guard value.isFinite else { throw error("'\(shown)' is not a finite number", column: column) }
-        return value
+        return consumedAll ? value : nil
     }
 
     /// `[-+]digits[.digits]` with at most 7 significant digits and 10 decimals: the mantissa and
