@@ -18,6 +18,17 @@ struct FuzzFindingTests {
         }
     }
 
+    @Test("a header with as many semicolons as tabs picks the same delimiter every time (comma, then semicolon, then tab)")
+    func csvDelimiterTie() throws {
+        let bytes = [UInt8](try Data(contentsOf: Self.directory.appendingPathComponent("csv-delimiter-tie.csv")))
+        for _ in 0..<20 {
+            #expect(bytes.withUnsafeBufferPointer { CSVParser.detectDelimiter($0) } == UInt8(ascii: ";"))
+        }
+        #expect(Array("a\tb;c\n".utf8).withUnsafeBufferPointer { CSVParser.detectDelimiter($0) } == UInt8(ascii: ";"))
+        #expect(Array("a\tb;c,d\n".utf8).withUnsafeBufferPointer { CSVParser.detectDelimiter($0) } == UInt8(ascii: ","))
+        #expect(Array("a\tb\tc;d\n".utf8).withUnsafeBufferPointer { CSVParser.detectDelimiter($0) } == UInt8(ascii: "\t"))
+    }
+
     @Test("a CSV whose first chunk ends inside the header reads as the whole file does (the delimiter is detected from the whole line)")
     func csvDelimiterSplitHeader() throws {
         let bytes = [UInt8](try Data(contentsOf: Self.directory.appendingPathComponent("csv-delimiter-split-header.csv")))

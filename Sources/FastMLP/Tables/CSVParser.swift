@@ -67,18 +67,20 @@ struct CSVParser {
     }
 
     /// The delimiter of a file whose start is `bytes`: the one of comma, semicolon and tab that
-    /// appears most often outside quotes on the first line (comma on a tie).
+    /// appears most often outside quotes on the first line; on a tie the first in that order.
     static func detectDelimiter(_ bytes: UnsafeBufferPointer<UInt8>) -> UInt8 {
-        var counts: [UInt8: Int] = [UInt8(ascii: ","): 0, UInt8(ascii: ";"): 0, UInt8(ascii: "\t"): 0]
+        let candidates: [UInt8] = [UInt8(ascii: ","), UInt8(ascii: ";"), UInt8(ascii: "\t")]
+        var counts = [0, 0, 0]
         var quoted = false
         for byte in bytes {
             if byte == UInt8(ascii: "\"") { quoted.toggle() }
             if quoted { continue }
             if byte == UInt8(ascii: "\n") { break }
-            if counts[byte] != nil { counts[byte]! += 1 }
+            if let k = candidates.firstIndex(of: byte) { counts[k] += 1 }
         }
-        let comma = UInt8(ascii: ","), best = counts.max { $0.value < $1.value || ($0.value == $1.value && $1.key == comma) }!
-        return best.value == 0 ? comma : best.key
+        var best = 0
+        for k in 1..<3 where counts[k] > counts[best] { best = k }
+        return candidates[best]
     }
 
     /// Parses the next chunk of the file; `sizeHint` (the file's size) sizes the values once the
