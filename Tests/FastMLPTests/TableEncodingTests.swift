@@ -170,6 +170,19 @@ struct TableEncodingTests {
         guard case .category(let name, let probabilities) = before[0] else { Issue.record("not a class"); return }
         #expect(["a", "b"].contains(name) && abs(probabilities.reduce(0, +) - 1) < 1e-6)
 
+        // An encoding that does not name the model's classes is refused, not indexed out of range.
+        var wrong = model
+        wrong.table?.classNames = ["a"]
+        #expect(throws: ModelError.self) { _ = try wrong.predictions(for: encoded) }
+        let wide = try Network(
+            architecture: try Architecture(layerSizes: [1, 300], hiddenActivation: .relu, outputActivation: .softmax),
+            parameters: [Float](repeating: 0, count: 600))
+        let many = TableEncoding(
+            columns: [.numeric(name: "a", fill: 0)], target: "y", task: .classification, classNames: (0..<300).map(String.init))
+        #expect(throws: ModelFileError.self) {
+            _ = try ModelFile.decode(ModelFile.encode(SavedModel(network: wide, loss: .softmaxCrossEntropy, table: many)), path: "w.fmlp")
+        }
+
         let legacy = #"{"featureColumns":["a","b"],"target":"y"}"#
         var old = try JSONDecoder().decode(TableEncoding.self, from: Data(legacy.utf8))
         #expect(old.columns == [.numeric(name: "a", fill: nil), .numeric(name: "b", fill: nil)])

@@ -140,7 +140,7 @@ public enum ModelFile {
             let classes = loss == .binaryCrossEntropy ? 2 : outputs
             if encoding.classNames.isEmpty { encoding.classNames = (0..<classes).map(String.init) }
             encoding.task = .classification
-            guard encoding.classNames.count == classes, Set(encoding.classNames).count == classes else {
+            guard encoding.classNames.count == classes, Set(encoding.classNames).count == classes, classes <= 256 else {
                 throw corrupt("\(encoding.classNames.count) distinct class names for \(classes) classes")
             }
         }

@@ -99,15 +99,18 @@ struct CSVTextColumn: Sendable, Equatable {
 
     init(codes: [Int32]) { self.codes = codes }
 
-    mutating func append(_ text: String) {
+    /// Records `text` as the next row's cell; false when the column already holds as many
+    /// distinct texts as a code can number.
+    mutating func append(_ text: String) -> Bool {
         if let code = index[text] {
             codes.append(code)
         } else {
-            let code = Int32(names.count)
+            guard let code = Int32(exactly: names.count) else { return false }
             names.append(text)
             index[text] = code
             codes.append(code)
         }
+        return true
     }
 
     static func == (a: CSVTextColumn, b: CSVTextColumn) -> Bool { a.names == b.names && a.codes == b.codes }

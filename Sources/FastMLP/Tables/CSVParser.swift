@@ -289,7 +289,9 @@ struct CSVParser {
         if textColumns[column] == nil {
             textColumns[column] = CSVTextColumn(codes: Array(repeating: -1, count: rowCount))
         }
-        textColumns[column]!.append(string)
+        guard textColumns[column]!.append(string) else {
+            throw error("more than \(Int32.max) distinct texts in one column", column: column)
+        }
         return .nan
     }
 

@@ -120,6 +120,9 @@ public struct TableEncoding: Equatable, Sendable {
     public static let identifierMinimum = 20
     /// See ``identifierMinimum``.
     public static let identifierFraction = 0.9
+    /// The most input values an encoded table may hold (2³¹ Floats, 8 GiB): more is refused,
+    /// naming the column with the most categories, rather than exhausting memory.
+    public static let maximumInputValues = 1 << 31
 
     /// How a number is written as a category or class name: whole numbers below 10⁷ without a
     /// decimal point ("3"), others as Swift prints a Float ("2.5").
@@ -353,6 +356,12 @@ extension TableEncoding {
             } else { [:] }
         }
         let width = inputCount
+        let (cells, overflow) = table.rowCount.multipliedReportingOverflow(by: width)
+        guard !overflow, cells <= Self.maximumInputValues else {
+            let widest = columns.max { $0.inputCount < $1.inputCount }!
+            throw .csv(path: path, line: 1, column: widest.name,
+                reason: "\(table.rowCount) rows of \(width) inputs are more than \(Self.maximumInputValues) values (the widest column becomes \(widest.inputCount) inputs)")
+        }
         var inputs: [Float] = []
         inputs.reserveCapacity(table.rowCount * width)
         var sourceRows: [Int] = [], labels: [UInt8] = [], targets: [Float] = []

@@ -15,6 +15,10 @@ extension SavedModel {
     ///   ``ModelError/inputWidthMismatch(expected:actual:)`` when the rows do not fit its inputs.
     public func predictions(for table: EncodedTable) throws(ModelError) -> [TablePrediction] {
         guard let encoding = self.table else { throw .incompatibleData("the model was not trained on a table") }
+        let classes = loss == .binaryCrossEntropy ? 2 : network.architecture.outputCount
+        if encoding.task == .classification && encoding.classNames.count != classes {
+            throw .incompatibleData("the table encoding names \(encoding.classNames.count) classes, the model has \(classes)")
+        }
         let outputs = try network.outputs(for: table.inputs, count: table.rowCount)
         let width = network.architecture.outputCount
         return (0..<table.rowCount).map { row in
