@@ -55,7 +55,11 @@ enum TrainCommand {
             Ctrl-C finishes the current step, writes the --checkpoint, and exits with status 130; a
             second Ctrl-C exits at once. A synchronous run resumed with --resume (same total --epochs)
             ends with exactly the weights of an uninterrupted run.
+            A table (--train-csv) starts from its own recipe instead of the defaults above: one hidden
+            layer of 64, Adam lr 0.001, batch 32, up to 200 epochs, stopping after 20 without a better
+            loss on a fifth of the training table held out; any flag overrides a part of it.
             Example: fastmlp train --profile mlp-128 --epochs 5 --save mlp128.fmlp
+            Example: fastmlp train --train-csv train.csv --test-csv test.csv --target species --save s.fmlp
             """)
 
     /// Flags that may accompany --resume; everything else is fixed by the checkpoint.
