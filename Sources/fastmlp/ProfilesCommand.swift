@@ -26,7 +26,7 @@ enum ProfilesCommand {
             return [
                 p.name, c.layers.map(String.init).joined(separator: "-"), c.activation.rawValue,
                 c.resolvedOutputActivation.rawValue, c.loss.rawValue, c.weightInitializer.name, "\(c.biasInitializer)",
-                "\(c.batchSize)", "\(c.learningRate)", "\(c.resolvedMomentum)", "\(c.epochs)",
+                "\(c.batchSize)", "\(c.optimizer.learningRate)", "\(c.optimizer.resolvedMomentum)", "\(c.epochs)",
                 c.classes.map { $0.map(String.init).joined(separator: ",") } ?? "all",
             ]
         }

@@ -171,19 +171,19 @@ enum TrainCommand {
         }
         if let value = try arguments.int("epochs", range: 0...1_000_000) { c.epochs = value }
         if let value = try arguments.int("batch-size", range: 1...1_000_000) { c.batchSize = value }
-        if let value = try arguments.float("lr") { c.learningRate = value }
-        if let value = try arguments.float("momentum") { c.momentum = value }
+        if let value = try arguments.float("lr") { c.optimizer.learningRate = value }
+        if let value = try arguments.float("momentum") { c.optimizer.momentum = value }
         if let value = try arguments.choice("optimizer", OptimizerKind.init(rawValue:), expected: "sgd, adam, adamw, rmsprop") {
             // A profile's momentum is its optimiser's: another optimiser takes its own default.
-            if value != c.optimizer && arguments.string("momentum") == nil { c.momentum = nil }
-            c.optimizer = value
+            if value != c.optimizer.kind && arguments.string("momentum") == nil { c.optimizer.momentum = nil }
+            c.optimizer.kind = value
         }
-        if arguments.has("nesterov") { c.nesterov = true }
+        if arguments.has("nesterov") { c.optimizer.nesterov = true }
         if arguments.has("dense") { c.skipsZeroInputs = false }
-        if let value = try arguments.float("beta1") { c.beta1 = value }
-        if let value = try arguments.float("beta2") { c.beta2 = value }
-        if let value = try arguments.float("eps") { c.epsilon = value }
-        if let value = try arguments.float("weight-decay") { c.weightDecay = value }
+        if let value = try arguments.float("beta1") { c.optimizer.beta1 = value }
+        if let value = try arguments.float("beta2") { c.optimizer.beta2 = value }
+        if let value = try arguments.float("eps") { c.optimizer.epsilon = value }
+        if let value = try arguments.float("weight-decay") { c.optimizer.weightDecay = value }
         if let value = try arguments.choice("schedule", ScheduleKind.init(rawValue:), expected: "constant, step, cosine") {
             c.schedule.kind = value
         }

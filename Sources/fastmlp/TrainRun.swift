@@ -180,8 +180,8 @@ struct TrainRun {
             }
             printLine(
                 "training \(trainer.network.architecture) on \(data.training.count) samples (test \(data.test.count)): loss \(configuration.loss), "
-                    + "init \(configuration.weightInitializer), batch \(configuration.batchSize), \(configuration.optimizer) lr \(configuration.learningRate), "
-                    + ([.sgd, .rmsprop].contains(configuration.optimizer) ? "momentum \(configuration.resolvedMomentum), " : "") + "seed \(configuration.seed), \(threads) thread\(threads == 1 ? "" : "s") (\(configuration.mode))")
+                    + "init \(configuration.weightInitializer), batch \(configuration.batchSize), \(configuration.optimizer.kind) lr \(configuration.optimizer.learningRate), "
+                    + ([.sgd, .rmsprop].contains(configuration.optimizer.kind) ? "momentum \(configuration.optimizer.resolvedMomentum), " : "") + "seed \(configuration.seed), \(threads) thread\(threads == 1 ? "" : "s") (\(configuration.mode))")
             if let encoding {
                 for line in tableSummary(encoding.encoding, ignored: encoding.ignored, inferredTask: encoding.inferredTask, loss: configuration.loss) {
                     printLine(line)

@@ -34,9 +34,8 @@ struct CheckpointTests {
     ])
     func resumeIsExact(_ optimizer: OptimizerKind, _ schedule: ScheduleKind, _ stopAfter: Int) throws {
         var configuration = try profile("mlp-128")
-        configuration.optimizer = optimizer
-        configuration.learningRate = optimizer == .sgd ? 0.05 : 0.001
-        configuration.momentum = optimizer == .rmsprop ? 0.5 : configuration.momentum
+        configuration.optimizer = OptimizerConfiguration(
+            kind: optimizer, learningRate: optimizer == .sgd ? 0.05 : 0.001, momentum: optimizer == .rmsprop ? 0.5 : nil)
         configuration.schedule = LearningRateSchedule(kind: schedule, stepSize: 1, gamma: 0.5, warmupEpochs: 0.5)
         configuration.dropout = optimizer == .adam ? 0.3 : 0
         configuration.epochs = 3

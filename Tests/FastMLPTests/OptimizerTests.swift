@@ -16,7 +16,7 @@ let optimizerCases: [OptimizerCase] = [
           expected: [[0.95, -1.975, 0.3], [1.005, -2.0025, 0.12], [1.0295, -2.03975, 0.108]]),
     .init(name: "SGD, Nesterov 0.9", configuration: .init(kind: .sgd, learningRate: 0.1, momentum: 0.9, nesterov: true),
           expected: [[0.905, -1.9525, 0.12], [1.0545, -2.02725, -0.042], [1.05155, -2.073275, 0.0972]]),
-    .init(name: "SGD, weight decay 0.01", configuration: .init(kind: .sgd, learningRate: 0.1, weightDecay: 0.01),
+    .init(name: "SGD, weight decay 0.01", configuration: .init(kind: .sgd, learningRate: 0.1, momentum: 0, weightDecay: 0.01),
           expected: [[0.949, -1.973, 0.2995], [1.048051, -2.021027, 0.2992005], [1.02200295, -2.03150597, 0.4489013]]),
     .init(name: "Adam", configuration: .init(kind: .adam, learningRate: 0.01),
           expected: [[0.99, -1.99, 0.49], [0.993661035, -1.99366104, 0.483299418], [0.995027942, -1.99781755, 0.482992591]]),
@@ -64,17 +64,17 @@ struct OptimizerTests {
         #expect(OptimizerConfiguration(kind: .rmsprop, learningRate: 0.01).resolvedBeta2 == 0.99)
         // The momentum a training configuration leaves unset is its optimiser's default.
         var configuration = TrainingConfiguration()
-        #expect(configuration.optimizerConfiguration.momentum == 0.9)
-        configuration.optimizer = .rmsprop
-        #expect(configuration.optimizerConfiguration.momentum == 0)
-        configuration.momentum = 0.5
-        #expect(configuration.optimizerConfiguration.momentum == 0.5)
+        #expect(configuration.optimizer.resolvedMomentum == 0.9)
+        configuration.optimizer.kind = .rmsprop
+        #expect(configuration.optimizer.resolvedMomentum == 0)
+        configuration.optimizer.momentum = 0.5
+        #expect(configuration.optimizer.resolvedMomentum == 0.5)
     }
 
     @Test("invalid settings are refused with a typed error naming the setting and carrying the value")
     func validation() {
         let bad: [(OptimizerConfiguration, ConfigurationError)] = [
-            (.init(kind: .sgd, learningRate: 0.1, nesterov: true), .nesterovNeedsMomentum(optimizer: .sgd, momentum: 0)),
+            (.init(kind: .sgd, learningRate: 0.1, momentum: 0, nesterov: true), .nesterovNeedsMomentum(optimizer: .sgd, momentum: 0)),
             (.init(kind: .adam, learningRate: 0.1, beta1: 1), .outOfRange(.beta1, value: 1, expected: "in [0, 1)")),
             (.init(kind: .adam, learningRate: 0.1, beta2: -0.5), .outOfRange(.beta2, value: -0.5, expected: "in [0, 1)")),
             (.init(kind: .adam, learningRate: 0.1, epsilon: 0), .outOfRange(.epsilon, value: 0, expected: "a positive number")),
@@ -91,8 +91,7 @@ struct OptimizerTests {
     @Test("Adam trains mlp-128 on a subset to a lower loss than it started with, identically at 1 and 2 threads")
     func adamTrains() throws {
         var configuration = try profile("mlp-128")
-        configuration.optimizer = .adam
-        configuration.learningRate = 0.001
+        configuration.optimizer = OptimizerConfiguration(kind: .adam, learningRate: 0.001)
         let subset = shippedMNIST.training.prefix(3000)
         var results: [[UInt32]] = []
         for threads in [1, 2] {

@@ -30,7 +30,7 @@ struct ScheduleTests {
     func trainerFollowsSchedule() throws {
         var configuration = try profile("mlp-128")
         configuration.schedule = LearningRateSchedule(kind: .step, stepSize: 1, gamma: 1e-30)
-        configuration.momentum = 0
+        configuration.optimizer.momentum = 0
         configuration.epochs = 3
         let subset = shippedMNIST.training.prefix(640)
         configuration.seed = 1

@@ -163,9 +163,7 @@ struct TabularTests {
         var configuration = TrainingConfiguration()
         configuration.layers = [2, 16, 1]
         configuration.loss = .meanSquaredError
-        configuration.optimizer = .adam
-        configuration.learningRate = 0.01
-        configuration.momentum = 0
+        configuration.optimizer = OptimizerConfiguration(kind: .adam, learningRate: 0.01)
         configuration.batchSize = 16
         configuration.epochs = 60
         configuration.threads = 1

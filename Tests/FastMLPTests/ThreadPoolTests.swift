@@ -94,9 +94,7 @@ struct ParallelTrainingTests {
         configuration.activation = .tanh
         configuration.batchSize = 37
         configuration.dropout = 0.3
-        configuration.optimizer = .adam
-        configuration.learningRate = 0.002
-        configuration.momentum = 0
+        configuration.optimizer = OptimizerConfiguration(kind: .adam, learningRate: 0.002)
         var results: [[UInt32]] = [], losses: [Double] = []
         for threads in [1, 2, 3, 8] {
             configuration.threads = threads

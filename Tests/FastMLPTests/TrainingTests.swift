@@ -99,11 +99,11 @@ struct TrainingTests {
             biasInitializer: 0.25, seed: 11)
         #expect(trainer.network.parameterValues.map(\.bitPattern) == expected.parameterValues.map(\.bitPattern))
         // Invalid settings come back typed, naming the setting.
-        configuration.learningRate = 0
+        configuration.optimizer.learningRate = 0
         #expect(throws: ModelError.invalidConfiguration(.outOfRange(.learningRate, value: 0, expected: "a positive number"))) {
             _ = try Trainer(configuration: configuration)
         }
-        configuration.learningRate = 0.1
+        configuration.optimizer.learningRate = 0.1
         let model = SavedModel(network: expected, loss: configuration.loss)
         let before = expected.parameterValues
         let continued = try Trainer(model: model, configuration: configuration)
@@ -129,7 +129,7 @@ struct TrainingTests {
         // with each batch's mean loss.
         let step = TrainingStep(
             network: replica, loss: configuration.loss,
-            optimizer: Optimizer(configuration: configuration.optimizerConfiguration, parameterCount: architecture.parameterCount),
+            optimizer: Optimizer(configuration: configuration.optimizer, parameterCount: architecture.parameterCount),
             capacity: 64)
         var total = 0.0
         for batch in [0..<64, 64..<100] {
@@ -205,8 +205,8 @@ struct TrainingTests {
     @Test("divergence stops training with a clear error")
     func divergence() throws {
         var configuration = try profile("mlp-128")
-        configuration.learningRate = 1e30
-        configuration.momentum = 0
+        configuration.optimizer.learningRate = 1e30
+        configuration.optimizer.momentum = 0
         configuration.seed = 1
         configuration.weightInitializer = .heNormal
         let trainer = try Trainer(configuration: configuration)
@@ -357,7 +357,7 @@ struct EarlyStoppingTests {
     func fit() throws {
         var configuration = try profile("mlp-128")
         configuration.epochs = 6
-        configuration.learningRate = 1.5  // far too high: the validation loss soon stops improving
+        configuration.optimizer.learningRate = 1.5  // far too high: the validation loss soon stops improving
         configuration.patience = 1
         configuration.validationSplit = 0.2
         let data = shippedMNIST.training.prefix(2000)

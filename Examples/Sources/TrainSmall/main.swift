@@ -15,8 +15,7 @@ do {
     var configuration = TrainingConfiguration()
     configuration.layers = [784, 64, 10]
     configuration.activation = .relu
-    configuration.optimizer = .adam
-    configuration.learningRate = 0.002
+    configuration.optimizer = OptimizerConfiguration(kind: .adam, learningRate: 0.002)
     configuration.batchSize = 64
     configuration.epochs = 4
     configuration.patience = 2

@@ -20,8 +20,8 @@ public struct OptimizerConfiguration: Equatable, Hashable, Sendable, Codable {
     public var kind: OptimizerKind
     /// The base learning rate (a schedule scales it step by step).
     public var learningRate: Float
-    /// SGD and RMSprop momentum μ (0: none).
-    public var momentum: Float
+    /// SGD and RMSprop momentum μ; nil takes the rule's default (``resolvedMomentum``).
+    public var momentum: Float?
     /// SGD only: Nesterov momentum, g ← g + μ·v after v ← μ·v + g.
     public var nesterov: Bool
     /// Adam's and AdamW's decay of the gradient average (default 0.9).
@@ -37,7 +37,7 @@ public struct OptimizerConfiguration: Equatable, Hashable, Sendable, Codable {
 
     /// An optimiser configuration; unset values take the rule's defaults.
     public init(
-        kind: OptimizerKind = .sgd, learningRate: Float, momentum: Float = 0, nesterov: Bool = false,
+        kind: OptimizerKind = .sgd, learningRate: Float, momentum: Float? = nil, nesterov: Bool = false,
         beta1: Float? = nil, beta2: Float? = nil, epsilon: Float? = nil, weightDecay: Float? = nil
     ) {
         self.kind = kind
@@ -50,6 +50,9 @@ public struct OptimizerConfiguration: Equatable, Hashable, Sendable, Codable {
         self.weightDecay = weightDecay
     }
 
+    /// The momentum in force: ``momentum``, or the rule's default (SGD 0.9, the recipe of the
+    /// defaults; RMSprop 0, PyTorch's default; Adam and AdamW take none).
+    public var resolvedMomentum: Float { momentum ?? (kind == .sgd ? 0.9 : 0) }
     /// β1 in force (default 0.9).
     public var resolvedBeta1: Float { beta1 ?? 0.9 }
     /// β2 (RMSprop: α) in force (default 0.999; RMSprop 0.99).
@@ -60,10 +63,11 @@ public struct OptimizerConfiguration: Equatable, Hashable, Sendable, Codable {
     public var resolvedWeightDecay: Float { weightDecay ?? (kind == .adamw ? 0.01 : 0) }
 
     /// Checks the values; the error names the setting and carries its value.
-    func validate() throws(ConfigurationError) {
+    public func validate() throws(ConfigurationError) {
         guard learningRate.isFinite, learningRate > 0 else {
             throw .outOfRange(.learningRate, value: Double(learningRate), expected: "a positive number")
         }
+        let momentum = resolvedMomentum
         guard momentum.isFinite, momentum >= 0, momentum < 1 else {
             throw .outOfRange(.momentum, value: Double(momentum), expected: "in [0, 1)")
         }
@@ -100,7 +104,7 @@ final class Optimizer {
         self.configuration = configuration
         first = FloatBuffer(count: parameterCount)
         let needsSecond = configuration.kind == .adam || configuration.kind == .adamw
-            || (configuration.kind == .rmsprop && configuration.momentum > 0)
+            || (configuration.kind == .rmsprop && configuration.resolvedMomentum > 0)
         second = FloatBuffer(count: needsSecond ? parameterCount : 0)
     }
 
@@ -114,7 +118,7 @@ final class Optimizer {
         switch c.kind {
         case .sgd:
             return .sgd(
-                SGD(learningRate: lr, momentum: c.momentum, nesterov: c.nesterov, weightDecay: c.resolvedWeightDecay),
+                SGD(learningRate: lr, momentum: c.resolvedMomentum, nesterov: c.nesterov, weightDecay: c.resolvedWeightDecay),
                 velocity: first.base)
         case .adam, .adamw:
             return .adam(
@@ -125,9 +129,9 @@ final class Optimizer {
         case .rmsprop:
             return .rmsprop(
                 RMSprop(
-                    learningRate: lr, alpha: c.resolvedBeta2, epsilon: c.resolvedEpsilon, momentum: c.momentum,
+                    learningRate: lr, alpha: c.resolvedBeta2, epsilon: c.resolvedEpsilon, momentum: c.resolvedMomentum,
                     weightDecay: c.resolvedWeightDecay),
-                squareAverage: first.base, momentumBuffer: c.momentum > 0 ? second.base : nil)
+                squareAverage: first.base, momentumBuffer: c.resolvedMomentum > 0 ? second.base : nil)
         }
     }
 

@@ -25,8 +25,7 @@ extension TrainingConfiguration {
         let loss = loss ?? encoding.defaultLoss
         self.loss = loss
         layers = [encoding.inputCount, 64, encoding.outputCount(for: loss)]
-        optimizer = .adam
-        learningRate = 0.001
+        optimizer = OptimizerConfiguration(kind: .adam, learningRate: 0.001)
         batchSize = 32
         epochs = 200
         validationSplit = 0.2

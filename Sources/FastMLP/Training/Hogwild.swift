@@ -38,7 +38,7 @@ final class HogwildSchedule {
             TrainingStep(
                 network: network, loss: configuration.loss,
                 optimizer: Optimizer(
-                    configuration: configuration.optimizerConfiguration,
+                    configuration: configuration.optimizer,
                     parameterCount: network.architecture.parameterCount),
                 capacity: configuration.batchSize)
         }

@@ -29,7 +29,7 @@ extension Trainer {
         for (index, target) in targets.enumerated() {
             let state = checkpoint.optimizers[min(index, checkpoint.optimizers.count - 1)]
             guard state.first.count == target.first.count, state.second.count == target.second.count else {
-                throw .checkpointMismatch("the checkpoint's optimiser state does not fit \(configuration.optimizer)")
+                throw .checkpointMismatch("the checkpoint's optimiser state does not fit \(configuration.optimizer.kind)")
             }
             state.first.withUnsafeBufferPointer { target.first.base.update(from: $0.baseAddress!, count: $0.count) }
             state.second.withUnsafeBufferPointer { if let base = $0.baseAddress { target.second.base.update(from: base, count: $0.count) } }

@@ -128,7 +128,7 @@ public final class Trainer {
         self.configuration = configuration
         pool = ThreadPool(threadCount: configuration.threads ?? ProcessInfo.processInfo.activeProcessorCount)
         let optimizer = Optimizer(
-            configuration: configuration.optimizerConfiguration, parameterCount: network.architecture.parameterCount)
+            configuration: configuration.optimizer, parameterCount: network.architecture.parameterCount)
         step = TrainingStep(
             network: network, loss: configuration.loss, optimizer: optimizer, capacity: configuration.batchSize,
             pool: configuration.mode == .hogwild ? nil : pool)
@@ -231,7 +231,7 @@ public final class Trainer {
     /// The scheduled learning rate of a step of this run.
     func learningRate(step: Int, stepsPerEpoch: Int) -> Float {
         configuration.schedule.learningRate(
-            base: configuration.learningRate, step: step, stepsPerEpoch: stepsPerEpoch, totalEpochs: configuration.epochs)
+            base: configuration.optimizer.learningRate, step: step, stepsPerEpoch: stepsPerEpoch, totalEpochs: configuration.epochs)
     }
 
     /// Evaluates the network on `data` using this trainer's threads.

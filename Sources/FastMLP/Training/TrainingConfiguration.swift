@@ -17,23 +17,9 @@ public struct TrainingConfiguration: Equatable, Sendable {
     public var epochs: Int = 5
     /// Samples per optimiser step.
     public var batchSize: Int = 64
-    /// The base learning rate.
-    public var learningRate: Float = 0.05
-    /// Momentum μ for SGD and RMSprop; `nil` takes the optimiser's default
-    /// (``resolvedMomentum``: 0.9 for SGD, 0 for RMSprop; Adam and AdamW use none).
-    public var momentum: Float?
-    /// The update rule; the fields below refine it (see ``OptimizerConfiguration``).
-    public var optimizer: OptimizerKind = .sgd
-    /// SGD with Nesterov momentum.
-    public var nesterov = false
-    /// Adam's β1 (nil: the default).
-    public var beta1: Float?
-    /// Adam's β2, RMSprop's α (nil: the default).
-    public var beta2: Float?
-    /// Adam's and RMSprop's ε (nil: the default).
-    public var epsilon: Float?
-    /// L2 weight decay (nil: the default, 0 or AdamW's 0.01).
-    public var weightDecay: Float?
+    /// The optimiser: its rule, base learning rate and hyper-parameters (unset ones take the
+    /// rule's defaults, so choosing RMSprop or Adam drops SGD's momentum of 0.9).
+    public var optimizer = OptimizerConfiguration(kind: .sgd, learningRate: 0.05)
     /// How the learning rate changes from step to step.
     public var schedule = LearningRateSchedule()
     /// Inverted dropout on every hidden layer's output while training (0: none); evaluation and
@@ -64,23 +50,12 @@ public struct TrainingConfiguration: Equatable, Sendable {
     /// so that a typo in a width is an error rather than an allocation failure.
     public static let maximumElements = 1 << 28
 
-    /// The momentum in force: ``momentum``, or the optimiser's default (SGD 0.9, the recipe of
-    /// the defaults; RMSprop 0, PyTorch's default; Adam and AdamW take none).
-    public var resolvedMomentum: Float { momentum ?? (optimizer == .sgd ? 0.9 : 0) }
-
     /// The output activation in force.
     public var resolvedOutputActivation: Activation { outputActivation ?? loss.defaultOutputActivation }
 
     /// The network shape this configuration trains.
     public func architecture() throws(ModelError) -> Architecture {
         try Architecture(layerSizes: layers, hiddenActivation: activation, outputActivation: resolvedOutputActivation)
-    }
-
-    /// The optimiser this configuration trains with.
-    public var optimizerConfiguration: OptimizerConfiguration {
-        OptimizerConfiguration(
-            kind: optimizer, learningRate: learningRate, momentum: resolvedMomentum, nesterov: nesterov, beta1: beta1,
-            beta2: beta2, epsilon: epsilon, weightDecay: weightDecay)
     }
 
     /// Checks every value; the error names the setting and carries the value refused.
@@ -104,7 +79,7 @@ public struct TrainingConfiguration: Equatable, Sendable {
         }
         guard epochs >= 0 else { throw invalid(ConfigurationField.epochs, Double(epochs), "0 or more") }
         guard batchSize >= 1 else { throw invalid(ConfigurationField.batchSize, Double(batchSize), "at least 1") }
-        try optimizerConfiguration.validate()
+        try optimizer.validate()
         try schedule.validate()
         guard dropout.isFinite, dropout >= 0, dropout < 1 else { throw invalid(ConfigurationField.dropout, Double(dropout), "in [0, 1)") }
         guard validationSplit.isFinite, validationSplit >= 0, validationSplit < 1 else {
@@ -156,14 +131,14 @@ extension TrainingConfiguration: Codable {
         biasInitializer = try c.decodeIfPresent(Float.self, forKey: .biasInitializer) ?? biasInitializer
         epochs = try c.decodeIfPresent(Int.self, forKey: .epochs) ?? epochs
         batchSize = try c.decodeIfPresent(Int.self, forKey: .batchSize) ?? batchSize
-        learningRate = try c.decodeIfPresent(Float.self, forKey: .learningRate) ?? learningRate
-        momentum = try c.decodeIfPresent(Float.self, forKey: .momentum)
-        optimizer = try c.decodeIfPresent(OptimizerKind.self, forKey: .optimizer) ?? optimizer
-        nesterov = try c.decodeIfPresent(Bool.self, forKey: .nesterov) ?? nesterov
-        beta1 = try c.decodeIfPresent(Float.self, forKey: .beta1)
-        beta2 = try c.decodeIfPresent(Float.self, forKey: .beta2)
-        epsilon = try c.decodeIfPresent(Float.self, forKey: .epsilon)
-        weightDecay = try c.decodeIfPresent(Float.self, forKey: .weightDecay)
+        optimizer = OptimizerConfiguration(
+            kind: try c.decodeIfPresent(OptimizerKind.self, forKey: .optimizer) ?? optimizer.kind,
+            learningRate: try c.decodeIfPresent(Float.self, forKey: .learningRate) ?? optimizer.learningRate,
+            momentum: try c.decodeIfPresent(Float.self, forKey: .momentum),
+            nesterov: try c.decodeIfPresent(Bool.self, forKey: .nesterov) ?? optimizer.nesterov,
+            beta1: try c.decodeIfPresent(Float.self, forKey: .beta1), beta2: try c.decodeIfPresent(Float.self, forKey: .beta2),
+            epsilon: try c.decodeIfPresent(Float.self, forKey: .epsilon),
+            weightDecay: try c.decodeIfPresent(Float.self, forKey: .weightDecay))
         schedule.kind = try c.decodeIfPresent(ScheduleKind.self, forKey: .schedule) ?? schedule.kind
         schedule.stepSize = try c.decodeIfPresent(Int.self, forKey: .stepSize) ?? schedule.stepSize
         schedule.gamma = try c.decodeIfPresent(Float.self, forKey: .gamma) ?? schedule.gamma
@@ -188,14 +163,14 @@ extension TrainingConfiguration: Codable {
         try c.encode(biasInitializer, forKey: .biasInitializer)
         try c.encode(epochs, forKey: .epochs)
         try c.encode(batchSize, forKey: .batchSize)
-        try c.encode(learningRate, forKey: .learningRate)
-        try c.encodeIfPresent(momentum, forKey: .momentum)
-        try c.encode(optimizer, forKey: .optimizer)
-        if nesterov { try c.encode(nesterov, forKey: .nesterov) }
-        try c.encodeIfPresent(beta1, forKey: .beta1)
-        try c.encodeIfPresent(beta2, forKey: .beta2)
-        try c.encodeIfPresent(epsilon, forKey: .epsilon)
-        try c.encodeIfPresent(weightDecay, forKey: .weightDecay)
+        try c.encode(optimizer.learningRate, forKey: .learningRate)
+        try c.encodeIfPresent(optimizer.momentum, forKey: .momentum)
+        try c.encode(optimizer.kind, forKey: .optimizer)
+        if optimizer.nesterov { try c.encode(optimizer.nesterov, forKey: .nesterov) }
+        try c.encodeIfPresent(optimizer.beta1, forKey: .beta1)
+        try c.encodeIfPresent(optimizer.beta2, forKey: .beta2)
+        try c.encodeIfPresent(optimizer.epsilon, forKey: .epsilon)
+        try c.encodeIfPresent(optimizer.weightDecay, forKey: .weightDecay)
         try c.encode(schedule.kind, forKey: .schedule)
         if schedule.kind == .step {
             try c.encode(schedule.stepSize, forKey: .stepSize)
