@@ -57,6 +57,10 @@ struct ParsedArguments {
     private(set) var values: [String: String] = [:]
     private(set) var flags: Set<String> = []
     private(set) var wantsHelp = false
+    /// Every option as given, in order (a repeated option appears each time; `values` keeps the
+    /// last). An option whose value name ends in "..." takes every following word up to the
+    /// next option.
+    private(set) var occurrences: [(name: String, value: String?)] = []
 
     init(_ arguments: [String], spec: CommandSpec) throws(UsageError) {
         self.spec = spec
@@ -84,6 +88,7 @@ struct ParsedArguments {
             if option.valueName == nil {
                 guard inlineValue == nil else { throw usage("--\(name) takes no value") }
                 flags.insert(name)
+                occurrences.append((name, nil))
                 continue
             }
             if let inlineValue {
@@ -93,6 +98,13 @@ struct ParsedArguments {
                 values[name] = arguments[index]
                 index += 1
             }
+            occurrences.append((name, values[name]))
+            if option.valueName!.hasSuffix("...") {
+                while index < arguments.count, !arguments[index].hasPrefix("--") {
+                    occurrences.append((name, arguments[index]))
+                    index += 1
+                }
+            }
         }
     }
 
@@ -101,6 +113,9 @@ struct ParsedArguments {
     func has(_ flag: String) -> Bool { flags.contains(flag) }
 
     func string(_ name: String) -> String? { values[name] }
+
+    /// Every value given to option `name`, in order.
+    func all(_ name: String) -> [String] { occurrences.compactMap { $0.name == name ? $0.value : nil } }
 
     func int(_ name: String, range: ClosedRange<Int>? = nil) throws(UsageError) -> Int? {
         guard let text = values[name] else { return nil }

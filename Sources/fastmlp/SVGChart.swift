@@ -8,14 +8,16 @@ enum SVGChart {
         let bars: [(label: String, value: Double, text: String)]
     }
 
-    /// Panels side by side, each with its own scale from 0 to its largest value.
-    static func bars(title: String, panels: [BarPanel]) -> String {
-        let panelWidth = 420.0, barHeight = 26.0, gap = 8.0, labelWidth = 130.0, top = 60.0
+    /// Panels side by side, each with its own scale from 0 to its largest value, or with
+    /// `range` one scale for all, bars starting at its lower end (noted under the title).
+    static func bars(title: String, panels: [BarPanel], range: ClosedRange<Double>? = nil) -> String {
+        let panelWidth = 420.0, barHeight = 26.0, gap = 8.0, labelWidth = 130.0, top = range == nil ? 60.0 : 74.0
         let rows = panels.map(\.bars.count).max() ?? 0
         let height = top + Double(rows) * (barHeight + gap) + 40
         let width = Double(panels.count) * panelWidth + 20
         var svg = header(width: width, height: height)
         svg += text(x: 10, y: 24, title, size: 18, weight: "bold")
+        if let range { svg += text(x: 10, y: 42, "bars from \(String(format: "%.4g", range.lowerBound)) to \(String(format: "%.4g", range.upperBound)), one scale for all panels", size: 12) }
         for (index, panel) in panels.enumerated() {
             let x0 = 10 + Double(index) * panelWidth
             svg += text(x: x0, y: top - 14, panel.title, size: 14, weight: "bold")
@@ -23,7 +25,8 @@ enum SVGChart {
             let span = panelWidth - labelWidth - 90
             for (row, bar) in panel.bars.enumerated() {
                 let y = top + Double(row) * (barHeight + gap)
-                let length = max(0, bar.value / maximum) * span
+                let fraction = range.map { (bar.value - $0.lowerBound) / max($0.upperBound - $0.lowerBound, 1e-12) } ?? bar.value / maximum
+                let length = min(1, max(0, fraction)) * span
                 svg += text(x: x0, y: y + barHeight * 0.68, bar.label, size: 12)
                 svg += "<rect x=\"\(format(x0 + labelWidth))\" y=\"\(format(y))\" width=\"\(format(length))\" height=\"\(format(barHeight))\" fill=\"\(color(row))\"/>\n"
                 svg += text(x: x0 + labelWidth + length + 6, y: y + barHeight * 0.68, bar.text, size: 12)

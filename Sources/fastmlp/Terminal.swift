@@ -25,7 +25,11 @@ final class ProgressLine {
     private var start: ContinuousClock.Instant
     private var visible = false
 
-    init(quiet: Bool) {
+    /// What `done` counts, for the rate.
+    let unit: String
+
+    init(quiet: Bool, unit: String = "samples") {
+        self.unit = unit
         enabled = !quiet && isatty(STDERR_FILENO) != 0
         start = .now
         lastDraw = .now
@@ -46,18 +50,20 @@ final class ProgressLine {
         let rate = elapsed > 0 ? Double(done) / elapsed : 0
         let eta = rate > 0 ? Double(total - done) / rate : 0
         let text = Self.fitted(
-            label: label(), done: done, total: total, rate: rate, eta: eta, columns: Self.terminalColumns() ?? 80)
+            label: label(), done: done, total: total, rate: rate, eta: eta, columns: Self.terminalColumns() ?? 80, unit: unit)
         FileHandle.standardError.write(Data(("\r\u{1B}[2K" + text).utf8))
         visible = !text.isEmpty
     }
 
     /// The most detailed progress text that fits in `columns` − 1 characters (the last column
     /// would wrap on some terminals): fields are shortened, then dropped, then nothing is shown.
-    static func fitted(label: String, done: Int, total: Int, rate: Double, eta: Double, columns: Int) -> String {
+    static func fitted(
+        label: String, done: Int, total: Int, rate: Double, eta: Double, columns: Int, unit: String = "samples"
+    ) -> String {
         let percent = total > 0 ? 100 * done / total : 100
         let etaText = "ETA " + String(format: "%.1f", eta) + " s"
         let candidates = [
-            "\(label)  \(done)/\(total) (\(percent)%)  \(Int(rate)) samples/s  \(etaText)",
+            "\(label)  \(done)/\(total) (\(percent)%)  \(rate < 10 ? String(format: "%.2f", rate) : String(Int(rate))) \(unit)/s  \(etaText)",
             "\(label)  \(percent)%  \(Int(rate))/s  \(etaText)",
             "\(label)  \(percent)%  \(etaText)",
             "\(percent)%  \(etaText)",

@@ -37,20 +37,7 @@ struct TrainRun {
             try readTables()
         } else {
             try readTables()
-            if let encoding {
-                // A table starts from the table recipe, for the loss asked for or the task's own.
-                let loss = try arguments.choice("loss", Loss.init(rawValue:), expected: "softmax-ce, mse, bce")
-                configuration = TrainingConfiguration(table: encoding.encoding, loss: loss)
-            }
-            if let name = arguments.string("profile") {
-                let profile = try resolveProfile(name, arguments)
-                configuration = profile.configuration
-                profileName = profile.name
-            }
-            try TrainCommand.applyOverrides(arguments, to: &configuration)
-            if let classes = configuration.classes, let bad = classes.first(where: { !(0...9).contains($0) }) {
-                throw arguments.usage("--classes: MNIST digits are 0...9, got \(bad)")
-            }
+            (configuration, profileName) = try Self.configuration(arguments, table: encoding?.encoding)
         }
         do {
             try configuration.validate()
@@ -63,6 +50,30 @@ struct TrainRun {
             try checkPlotPath(path, arguments)
             if configuration.epochs == 0 { throw arguments.usage("--plot needs at least one epoch to draw (--epochs is 0)") }
         }
+    }
+
+    /// The configuration the flags describe: the defaults (or, for a table, the table recipe for
+    /// the loss asked for or the task's own), then `--profile`, then every other flag. Not yet
+    /// validated.
+    static func configuration(
+        _ arguments: ParsedArguments, table: TableEncoding?
+    ) throws -> (TrainingConfiguration, profile: String?) {
+        var configuration = TrainingConfiguration()
+        var profileName: String?
+        if let table {
+            let loss = try arguments.choice("loss", Loss.init(rawValue:), expected: "softmax-ce, mse, bce")
+            configuration = TrainingConfiguration(table: table, loss: loss)
+        }
+        if let name = arguments.string("profile") {
+            let profile = try resolveProfile(name, arguments)
+            configuration = profile.configuration
+            profileName = profile.name
+        }
+        try TrainCommand.applyOverrides(arguments, to: &configuration)
+        if let classes = configuration.classes, let bad = classes.first(where: { !(0...9).contains($0) }) {
+            throw arguments.usage("--classes: MNIST digits are 0...9, got \(bad)")
+        }
+        return (configuration, profileName)
     }
 
     /// `--resume`: the checkpoint fixes the configuration; `--epochs` is the run's total and must

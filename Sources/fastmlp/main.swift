@@ -6,6 +6,7 @@ let commands: [(spec: CommandSpec, run: (ParsedArguments) throws -> Void)] = [
     (TrainCommand.spec, TrainCommand.run),
     (EvalCommand.spec, EvalCommand.run),
     (PredictCommand.spec, PredictCommand.run),
+    (SearchCommand.spec, SearchCommand.run),
     (BenchCommand.spec, BenchCommand.run),
     (ExportCommand.spec, ExportCommand.run),
     (ProfilesCommand.spec, ProfilesCommand.run),
