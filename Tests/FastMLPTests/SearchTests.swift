@@ -100,6 +100,35 @@ struct SearchTests {
         #expect(two.map(\.foldScores) == one.map(\.foldScores) && two.map(\.settings) == one.map(\.settings))
     }
 
+    @Test("cancelling the task stops the search and returns the trials finished so far")
+    func cancellation() async throws {
+        let directory = temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let table = try CSV.read(try csvFile(classTable(rows: 600), in: directory))
+        let encoding = try TableEncoding(fitting: table, options: TableOptions(target: "y"))
+        let data = try #require(try encoding.encode(table).dataset)
+        let trials = (1...40).map { k -> SearchTrial in
+            var configuration = TrainingConfiguration(table: encoding)
+            configuration.validationSplit = 0
+            configuration.patience = nil
+            configuration.epochs = 1000
+            configuration.seed = UInt64(k)
+            return SearchTrial(settings: [SearchSetting(name: "seed", value: "\(k)")], configuration: configuration)
+        }
+        let search = HyperparameterSearch(folds: try data.folds(2, seed: 0), metric: .accuracy, jobs: 1)
+        let seen = Counter()
+        let task = Task { try await search.run(trials) { _ in seen.increment() } }
+        while seen.value == 0 { try await Task.sleep(for: .milliseconds(5)) }
+        task.cancel()
+        do {
+            _ = try await task.value
+            Issue.record("the search ran to the end")
+        } catch let error as SearchError {
+            guard case .cancelled(let finished) = error else { Issue.record("\(error)"); return }
+            #expect(!finished.isEmpty && finished.count < trials.count && finished.count <= seen.value + 1)
+        }
+    }
+
     @Test("fastmlp search: a grid scored by cross-validation, the winner tested once, JSON; errors name the flag")
     func endToEnd() throws {
         let directory = temporaryDirectory()
