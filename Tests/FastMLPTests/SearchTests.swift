@@ -204,7 +204,10 @@ struct SearchTests {
         let merged = try jsonObject(try fastmlp(["search", "--merge"] + shardFiles + ["--json"]).stdout)
         let mergedTrials = try #require(merged["trials"] as? [[String: Any]])
         func summary(_ trials: [[String: Any]]) -> [String] {
-            trials.map { "\($0["settings"] as! [String: String])=\($0["fold_scores"] as! [Double])" }
+            trials.map { trial in
+                let settings = (trial["settings"] as! [String: String]).sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }
+                return settings.joined(separator: " ") + ": \(trial["fold_scores"] as! [Double])"
+            }
         }
         #expect(summary(mergedTrials).sorted() == summary(try #require(whole["trials"] as? [[String: Any]])).sorted())
     }
