@@ -108,31 +108,8 @@ enum BenchCommand {
                 var rowConfiguration = configuration
                 rowConfiguration.mode = mode
                 rowConfiguration.threads = threads
-                let trainer = try Trainer(configuration: rowConfiguration)
-                let timing: EpochTiming
-                do {
-                    // The first epoch warms up, unless it is the only one.
-                    timing = try EpochTiming.measure(trainer, on: training, warmUp: epochs > 1 ? 1 : 0, epochs: max(epochs - 1, 1)) {
-                        epoch, done, total in
-                        if done <= rowConfiguration.batchSize { progress.begin() }
-                        progress.update(label: "\(mode) × \(threads): epoch \(epoch)/\(epochs)", done: done, total: total)
-                    }
-                } catch {
-                    progress.clear()
-                    throw RuntimeError(describe(error))
-                }
-                progress.clear()
-                let evaluation = try trainer.evaluate(on: test)
-                let median = timing.medianSeconds
-                let gflops = timing.gflops(architecture, samples: training.count, inputDensity: density)
-                rows.append(Row(
-                    mode: mode.rawValue, threads: threads, medianSecondsPerEpoch: median,
-                    samplesPerSecond: Double(training.count) / median, speedup: nil,
-                    stepsSkippingZerosPercent: 100 * timing.skippingShare, gflops: gflops.done,
-                    denseEquivalentGflops: gflops.denseEquivalent,
-                    percentOfPeak: 100 * gflops.done / (peak * Double(min(threads, cores))),
-                    testAccuracy: evaluation.accuracy, testLoss: evaluation.loss,
-                    stepsOnOneThreadPercent: 100 * timing.oneThreadShare))
+                rows.append(try measureRow(
+                    rowConfiguration, epochs: epochs, training: training, test: test, peak: peak, cores: cores, progress: progress))
             }
         }
         setSpeedups(&rows)
@@ -146,6 +123,39 @@ enum BenchCommand {
         }
         printTable(result)
         if let path = arguments.string("plot"), !quiet { printLine("wrote \(path)") }
+    }
+
+    /// One row: `configuration` trained for `epochs` (the first a warm-up unless it is the only
+    /// one), timed, then tested.
+    static func measureRow(
+        _ configuration: TrainingConfiguration, epochs: Int, training: Dataset, test: Dataset, peak: Double, cores: Int,
+        progress: ProgressLine
+    ) throws -> Row {
+        let (mode, threads) = (configuration.mode, configuration.threads ?? cores)
+        let trainer = try Trainer(configuration: configuration)
+        let timing: EpochTiming
+        do {
+            timing = try EpochTiming.measure(trainer, on: training, warmUp: epochs > 1 ? 1 : 0, epochs: max(epochs - 1, 1)) {
+                epoch, done, total in
+                if done <= configuration.batchSize { progress.begin() }
+                progress.update(label: "\(mode) × \(threads): epoch \(epoch)/\(epochs)", done: done, total: total)
+            }
+        } catch {
+            progress.clear()
+            throw RuntimeError(describe(error))
+        }
+        progress.clear()
+        let evaluation = try trainer.evaluate(on: test)
+        let median = timing.medianSeconds
+        let gflops = timing.gflops(try configuration.architecture(), samples: training.count, inputDensity: training.inputDensity)
+        return Row(
+            mode: mode.rawValue, threads: threads, medianSecondsPerEpoch: median,
+            samplesPerSecond: Double(training.count) / median, speedup: nil,
+            stepsSkippingZerosPercent: 100 * timing.skippingShare, gflops: gflops.done,
+            denseEquivalentGflops: gflops.denseEquivalent,
+            percentOfPeak: 100 * gflops.done / (peak * Double(min(threads, cores))),
+            testAccuracy: evaluation.accuracy, testLoss: evaluation.loss,
+            stepsOnOneThreadPercent: 100 * timing.oneThreadShare)
     }
 
     /// Each row's samples/s over the 1-thread row of its mode (or any 1-thread row).

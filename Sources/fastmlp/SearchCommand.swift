@@ -193,102 +193,25 @@ struct SearchSetup {
         var base = try TrainRun(try trainArguments(trials.first ?? []))
         base.configuration.validationSplit = 0
         let data = try base.loadData()
-        var searchTrials: [SearchTrial] = []
-        for settings in trials {
-            let trialArguments = try trainArguments(settings)
-            var (configuration, _) = try TrainRun.configuration(trialArguments, table: base.encoding?.encoding)
-            do {
-                try configuration.validate()
-            } catch {
-                throw arguments.usage("trial \(SearchCommand.describe(settings)): " + flagMessage(error))
-            }
-            configuration.threads = nil
-            searchTrials.append(SearchTrial(settings: settings, configuration: configuration))
-        }
+        let all = try searchTrials(base)
         let shard = try self.shard()
-        let indices = searchTrials.indices.filter { $0 % shard.count == shard.index }
-        var pending = indices.map { searchTrials[$0] }
+        let mine = all.indices.filter { $0 % shard.count == shard.index }.map { all[$0] }
+        let metric = try self.metric(for: data.training)
+        let folds = try self.folds(of: data.training)
+        let (finished, pending) = try resume(mine, quiet: quiet)
 
-        let metric = try arguments.choice("metric", SearchMetric.init(rawValue:), expected: "accuracy, f1, r2, loss")
-            ?? (data.training.isRegression ? .r2 : .accuracy)
-        if data.training.isRegression && [.accuracy, .f1].contains(metric) {
-            throw arguments.usage("--metric \(metric.rawValue) scores classes; the target is a value (use r2 or loss)")
-        }
-        if !data.training.isRegression && metric == .r2 {
-            throw arguments.usage("--metric r2 scores a regression; the target is a class (use accuracy, f1 or loss)")
-        }
-        let folds: [Fold]
-        let seed = try arguments.uint64("search-seed") ?? 0
-        if let fraction = try arguments.float("val-split") {
-            guard fraction > 0, fraction < 1 else { throw arguments.usage("--val-split must be in (0, 1), got \(fraction)") }
-            let split = data.training.splitValidation(fraction: Double(fraction), seed: seed)
-            folds = [Fold(training: split.training, validation: split.validation)]
-        } else {
-            let k = try arguments.int("cv", range: 2...1_000) ?? 3
-            do {
-                folds = try data.training.folds(k, seed: seed)
-            } catch {
-                throw RuntimeError("--cv \(k): \(error)")
-            }
-        }
-
-        // Trials a checkpoint already holds are not run again.
-        let checkpoint = arguments.string("checkpoint")
-        var finished: [TrialRecord] = []
-        if let checkpoint, FileManager.default.fileExists(atPath: checkpoint) {
-            let file = try SearchFile.read(checkpoint)
-            guard file.search == signature else {
-                throw RuntimeError("--checkpoint: \(checkpoint) records another search (\(file.search ?? "no flags")); give another path or remove it")
-            }
-            finished = file.trials
-            pending.removeAll { trial in finished.contains { $0.settings == TrialRecord.dictionary(trial.settings) } }
-            if !quiet && !finished.isEmpty { printLine("\(checkpoint): \(finished.count) trials already done, \(pending.count) to run") }
-        }
-
-        let cores = ProcessInfo.processInfo.activeProcessorCount
-        let threads = (try arguments.int("threads", range: 1...1024)) ?? cores
+        let threads = (try arguments.int("threads", range: 1...1024)) ?? ProcessInfo.processInfo.activeProcessorCount
         let jobs = try arguments.int("jobs", range: 1...1024) ?? max(1, min(threads, pending.count))
-        let search = HyperparameterSearch(
-            folds: folds, metric: metric, jobs: jobs, threadsPerTrial: max(1, threads / jobs))
+        let search = HyperparameterSearch(folds: folds, metric: metric, jobs: jobs, threadsPerTrial: max(1, threads / jobs))
         if !quiet {
-            printLine("search: \(indices.count) trials" + (shard.count > 1 ? " (shard \(shard.index + 1)/\(shard.count) of \(searchTrials.count))" : "")
+            printLine("search: \(mine.count) trials" + (shard.count > 1 ? " (shard \(shard.index + 1)/\(shard.count) of \(all.count))" : "")
                 + " × \(folds.count) fold\(folds.count == 1 ? "" : "s") on \(data.training.count) samples, scored by \(metric.rawValue); "
                 + "\(search.jobs) at a time with \(search.threadsPerTrial) thread\(search.threadsPerTrial == 1 ? "" : "s") each")
         }
-        let log = SearchLog(
-            total: pending.count, quiet: quiet, checkpoint: checkpoint, signature: signature, metric: metric, earlier: finished)
-        let halving = arguments.has("halving")
-        let (factor, minimumEpochs) = (try arguments.int("factor", range: 2...100) ?? 3, try arguments.int("min-epochs", range: 1...1_000_000) ?? 1)
-        let shared = Handoff(value: log)
-        let toRun = pending
-        var results: [TrialResult]
-        do {
-            results = try runCancellingOnSignals {
-                if halving {
-                    // Every round, the last (the longest trained) first, each ranked.
-                    let outcome = try await search.halving(toRun, minimumEpochs: minimumEpochs, factor: factor) { shared.value.finished($0) }
-                    return outcome.rounds.reversed().flatMap { round in
-                        HyperparameterSearch.ranking(round, metric: metric).map { round[$0] }
-                    }
-                }
-                return try await search.run(toRun) { shared.value.finished($0) }
-            }
-        } catch SearchError.cancelled(let done) {
-            log.progress.clear()
-            let all = finished.map(\.result) + done
-            if !all.isEmpty {
-                SearchCommand.printTable(all, ranking: HyperparameterSearch.ranking(all, metric: metric), metric: metric, top: 10)
-            }
-            var message = "interrupted after \(done.count) of \(pending.count) trials"
-            message += checkpoint.map { "; finished trials are in \($0): rerun the same command to continue" }
-                ?? "; give --checkpoint PATH to keep finished trials across runs"
-            throw Interrupted(message: message, status: stopRequest.load(ordering: .relaxed) == SIGTERM ? 143 : 130)
-        } catch let error as SearchError {
-            throw RuntimeError(error.description)
-        }
-        log.progress.clear()
+        var results = try execute(search, pending, finished: finished, quiet: quiet)
         // With halving, the rounds in order, the last round's winner first; otherwise every
         // trial ranked, those of an earlier run too.
+        let halving = arguments.has("halving")
         if !halving { results = finished.map(\.result) + results }
         if results.isEmpty && shard.count > 1 {
             // A shard with no trial of its own (more shards than trials).
@@ -312,6 +235,97 @@ struct SearchSetup {
         if json {
             let records = ranking.map { TrialRecord(results[$0]) }
             printLine(jsonLine(SearchFile(search: signature, metric: metric, trials: records, best: TrialRecord(best).best(test: test))))
+        }
+    }
+
+    /// Every trial's configuration, each checked before anything trains.
+    func searchTrials(_ base: TrainRun) throws -> [SearchTrial] {
+        try trials.map { settings in
+            var (configuration, _) = try TrainRun.configuration(try trainArguments(settings), table: base.encoding?.encoding)
+            do throws(ConfigurationError) {
+                try configuration.validate()
+            } catch {
+                throw arguments.usage("trial \(SearchCommand.describe(settings)): " + flagMessage(error))
+            }
+            configuration.threads = nil
+            return SearchTrial(settings: settings, configuration: configuration)
+        }
+    }
+
+    /// `--metric`, or the task's own: accuracy for classes, R² for regression.
+    func metric(for training: Dataset) throws -> SearchMetric {
+        let metric = try arguments.choice("metric", SearchMetric.init(rawValue:), expected: "accuracy, f1, r2, loss")
+            ?? (training.isRegression ? .r2 : .accuracy)
+        if training.isRegression && [.accuracy, .f1].contains(metric) {
+            throw arguments.usage("--metric \(metric.rawValue) scores classes; the target is a value (use r2 or loss)")
+        }
+        if !training.isRegression && metric == .r2 {
+            throw arguments.usage("--metric r2 scores a regression; the target is a class (use accuracy, f1 or loss)")
+        }
+        return metric
+    }
+
+    /// `--val-split F` (one fold) or `--cv K` (default 3), seeded by `--search-seed`.
+    func folds(of training: Dataset) throws -> [Fold] {
+        let seed = try arguments.uint64("search-seed") ?? 0
+        if let fraction = try arguments.float("val-split") {
+            guard fraction > 0, fraction < 1 else { throw arguments.usage("--val-split must be in (0, 1), got \(fraction)") }
+            let split = training.splitValidation(fraction: Double(fraction), seed: seed)
+            return [Fold(training: split.training, validation: split.validation)]
+        }
+        let k = try arguments.int("cv", range: 2...1_000) ?? 3
+        do {
+            return try training.folds(k, seed: seed)
+        } catch {
+            throw RuntimeError("--cv \(k): \(error)")
+        }
+    }
+
+    /// The trials `--checkpoint` already holds, and the ones still to run.
+    func resume(_ trials: [SearchTrial], quiet: Bool) throws -> (finished: [TrialRecord], pending: [SearchTrial]) {
+        guard let checkpoint = arguments.string("checkpoint"), FileManager.default.fileExists(atPath: checkpoint) else { return ([], trials) }
+        let file = try SearchFile.read(checkpoint)
+        guard file.search == signature else {
+            throw RuntimeError("--checkpoint: \(checkpoint) records another search (\(file.search ?? "no flags")); give another path or remove it")
+        }
+        let pending = trials.filter { trial in !file.trials.contains { $0.settings == TrialRecord.dictionary(trial.settings) } }
+        if !quiet && !file.trials.isEmpty { printLine("\(checkpoint): \(file.trials.count) trials already done, \(pending.count) to run") }
+        return (file.trials, pending)
+    }
+
+    /// Runs the trials (or halving's rounds) in a task that Ctrl-C and SIGTERM cancel; then the
+    /// table so far is printed and the search ends with how to continue.
+    func execute(_ search: HyperparameterSearch, _ pending: [SearchTrial], finished: [TrialRecord], quiet: Bool) throws -> [TrialResult] {
+        let checkpoint = arguments.string("checkpoint"), metric = search.metric
+        let log = SearchLog(
+            total: pending.count, quiet: quiet, checkpoint: checkpoint, signature: signature, metric: metric, earlier: finished)
+        let halving = arguments.has("halving")
+        let (factor, minimumEpochs) = (try arguments.int("factor", range: 2...100) ?? 3, try arguments.int("min-epochs", range: 1...1_000_000) ?? 1)
+        let shared = Handoff(value: log)
+        defer { log.progress.clear() }
+        do {
+            return try runCancellingOnSignals {
+                if halving {
+                    // Every round, the last (the longest trained) first, each ranked.
+                    let outcome = try await search.halving(pending, minimumEpochs: minimumEpochs, factor: factor) { shared.value.finished($0) }
+                    return outcome.rounds.reversed().flatMap { round in
+                        HyperparameterSearch.ranking(round, metric: metric).map { round[$0] }
+                    }
+                }
+                return try await search.run(pending) { shared.value.finished($0) }
+            }
+        } catch SearchError.cancelled(let done) {
+            log.progress.clear()
+            let all = finished.map(\.result) + done
+            if !all.isEmpty {
+                SearchCommand.printTable(all, ranking: HyperparameterSearch.ranking(all, metric: metric), metric: metric, top: 10)
+            }
+            var message = "interrupted after \(done.count) of \(pending.count) trials"
+            message += checkpoint.map { "; finished trials are in \($0): rerun the same command to continue" }
+                ?? "; give --checkpoint PATH to keep finished trials across runs"
+            throw Interrupted(message: message, status: stopRequest.load(ordering: .relaxed) == SIGTERM ? 143 : 130)
+        } catch let error as SearchError {
+            throw RuntimeError(error.description)
         }
     }
 

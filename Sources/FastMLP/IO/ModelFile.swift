@@ -39,9 +39,18 @@ public enum ModelFileError: Error, Equatable, Sendable, CustomStringConvertible 
 
 /// A trained network with what is needed to use it: the loss it was trained with and, for a
 /// model trained on a subset of the classes, which original class each output stands for.
+///
+/// A value: it holds its own copy of the network's weights, taken when it is made (or its
+/// network is set), so a trainer that goes on training the network it was made from does not
+/// change it, and copies of it never change each other. To train on from it, use
+/// ``Trainer/init(model:configuration:)``, which copies the weights again.
 public struct SavedModel {
-    /// The trained network.
-    public var network: Network
+    private var storage: Network
+    /// The trained network (a copy of the one given).
+    public var network: Network {
+        get { storage }
+        set { storage = newValue.copy() }
+    }
     /// The loss it was trained with (evaluation uses it).
     public var loss: Loss
     /// `classes[i]` is the original label of output i (e.g. `[1, 7]`); `nil` when output i is class i.
@@ -51,7 +60,7 @@ public struct SavedModel {
 
     /// A model to save; `classes` and `table` as described on the properties.
     public init(network: Network, loss: Loss, classes: [Int]? = nil, table: TableEncoding? = nil) {
-        self.network = network
+        storage = network.copy()
         self.loss = loss
         self.classes = classes
         self.table = table
