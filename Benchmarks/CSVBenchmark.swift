@@ -1,4 +1,4 @@
-@_spi(Benchmarks) import FastMLP
+@_spi(Benchmarks) @_spi(Tools) import FastMLP
 import Foundation
 
 #if canImport(Glibc)
@@ -60,7 +60,7 @@ enum CSVBenchmark {
 
     /// About `bytes` bytes of CSV: a header of 20 names, then rows of 20 numbers.
     static func generate(path: String, bytes: Int) {
-        FileManager.default.createFile(atPath: path, contents: nil)
+        _ = FileManager.default.createFile(atPath: path, contents: nil)
         guard let handle = FileHandle(forWritingAtPath: path) else { exit(1) }
         defer { try? handle.close() }
         let columns = 20

@@ -1,6 +1,6 @@
 import Foundation
 import Testing
-@_spi(Benchmarks) @testable import FastMLP
+@_spi(Benchmarks) @_spi(Tools) @testable import FastMLP
 
 /// IDX bytes: magic 0 0 type ndims, big-endian dimensions, payload.
 private func idxBytes(_ dimensions: [Int], _ payload: [UInt8], type: UInt8 = 0x08) -> [UInt8] {

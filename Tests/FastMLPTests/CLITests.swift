@@ -3,7 +3,7 @@ import Foundation
 import FoundationXML
 #endif
 import Testing
-import FastMLP
+@_spi(Tools) import FastMLP
 
 /// Whether `data` parses as XML.
 func XMLWellFormed(_ data: Data) -> Bool {
@@ -22,7 +22,7 @@ final class SVGElements: NSObject, XMLParserDelegate {
         super.init()
         let parser = XMLParser(data: data)
         parser.delegate = self
-        parser.parse()
+        _ = parser.parse()
     }
 
     func parser(

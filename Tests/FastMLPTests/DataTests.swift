@@ -1,7 +1,7 @@
 import Foundation
 import Testing
 
-@_spi(Benchmarks) @testable import FastMLP
+@_spi(Benchmarks) @_spi(Tools) @testable import FastMLP
 
 // MARK: - Fixtures
 

@@ -1,6 +1,6 @@
 import Foundation
 import Testing
-@_spi(Benchmarks) @testable import FastMLP
+@_spi(Benchmarks) @_spi(Tools) @testable import FastMLP
 
 /// Inputs the fuzzers (Fuzz/run) once crashed on, kept so that they stay fixed.
 @Suite("Fuzz findings")

@@ -1,5 +1,5 @@
 import Testing
-@_spi(Benchmarks) @testable import FastMLP
+@_spi(Benchmarks) @_spi(Tools) @testable import FastMLP
 
 /// The three product forms of training, as (A, B) layouts over row-major storage.
 enum ProductForm: String, CaseIterable, CustomStringConvertible {

@@ -1,5 +1,5 @@
 import Testing
-@_spi(Benchmarks) @testable import FastMLP
+@_spi(Benchmarks) @_spi(Tools) @testable import FastMLP
 
 /// An output layer and the loss trained through it.
 struct OutputCase: CustomStringConvertible, Sendable {

@@ -1,5 +1,5 @@
 import Testing
-@_spi(Benchmarks) @testable import FastMLP
+@_spi(Benchmarks) @_spi(Tools) @testable import FastMLP
 
 /// An optimiser and the weights it must produce after each of three steps from w₀ = (1, −2, 0.5)
 /// with gradients g₁ = (0.5, −0.25, 2), g₂ = (−1, 0.5, 0), g₃ = (0.25, 0.125, −1.5). The expected

@@ -1,6 +1,6 @@
 import Foundation
 import Testing
-@_spi(Benchmarks) @testable import FastMLP
+@_spi(Benchmarks) @_spi(Tools) @testable import FastMLP
 
 @Suite("safetensors")
 struct SafeTensorsTests {

@@ -1,5 +1,5 @@
 import Testing
-@testable import FastMLP
+@_spi(Benchmarks) @_spi(Tools) @testable import FastMLP
 
 @Suite("Learning-rate schedules")
 struct ScheduleTests {

@@ -1,6 +1,6 @@
 import Foundation
 import Testing
-@_spi(Benchmarks) @testable import FastMLP
+@_spi(Benchmarks) @_spi(Tools) @testable import FastMLP
 
 /// A 3-class table: the class is which of a, b, c is largest.
 private func classTable(rows: Int, offset: Int = 0) -> String {

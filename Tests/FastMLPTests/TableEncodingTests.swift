@@ -1,6 +1,6 @@
 import Foundation
 import Testing
-@_spi(Tools) @testable import FastMLP
+@_spi(Benchmarks) @_spi(Tools) @testable import FastMLP
 
 /// A small raw table: a name with a comma and one with a line break, a number column with
 /// missing cells, a text column with a missing cell, and a text target missing on the last row.

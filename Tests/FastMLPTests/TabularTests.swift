@@ -1,6 +1,6 @@
 import Foundation
 import Testing
-@_spi(Benchmarks) @testable import FastMLP
+@_spi(Benchmarks) @_spi(Tools) @testable import FastMLP
 
 /// Writes `text` to a temporary CSV file and returns its path.
 func csvFile(_ text: String, in directory: URL, name: String = "t.csv") throws -> String {

@@ -1,6 +1,6 @@
 import Foundation
 import Testing
-@_spi(Benchmarks) @testable import FastMLP
+@_spi(Benchmarks) @_spi(Tools) @testable import FastMLP
 
 /// The repository's shipped MNIST, loaded once for every test that needs real data.
 let shippedMNIST: (training: Dataset, test: Dataset) = {

@@ -16,13 +16,13 @@ public struct Dataset: Sendable, Equatable {
     /// Labels are in `0..<classCount`.
     public let classCount: Int
     /// `count × featureCount` bytes, one sample after another, each row-major (empty for tables).
-    public let pixels: [UInt8]
+    @_spi(Tools) public let pixels: [UInt8]
     /// `count × featureCount` floats, one row after another (tables; empty for images).
-    public let features: [Float]
+    @_spi(Tools) public let features: [Float]
     /// `count` labels, one per sample (classification; empty for regression).
-    public let labels: [UInt8]
+    @_spi(Tools) public let labels: [UInt8]
     /// `count × targetCount` real-valued targets (regression; empty for classification).
-    public let targets: [Float]
+    @_spi(Tools) public let targets: [Float]
     /// Targets per sample (0 for classification).
     public let targetCount: Int
 

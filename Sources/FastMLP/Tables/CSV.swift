@@ -14,7 +14,7 @@ public struct CSVTable: Sendable, Equatable {
     public let delimiter: UInt8
     /// `rowCount × columns.count` values, row after row: the numbers, and NaN where a cell is
     /// missing or text.
-    public let values: [Float]
+    @_spi(Tools) public let values: [Float]
     /// The number of data rows.
     public var rowCount: Int { columns.isEmpty ? 0 : values.count / columns.count }
 
@@ -36,7 +36,7 @@ public struct CSVTable: Sendable, Equatable {
     }
 
     /// A table of numbers (NaN for missing cells), one row after another.
-    public init(path: String, columns: [String], values: [Float]) {
+    @_spi(Tools) public init(path: String, columns: [String], values: [Float]) {
         self.path = path
         self.columns = columns
         self.values = values
@@ -69,7 +69,7 @@ public struct CSVTable: Sendable, Equatable {
     }
 
     /// Whether column number `column` holds any text cell.
-    public func hasText(column: Int) -> Bool { textColumns[column] != nil }
+    @_spi(Tools) public func hasText(column: Int) -> Bool { textColumns[column] != nil }
 
     /// Column `name`'s cells, top to bottom.
     public func column(_ name: String) -> [Cell]? {
@@ -78,7 +78,7 @@ public struct CSVTable: Sendable, Equatable {
     }
 
     /// The 1-based line of the file that data row `row` (0-based) starts on.
-    public func line(ofRow row: Int) -> Int {
+    @_spi(Tools) public func line(ofRow row: Int) -> Int {
         var low = 0, high = lineExceptions.count
         while low < high {
             let middle = (low + high) / 2

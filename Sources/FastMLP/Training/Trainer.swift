@@ -51,7 +51,7 @@ public final class Trainer {
     /// Epochs finished so far.
     public private(set) var completedEpochs = 0
     /// Optimiser steps taken so far over the whole run: the schedule's position.
-    public private(set) var completedSteps = 0
+    @_spi(Benchmarks) public private(set) var completedSteps = 0
     /// Samples already trained in the current, unfinished epoch (0 between epochs).
     public private(set) var epochPosition = 0
     /// The summed loss of those samples.
@@ -73,11 +73,11 @@ public final class Trainer {
     private var threadChoice = ThreadChoice()
     /// Synchronous steps that ran on one thread because that measured faster than all of them (the
     /// probes that measure it not counted).
-    public private(set) var stepsOnOneThread = 0
+    @_spi(Benchmarks) public private(set) var stepsOnOneThread = 0
     /// Steps (of this trainer's lifetime) whose first layer skipped the batch's zero inputs: the
     /// default when at most 30 % of them are nonzero, as on MNIST (see
     /// ``TrainingConfiguration/skipsZeroInputs``). Every other step took the dense path.
-    public var stepsSkippingZeroInputs: Int { hogwild?.stepsSkippingZeroInputs ?? step.stepsSkippingZeroInputs }
+    @_spi(Benchmarks) public var stepsSkippingZeroInputs: Int { hogwild?.stepsSkippingZeroInputs ?? step.stepsSkippingZeroInputs }
 
     /// Per-phase timing of the synchronous steps (benchmarks); `nil` reads no clock.
     @_spi(Benchmarks) public var stepProfile: StepProfile? {
