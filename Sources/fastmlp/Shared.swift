@@ -1,4 +1,4 @@
-import FastMLP
+@_spi(Tools) import FastMLP
 import Foundation
 
 /// Options that several commands share.

@@ -30,10 +30,10 @@ do {
     }
     let evaluation = try trainer.evaluate(on: test)
     print("epochs \(result.history.count), test accuracy \(evaluation.accuracy)")
-    let path = FileManager.default.temporaryDirectory.appendingPathComponent("train-small-\(getpid()).fmlp").path
-    try ModelFile.save(SavedModel(network: trainer.network, loss: configuration.loss), to: path)
-    let reloaded = try ModelFile.load(from: path)
-    try? FileManager.default.removeItem(atPath: path)
+    let file = FileManager.default.temporaryDirectory.appendingPathComponent("train-small-\(getpid()).fmlp")
+    try ModelFile.save(SavedModel(network: trainer.network, loss: configuration.loss), to: file)
+    let reloaded = try ModelFile.load(from: file)
+    try? FileManager.default.removeItem(at: file)
     print("reloaded accuracy \(try reloaded.network.evaluate(on: test, loss: reloaded.loss).accuracy)")
 } catch {
     FileHandle.standardError.write(Data("Error: \(error)\n".utf8))

@@ -46,8 +46,14 @@ extension Checkpoint {
     public static let currentVersion: UInt32 = 1
     static let magic: [UInt8] = Array("FMLPCKPT".utf8)
 
+    /// Writes the checkpoint to the file at `url`, atomically.
+    public func save(to url: URL) throws(ModelFileError) { try save(to: url.path) }
+
+    /// Reads and validates the checkpoint at `url`.
+    public static func load(from url: URL) throws(ModelFileError) -> Checkpoint { try load(from: url.path) }
+
     /// Writes the checkpoint to `path` atomically.
-    public func save(to path: String) throws(ModelFileError) {
+    @_spi(Tools) public func save(to path: String) throws(ModelFileError) {
         do {
             try AtomicFile.write(encode(), to: path)
         } catch {
@@ -56,7 +62,7 @@ extension Checkpoint {
     }
 
     /// Reads and validates a checkpoint.
-    public static func load(from path: String) throws(ModelFileError) -> Checkpoint {
+    @_spi(Tools) public static func load(from path: String) throws(ModelFileError) -> Checkpoint {
         var isDirectory: ObjCBool = false
         guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
             throw .unreadable(path: path, reason: "no such file")

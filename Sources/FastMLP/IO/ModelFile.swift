@@ -103,9 +103,19 @@ public enum ModelFile {
     public static let currentVersion: UInt32 = 2
     static let magic: [UInt8] = Array("FASTMLP".utf8) + [0]
 
-    /// Writes a model to `path`, atomically: the old file, if any, stays intact until the new one
-    /// is complete on disk.
-    public static func save(_ model: SavedModel, to path: String) throws(ModelFileError) {
+    /// Writes a model to the file at `url`, atomically: the old file, if any, stays intact until
+    /// the new one is complete on disk.
+    public static func save(_ model: SavedModel, to url: URL) throws(ModelFileError) {
+        try save(model, to: url.path)
+    }
+
+    /// Reads and validates the model file at `url`.
+    public static func load(from url: URL) throws(ModelFileError) -> SavedModel {
+        try load(from: url.path)
+    }
+
+    /// Writes a model to `path`, atomically, as the URL variant does.
+    @_spi(Tools) public static func save(_ model: SavedModel, to path: String) throws(ModelFileError) {
         do {
             try AtomicFile.write(encode(model), to: path)
         } catch {
@@ -113,8 +123,8 @@ public enum ModelFile {
         }
     }
 
-    /// Reads and validates a model file.
-    public static func load(from path: String) throws(ModelFileError) -> SavedModel {
+    /// Reads and validates the model file at `path`.
+    @_spi(Tools) public static func load(from path: String) throws(ModelFileError) -> SavedModel {
         var isDirectory: ObjCBool = false
         guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
             throw .unreadable(path: path, reason: "no such file")

@@ -12,8 +12,19 @@ public enum SafeTensors {
     /// Headers larger than this are refused before they are read.
     static let maximumHeader = 100 << 20
 
+    /// Writes `model` to the file at `url` in safetensors format, atomically.
+    public static func save(_ model: SavedModel, to url: URL) throws(ModelFileError) { try save(model, to: url.path) }
+
+    /// Reads the safetensors file at `url` as a model (see the path variant).
+    public static func load(from url: URL) throws(ModelFileError) -> SavedModel { try load(from: url.path) }
+
+    /// The parameters of `architecture` read from the safetensors file at `url` (see the path variant).
+    public static func parameters(from url: URL, for architecture: Architecture) throws(ModelFileError) -> [Float] {
+        try parameters(from: url.path, for: architecture)
+    }
+
     /// Writes `model` to `path` in safetensors format, atomically.
-    public static func save(_ model: SavedModel, to path: String) throws(ModelFileError) {
+    @_spi(Tools) public static func save(_ model: SavedModel, to path: String) throws(ModelFileError) {
         do {
             try AtomicFile.write(encode(model), to: path)
         } catch {
@@ -55,7 +66,7 @@ public enum SafeTensors {
 
     /// Reads a safetensors file written by fastmlp (or any file with the same tensors and
     /// metadata) as a model.
-    public static func load(from path: String) throws(ModelFileError) -> SavedModel {
+    @_spi(Tools) public static func load(from path: String) throws(ModelFileError) -> SavedModel {
         let (header, data) = try read(path)
         return try model(header: header, data: data, path: path)
     }
@@ -105,7 +116,7 @@ public enum SafeTensors {
 
     /// The parameters of `architecture` read from a safetensors file (`layers.N.weight` [out, in]
     /// and `layers.N.bias` [out], F32), in ``Network/parameterValues`` order.
-    public static func parameters(from path: String, for architecture: Architecture) throws(ModelFileError) -> [Float] {
+    @_spi(Tools) public static func parameters(from path: String, for architecture: Architecture) throws(ModelFileError) -> [Float] {
         let (header, data) = try read(path)
         return try weights(header: header, data: data, architecture: architecture, path: path)
     }

@@ -128,7 +128,12 @@ public enum CSV {
     /// `\r\n` line ends; a UTF-8 byte-order mark is skipped. The delimiter is `delimiter` when
     /// given, a tab for a `.tsv` file, otherwise whichever of comma, semicolon and tab the header
     /// line uses most. The file is read in chunks: only the parsed values stay in memory.
-    public static func read(_ path: String, delimiter: UInt8? = nil) throws(DataError) -> CSVTable {
+    public static func read(_ url: URL, delimiter: UInt8? = nil) throws(DataError) -> CSVTable {
+        try read(url.path, delimiter: delimiter, keepingRowSpans: false)
+    }
+
+    /// Reads the CSV file at `path`, as the URL variant does.
+    @_spi(Tools) public static func read(_ path: String, delimiter: UInt8? = nil) throws(DataError) -> CSVTable {
         try read(path, delimiter: delimiter, keepingRowSpans: false)
     }
 
