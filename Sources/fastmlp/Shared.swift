@@ -164,6 +164,8 @@ func describe(_ error: any Error) -> String {
         return flagMessage(error)
     case ModelFileError.noArchitecture(let path):
         return "\(path): no fastmlp architecture in the metadata (layers, activations); use it with train --init-from and --layers"
+    case TrainingError.model(let error):
+        return describe(error)
     case TrainingError.diverged(let epoch, let step, let loss):
         return "training diverged: loss is \(loss) at epoch \(epoch), step \(step); try a smaller --lr"
     default:

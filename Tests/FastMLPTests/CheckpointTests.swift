@@ -12,10 +12,12 @@ struct CheckpointTests {
         if let stopAfter {
             let steps = StepCounter()
             trainer.shouldStop = { steps.next() >= stopAfter }
-            do {
+            do throws(TrainingError) {
                 while trainer.completedEpochs < configuration.epochs { _ = try trainer.trainEpoch(on: data) }
                 Issue.record("the run was not interrupted")
-            } catch TrainingError.interrupted {}
+            } catch {
+                guard case .interrupted = error else { throw error }
+            }
             let directory = temporaryDirectory()
             defer { try? FileManager.default.removeItem(at: directory) }
             let path = directory.appendingPathComponent("run.ckpt").path
@@ -54,12 +56,13 @@ struct CheckpointTests {
         let data = shippedMNIST.training.prefix(1280)  // 20 steps per epoch
         let outcome = try await Task { () async throws -> (epoch: Int, done: Int, checkpoint: Checkpoint) in
             let trainer = try Trainer(configuration: configuration)
-            do {
+            do throws(TrainingError) {
                 // The task cancels itself from the progress callback, after step 5 of epoch 2.
                 try await trainer.fit(on: data, onStep: { epoch, done, _ in
                     if epoch == 2 && done == 320 { withUnsafeCurrentTask { $0?.cancel() } }
                 })
-            } catch TrainingError.interrupted(let epoch, let done) {
+            } catch {
+                guard case .interrupted(let epoch, let done) = error else { throw error }
                 return (epoch, done, trainer.checkpoint())
             }
             throw TrainingError.diverged(epoch: 0, step: 0, loss: 0)  // not cancelled: fails below

@@ -237,7 +237,7 @@ extension Trainer {
     /// Trains on `data`, first holding out the configuration's `validationSplit` (seeded by its
     /// seed) as the validation set that early stopping watches.
     @discardableResult
-    public func fitHoldingOut(_ data: Dataset) throws -> FitResult {
+    public func fitHoldingOut(_ data: Dataset) throws(TrainingError) -> FitResult {
         guard configuration.validationSplit > 0 else { return try fit(on: data) }
         let (training, validation) = data.splitValidation(fraction: configuration.validationSplit, seed: configuration.seed)
         return try fit(on: training, validation: validation)

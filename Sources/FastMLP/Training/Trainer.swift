@@ -8,9 +8,23 @@ public enum TrainingError: Error, Equatable, Sendable, CustomStringConvertible {
     /// ``Trainer/shouldStop`` asked to stop; the trainer stopped after a whole step, and its
     /// state (``Trainer/checkpoint()``) resumes exactly there.
     case interrupted(epoch: Int, samplesDone: Int)
+    /// The data does not fit the network, or a resumed epoch does not fit the data (the
+    /// ``ModelError`` says how).
+    case model(ModelError)
+
+    /// `error` as a training error: itself, or wrapped.
+    init(_ error: any Error) {
+        switch error {
+        case let error as TrainingError: self = error
+        case let error as ModelError: self = .model(error)
+        default: self = .model(.incompatibleData(String(describing: error)))
+        }
+    }
 
     public var description: String {
         switch self {
+        case .model(let error):
+            return error.description
         case .interrupted(let epoch, let done):
             return "interrupted during epoch \(epoch) after \(done) samples"
         case .diverged(let epoch, let step, let loss):
@@ -56,7 +70,7 @@ public final class Trainer {
     public private(set) var epochPosition = 0
     /// The summed loss of those samples.
     private(set) var epochLossSum: Double = 0
-    /// The reports of the epochs trained by ``fit(on:validation:test:onEpoch:onStep:)-22m7w`` (and
+    /// The reports of the epochs trained by `fit(on:validation:test:onEpoch:onStep:)` (and
     /// restored from a checkpoint).
     public internal(set) var history: [EpochReport] = []
     /// Early stopping, when the configuration has a `patience`.
@@ -144,6 +158,16 @@ public final class Trainer {
     /// `progress` is called after every step with the number of samples done and the total.
     public func trainEpoch(
         on data: Dataset, progress: ((_ done: Int, _ total: Int) -> Void)? = nil
+    ) throws(TrainingError) -> Double {
+        do {
+            return try trainEpochUntyped(on: data, progress: progress)
+        } catch {
+            throw TrainingError(error)
+        }
+    }
+
+    private func trainEpochUntyped(
+        on data: Dataset, progress: ((_ done: Int, _ total: Int) -> Void)?
     ) throws -> Double {
         try network.checkCompatible(with: data, loss: configuration.loss)
         if epochPosition == 0 {
@@ -240,13 +264,13 @@ public final class Trainer {
     }
 }
 
-/// What a ``Trainer/fit(on:validation:test:onEpoch:onStep:)-22m7w`` callback wants next.
+/// What a `fit(on:validation:test:onEpoch:onStep:)` callback wants next.
 public enum FitDecision: Sendable {
     case `continue`
     case stop
 }
 
-/// How a ``Trainer/fit(on:validation:test:onEpoch:onStep:)-22m7w`` run ended.
+/// How a `fit(on:validation:test:onEpoch:onStep:)` run ended.
 public struct FitResult: Sendable {
     /// Every epoch's report, those of a resumed run's earlier epochs included.
     public let history: [EpochReport]
@@ -271,6 +295,18 @@ extension Trainer {
         on training: Dataset, validation: Dataset? = nil, test: Dataset? = nil,
         onEpoch: ((EpochReport) -> FitDecision)? = nil,
         onStep: ((_ epoch: Int, _ done: Int, _ total: Int) -> Void)? = nil
+    ) throws(TrainingError) -> FitResult {
+        do {
+            return try fitUntyped(on: training, validation: validation, test: test, onEpoch: onEpoch, onStep: onStep)
+        } catch {
+            throw TrainingError(error)
+        }
+    }
+
+    private func fitUntyped(
+        on training: Dataset, validation: Dataset?, test: Dataset?,
+        onEpoch: ((EpochReport) -> FitDecision)?,
+        onStep: ((_ epoch: Int, _ done: Int, _ total: Int) -> Void)?
     ) throws -> FitResult {
         var stoppedEarly = false
         while completedEpochs < configuration.epochs {
@@ -309,7 +345,7 @@ extension Trainer {
 }
 
 extension Trainer {
-    /// ``fit(on:validation:test:onEpoch:onStep:)-22m7w`` for Swift concurrency: cancelling the calling
+    /// `fit(on:validation:test:onEpoch:onStep:)` for Swift concurrency: cancelling the calling
     /// `Task` stops the run after the current step, as ``shouldStop`` does, and the trainer is
     /// then ready to checkpoint (``checkpoint()``) and resume exactly there.
     ///
@@ -324,15 +360,19 @@ extension Trainer {
         on training: Dataset, validation: Dataset? = nil, test: Dataset? = nil,
         onEpoch: (@Sendable (EpochReport) -> FitDecision)? = nil,
         onStep: (@Sendable (_ epoch: Int, _ done: Int, _ total: Int) -> Void)? = nil
-    ) async throws -> FitResult {
+    ) async throws(TrainingError) -> FitResult {
         let cancelled = CancellationFlag()
         let previous = shouldStop
         shouldStop = { cancelled.isSet || previous?() == true }
         defer { shouldStop = previous }
-        return try await withTaskCancellationHandler {
-            try fit(on: training, validation: validation, test: test, onEpoch: onEpoch, onStep: onStep)
-        } onCancel: {
-            cancelled.set()
+        do {
+            return try await withTaskCancellationHandler {
+                try fit(on: training, validation: validation, test: test, onEpoch: onEpoch, onStep: onStep)
+            } onCancel: {
+                cancelled.set()
+            }
+        } catch {
+            throw TrainingError(error)
         }
     }
 }
