@@ -13,20 +13,23 @@ enum EvalCommand {
         ],
         details: "Rows of the confusion matrix are true labels, columns predictions.")
 
+    /// The test set: `--test-csv` encoded with the model's table encoding, or MNIST's.
+    static func testData(_ model: SavedModel, _ arguments: ParsedArguments) throws -> Dataset {
+        guard let path = arguments.string("test-csv") else {
+            try requireImageModel(model, arguments, flag: "--test-csv")
+            return try loadMNIST(arguments, classes: model.classes).test
+        }
+        let (table, encoded) = try encodeTable(
+            for: model, path: path, flag: "--test-csv", delimiter: try csvDelimiter(arguments), quiet: arguments.has("json"))
+        guard let data = encoded.dataset else {
+            throw RuntimeError("--test-csv: \(path): no column named '\(model.table?.target ?? "")' (columns: \(table.columns.joined(separator: ", ")))")
+        }
+        return data
+    }
+
     static func run(_ arguments: ParsedArguments) throws {
         let model = try loadModel(arguments)
-        let test: Dataset
-        if let path = arguments.string("test-csv") {
-            let (table, encoded) = try encodeTable(
-                for: model, path: path, flag: "--test-csv", delimiter: try csvDelimiter(arguments), quiet: arguments.has("json"))
-            guard let data = encoded.dataset else {
-                throw RuntimeError("--test-csv: \(path): no column named '\(model.table?.target ?? "")' (columns: \(table.columns.joined(separator: ", ")))")
-            }
-            test = data
-        } else {
-            try requireImageModel(model, arguments, flag: "--test-csv")
-            (_, test) = try loadMNIST(arguments, classes: model.classes)
-        }
+        let test = try testData(model, arguments)
         let evaluation: Evaluation
         do {
             evaluation = try model.network.evaluate(
