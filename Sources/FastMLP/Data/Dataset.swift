@@ -147,7 +147,7 @@ public struct Dataset: Sendable, Equatable {
 
     /// The share of the inputs that are nonzero (MNIST: about 0.19), which decides whether the
     /// first layer skips zero inputs. Reads every sample.
-    public var inputDensity: Double {
+    @_spi(Benchmarks) public var inputDensity: Double {
         let total = count * featureCount
         guard total > 0 else { return 0 }
         let nonzeros = pixels.isEmpty

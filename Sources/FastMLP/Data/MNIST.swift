@@ -36,7 +36,7 @@ public enum MNIST {
 
     /// Where ``bundledDirectory`` looks: `Data/mnist` in the source tree this library was built
     /// from, whether or not it is there.
-    public static var bundledDirectoryLocation: URL {
+    @_spi(Tools) public static var bundledDirectoryLocation: URL {
         SourceTree.root.appendingPathComponent("Data/mnist", isDirectory: true)
     }
 

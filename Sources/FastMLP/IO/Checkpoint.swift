@@ -12,7 +12,7 @@ public struct Checkpoint: Sendable {
     /// Epochs finished before the checkpoint.
     public var completedEpochs: Int
     /// Optimiser steps taken before the checkpoint (the schedule position).
-    public var completedSteps: Int
+    @_spi(Tools) public var completedSteps: Int
     /// Samples trained in the unfinished epoch (0 between epochs).
     public var epochPosition: Int
     var epochLossSum: Double

@@ -49,14 +49,14 @@ public struct Architecture: Equatable, Hashable, Sendable, Codable, CustomString
     }
 
     /// Multiply-adds of one forward pass for one sample.
-    public var forwardMultiplyAdds: Int {
+    @_spi(Benchmarks) public var forwardMultiplyAdds: Int {
         (0..<layerCount).reduce(0) { $0 + layerSizes[$1] * layerSizes[$1 + 1] }
     }
 
     /// Floating-point operations of one training step per sample, counted as needed:
     /// 2 × (forward + weight-gradient + input-gradient multiply-adds, the last for every layer
     /// but the first).
-    public var trainingFLOPsPerSample: Double {
+    @_spi(Benchmarks) public var trainingFLOPsPerSample: Double {
         let forward = forwardMultiplyAdds
         let inputGradient = forward - layerSizes[0] * layerSizes[1]
         return 2 * Double(forward + forward + inputGradient)
@@ -65,7 +65,7 @@ public struct Architecture: Equatable, Hashable, Sendable, Codable, CustomString
     /// Of ``trainingFLOPsPerSample``, those that multiply an input of the first layer: its
     /// forward and weight-gradient products. A step that skips zero inputs does this share times
     /// the inputs' density.
-    public var firstLayerInputFLOPsPerSample: Double { 4 * Double(layerSizes[0] * layerSizes[1]) }
+    @_spi(Benchmarks) public var firstLayerInputFLOPsPerSample: Double { 4 * Double(layerSizes[0] * layerSizes[1]) }
 
     /// "784-128(relu)-10(softmax)".
     public var description: String {

@@ -13,7 +13,7 @@ public struct Evaluation: Equatable, Sendable, Codable {
     public let regression: RegressionMetrics?
 
     /// An evaluation with the given values.
-    public init(loss: Double, accuracy: Double, count: Int, confusion: [[Int]], regression: RegressionMetrics? = nil) {
+    @_spi(Tools) public init(loss: Double, accuracy: Double, count: Int, confusion: [[Int]], regression: RegressionMetrics? = nil) {
         self.loss = loss
         self.accuracy = accuracy
         self.count = count

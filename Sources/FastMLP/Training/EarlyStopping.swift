@@ -1,8 +1,8 @@
 /// Early stopping on a validation loss, keeping the best weights seen.
 ///
-/// After every epoch, ``update(validationLoss:epoch:network:)`` records whether the loss
+/// After every epoch, `update(validationLoss:epoch:network:)` records whether the loss
 /// improved on the best so far (keeping a copy of those weights) and says whether to stop:
-/// after `patience` epochs in a row without improvement. ``restoreBest(into:)`` puts the best
+/// after `patience` epochs in a row without improvement. `restoreBest(into:)` puts the best
 /// weights back. A value type, saved in checkpoints, so a resumed run stops where the
 /// uninterrupted one would.
 public struct EarlyStopping: Equatable, Sendable {
@@ -17,7 +17,7 @@ public struct EarlyStopping: Equatable, Sendable {
     var bestParameters: [Float] = []
 
     /// Early stopping after `patience` epochs without improvement.
-    public init(patience: Int) {
+    @_spi(Tools) public init(patience: Int) {
         self.patience = patience
     }
 
@@ -30,7 +30,7 @@ public struct EarlyStopping: Equatable, Sendable {
     }
 
     /// Records an epoch's validation loss; returns true when training should stop.
-    public mutating func update(validationLoss: Double, epoch: Int, network: Network) -> Bool {
+    @_spi(Tools) public mutating func update(validationLoss: Double, epoch: Int, network: Network) -> Bool {
         if validationLoss < bestLoss {
             bestLoss = validationLoss
             bestEpoch = epoch
@@ -43,7 +43,7 @@ public struct EarlyStopping: Equatable, Sendable {
     }
 
     /// Copies the best weights seen back into `network` (nothing if no epoch was recorded).
-    public func restoreBest(into network: Network) {
+    @_spi(Tools) public func restoreBest(into network: Network) {
         guard bestParameters.count == network.architecture.parameterCount else { return }
         bestParameters.withUnsafeBufferPointer { network.parameters.base.update(from: $0.baseAddress!, count: $0.count) }
     }

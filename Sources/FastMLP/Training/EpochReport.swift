@@ -22,7 +22,7 @@ public struct EpochReport: Equatable, Sendable, Codable {
     public var samples: Int?
 
     /// A report with the given values (`testR2` is set separately).
-    public init(
+    @_spi(Tools) public init(
         epoch: Int, trainLoss: Double, testLoss: Double?, testAccuracy: Double?, seconds: Double,
         validationLoss: Double? = nil, validationAccuracy: Double? = nil
     ) {
