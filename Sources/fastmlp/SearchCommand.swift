@@ -221,8 +221,9 @@ struct SearchSetup {
         guard !results.isEmpty else { throw RuntimeError("no trial to rank") }
         let ranking = halving ? Array(results.indices) : HyperparameterSearch.ranking(results, metric: metric)
         let best = results[ranking[0]]
-        if !quiet {
-            printLine()
+        // --quiet keeps the table and the winner's line, as train's keeps the epoch table.
+        if !json {
+            if !quiet { printLine() }
             SearchCommand.printTable(results, ranking: ranking, metric: metric, top: try arguments.int("top", range: 1...1_000_000) ?? 10)
         }
         if let path = arguments.string("plot") { try writePlot(results, metric: metric, to: path) }
@@ -230,7 +231,7 @@ struct SearchSetup {
         // whose winner is only a candidate).
         var test: Evaluation?
         if shard.count == 1, best.meanScore != nil {
-            test = try retrainWinner(best.settings, base: base, data: data, threads: threads, quiet: quiet)
+            test = try retrainWinner(best.settings, base: base, data: data, threads: threads, json: json)
         }
         if json {
             let records = ranking.map { TrialRecord(results[$0]) }
@@ -380,14 +381,14 @@ struct SearchSetup {
 
     /// Trains the winner's configuration on the whole training set, tests it once, and saves it
     /// with `--save`.
-    func retrainWinner(_ settings: [SearchSetting], base: TrainRun, data: TrainRun.Data, threads: Int, quiet: Bool) throws -> Evaluation {
+    func retrainWinner(_ settings: [SearchSetting], base: TrainRun, data: TrainRun.Data, threads: Int, json: Bool) throws -> Evaluation {
         var (configuration, _) = try TrainRun.configuration(try trainArguments(settings), table: base.encoding?.encoding)
         configuration.threads = threads
         do {
             let trainer = try Trainer(configuration: configuration)
             try trainer.fitHoldingOut(data.training)
             let evaluation = try trainer.evaluate(on: data.test, targetScales: data.table?.standardization?.targetScales)
-            if !quiet {
+            if !json {
                 let figure = evaluation.regression.map { String(format: "test r2 %.4f", $0.r2) }
                     ?? "test accuracy \(percent(evaluation.accuracy))"
                 printLine("best: \(SearchCommand.describe(settings)); retrained on the \(data.training.count) training samples: \(figure)")
@@ -396,7 +397,7 @@ struct SearchSetup {
                 try ModelFile.save(
                     SavedModel(network: trainer.network, loss: configuration.loss, classes: configuration.classes, table: data.table),
                     to: path)
-                if !quiet { printLine("saved \(path)") }
+                if !json && !arguments.has("quiet") { printLine("saved \(path)") }
             }
             return evaluation
         } catch let error as RuntimeError {
