@@ -71,7 +71,8 @@ enum PredictCommand {
         let json = arguments.has("json"), proba = arguments.has("proba"), output = arguments.string("output")
         if let output { try checkOutputPath(output, flag: "--output") }
         let (table, encoded) = try encodeTable(
-            for: model, path: path, flag: "--csv", delimiter: try csvDelimiter(arguments), keepingRowSpans: true, quiet: json)
+            for: model, path: path, flag: "--csv", delimiter: try csvDelimiter(arguments), keepingRowSpans: true, quiet: json,
+            features: true)
         let predictions: [TablePrediction]
         do {
             predictions = try model.predictions(for: encoded)
@@ -85,8 +86,11 @@ enum PredictCommand {
             printLine(jsonLine(byRow.enumerated().map { TableRow(row: $0, prediction: $1, classNames: classNames, proba: proba) }))
             return
         }
-        guard let bytes = FileManager.default.contents(atPath: path).map([UInt8].init), let spans = table.rowSpans else {
-            throw RuntimeError("--csv: \(path): cannot be read again")
+        // The rows are copied from the file as it is, read a second time: it must not have changed.
+        guard let bytes = FileManager.default.contents(atPath: path).map([UInt8].init), let spans = table.rowSpans,
+            spans.allSatisfy({ $0.upperBound <= bytes.count })
+        else {
+            throw RuntimeError("--csv: \(path): changed or cannot be read again (a pipe cannot be predicted to CSV; use --json)")
         }
         var added = ["prediction"] + (proba ? classNames.map { "probability_\($0)" } : [])
         for k in added.indices { while table.columns.contains(added[k]) { added[k] += "_" } }

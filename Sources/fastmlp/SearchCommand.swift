@@ -8,6 +8,11 @@ enum SearchCommand {
     static let excluded: Set<String> = ["save", "plot", "checkpoint", "resume", "json", "quiet", "val-split", "init-from"]
     /// `train` options whose value is itself a comma list: each occurrence is one value.
     static let listOptions: Set<String> = ["layers", "hidden", "classes", "features", "ignore"]
+    /// `train` options that define the data and its encoding, read once for every trial: they
+    /// take one value, never split at commas.
+    static let dataOptions: Set<String> = [
+        "train-csv", "test-csv", "target", "features", "ignore", "missing", "task", "delimiter", "classes", "data",
+    ]
     static var trainOptions: [OptionSpec] { TrainCommand.spec.options.filter { !excluded.contains($0.name) } }
 
     static let spec = CommandSpec(
@@ -113,7 +118,11 @@ struct SearchSetup {
                 continue
             }
             if values[name] == nil { order.append(name) }
-            let parts = SearchCommand.listOptions.contains(name) ? [value] : value.split(separator: ",", omittingEmptySubsequences: false).map(String.init)
+            if SearchCommand.dataOptions.contains(name) && values[name] != nil {
+                throw arguments.usage("--\(name) defines the data, read once for every trial: give it once")
+            }
+            let whole = SearchCommand.listOptions.contains(name) || SearchCommand.dataOptions.contains(name)
+            let parts = whole ? [value] : value.split(separator: ",", omittingEmptySubsequences: false).map(String.init)
             guard !parts.contains(where: { $0.trimmingCharacters(in: .whitespaces).isEmpty }) else {
                 throw arguments.usage("--\(name): an empty value in '\(value)'")
             }
@@ -146,6 +155,9 @@ struct SearchSetup {
                 throw arguments.usage(error.description)
             }
         }
+        if arguments.has("halving") && arguments.string("checkpoint") != nil {
+            throw arguments.usage("--halving does not resume from a --checkpoint (its rounds retrain): give one of them")
+        }
         if arguments.string("cv") != nil && arguments.string("val-split") != nil {
             throw arguments.usage("--cv and --val-split are two ways to score: give one")
         }
@@ -166,6 +178,9 @@ struct SearchSetup {
     static func parsedRange(_ text: String, name: String, _ arguments: ParsedArguments) throws(UsageError) -> SearchSpace.Domain? {
         guard let (low, high, isLog) = range(text) else { return nil }
         guard low.isFinite, high.isFinite, low < high else { throw arguments.usage("--\(name): the range \(text) is empty or not finite") }
+        // Whole-number bounds (`--epochs 5..50`) sample whole numbers.
+        let bounds = text.dropFirst(isLog ? 4 : 0).components(separatedBy: "..")
+        if !isLog, let first = Int(bounds[0]), let last = Int(bounds[1]) { return .integers(first...last) }
         if isLog {
             guard low > 0 else { throw arguments.usage("--\(name): a log range needs positive bounds, got \(text)") }
             return .logUniform(low...high)
@@ -298,10 +313,10 @@ struct SearchSetup {
     /// table so far is printed and the search ends with how to continue.
     func execute(_ search: HyperparameterSearch, _ pending: [SearchTrial], finished: [TrialRecord], quiet: Bool) throws -> [TrialResult] {
         let checkpoint = arguments.string("checkpoint"), metric = search.metric
-        let log = SearchLog(
-            total: pending.count, quiet: quiet, checkpoint: checkpoint, signature: signature, metric: metric, earlier: finished)
         let halving = arguments.has("halving")
         let (factor, minimumEpochs) = (try arguments.int("factor", range: 2...100) ?? 3, try arguments.int("min-epochs", range: 1...1_000_000) ?? 1)
+        let log = SearchLog(
+            total: halving ? Self.halvingTrials(pending, minimumEpochs: minimumEpochs, factor: factor) : pending.count, quiet: quiet, checkpoint: checkpoint, signature: signature, metric: metric, earlier: finished)
         let shared = Handoff(value: log)
         defer { log.progress.clear() }
         do {
@@ -369,6 +384,19 @@ struct SearchSetup {
         }
     }
 
+    /// How many trainings successive halving runs over `trials` (every round's), for the
+    /// progress count; the same rounds as ``HyperparameterSearch/halving(_:minimumEpochs:factor:onTrial:)``.
+    static func halvingTrials(_ trials: [SearchTrial], minimumEpochs: Int, factor: Int) -> Int {
+        var count = trials.count, budget = max(1, minimumEpochs), total = 0
+        let maximum = trials.map(\.configuration.epochs).max() ?? budget
+        while true {
+            total += count
+            guard count > 1, budget * factor <= maximum else { return total }
+            count = (count + factor - 1) / factor
+            budget *= factor
+        }
+    }
+
     /// `--shard K/N` as a 0-based index and a count.
     func shard() throws -> (index: Int, count: Int) {
         guard let text = arguments.string("shard") else { return (0, 1) }
@@ -419,6 +447,7 @@ final class SearchLog: @unchecked Sendable {  // the search serialises its calls
     let metric: SearchMetric
     private var records: [TrialRecord]
     private var done = 0
+    private var warned = false
 
     init(total: Int, quiet: Bool, checkpoint: String?, signature: String, metric: SearchMetric, earlier: [TrialRecord]) {
         progress = ProgressLine(quiet: quiet, unit: "trials")
@@ -440,7 +469,13 @@ final class SearchLog: @unchecked Sendable {  // the search serialises its calls
         records.removeAll { $0.settings == TrialRecord.dictionary(result.settings) && $0.epochs <= result.epochs }
         records.append(TrialRecord(result))
         if let checkpoint {
-            try? AtomicFile.write(Array(jsonLine(SearchFile(search: signature, metric: metric, trials: records, best: nil)).utf8), to: checkpoint)
+            do {
+                try AtomicFile.write(Array(jsonLine(SearchFile(search: signature, metric: metric, trials: records, best: nil)).utf8), to: checkpoint)
+            } catch {
+                // Said once; the search goes on, and the file keeps its last complete version.
+                if !warned { printError("warning: --checkpoint: \(describe(error)); finished trials are not being recorded") }
+                warned = true
+            }
         }
         progress.update(label: "trials", done: done, total: total)
     }

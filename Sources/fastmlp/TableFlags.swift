@@ -5,7 +5,7 @@ import Foundation
 struct TableFlags {
     let trainPath: String
     let testPath: String
-    let options: TableOptions
+    var options: TableOptions
     let delimiter: UInt8?
 
     /// The options `train` takes for tables, after --train-csv, --test-csv and --target.
@@ -151,14 +151,15 @@ extension TableTask {
 /// A table model's rows from `path`, read and encoded with the model's encoding; warnings go to
 /// stderr unless `quiet`.
 func encodeTable(
-    for model: SavedModel, path: String, flag: String, delimiter: UInt8?, keepingRowSpans: Bool = false, quiet: Bool
+    for model: SavedModel, path: String, flag: String, delimiter: UInt8?, keepingRowSpans: Bool = false, quiet: Bool,
+    features: Bool = false
 ) throws -> (table: CSVTable, encoded: EncodedTable) {
     guard let encoding = model.table else {
         throw RuntimeError("\(flag): the model was trained on MNIST, not on a table")
     }
     do {
         let table = try CSV.read(path, delimiter: delimiter, keepingRowSpans: keepingRowSpans)
-        let encoded = try encoding.encode(table)
+        let encoded = features ? try encoding.encodeFeatures(table) : try encoding.encode(table)
         if !quiet { for line in encodingWarnings(encoded, encoding: encoding, path: path) { printError("warning: " + line) } }
         return (table, encoded)
     } catch {

@@ -107,7 +107,12 @@ struct TrainRun {
     /// `--train-csv`: reads both tables and fits the encoding on the training table.
     private mutating func readTables() throws {
         table = try TableFlags(arguments)
-        guard let table else { return }
+        guard var table else { return }
+        // A resumed run's task is its checkpoint's (its loss), unless --task says otherwise.
+        if let checkpoint, arguments.string("task") == nil {
+            table.options.task = checkpoint.configuration.loss == .meanSquaredError ? .regression : .classification
+            self.table = table
+        }
         if arguments.string("data") != nil || arguments.string("classes") != nil {
             throw arguments.usage("--data and --classes are for MNIST; they do not go with --train-csv")
         }

@@ -31,6 +31,8 @@ struct SearchTests {
     @Test("random settings are seeded: the same seed the same trials, values inside their ranges")
     func random() throws {
         let space = SearchSpace([("lr", .logUniform(1e-4...1e-1)), ("dropout", .uniform(0...0.5)), ("optimizer", .values(["sgd", "adam"]))])
+        let whole = SearchSpace([("epochs", .integers(5...8))]).random(count: 40, seed: 1).map { Int($0[0].value) }
+        #expect(Set(whole) == [5, 6, 7, 8])
         let first = space.random(count: 50, seed: 7), again = space.random(count: 50, seed: 7), other = space.random(count: 50, seed: 8)
         #expect(first == again && first != other && first.count == 50)
         for trial in first {
@@ -168,6 +170,8 @@ struct SearchTests {
             (["--lr", "0.1", "--val-split", "0.2"], "--cv and --val-split"),
             (["--shard", "3/2"], "--shard"),
             (["--metric", "r2"], "--metric r2"),
+            (["--target", "y"], "--target defines the data"),
+            (["--lr", "0.1,0.2", "--halving", "--checkpoint", directory.appendingPathComponent("h.json").path], "--halving"),
         ] {
             let refused = try fastmlp(common + words)
             #expect(refused.status == 64 && refused.stderrLines.count == 1 && refused.stderr.contains(mention), "\(words): \(refused.stderr)")

@@ -23,8 +23,11 @@ struct TableEncodingTests {
         for marker in ["", "na", "NA", "NaN", "nan", "NULL", "null", "?", "\"\"", " NA "] {
             #expect(try CSV.parse(Array("a,b\n1,\(marker)\n".utf8), path: "m.csv").cell(row: 0, column: 1) == .missing, "\(marker)")
         }
-        // A blank line moves the following rows' lines.
+        // A blank line moves the following rows' lines, before the header too, and does not
+        // decide the delimiter.
         #expect(try CSV.parse(Array("a\n1\n\n2\n".utf8), path: "b.csv").line(ofRow: 1) == 4)
+        let late = try CSV.parse(Array("\n\na;b\n1;2\n".utf8), path: "l.csv")
+        #expect(late.columns == ["a", "b"] && late.line(ofRow: 0) == 4)
         let directory = temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: directory) }
         let path = try csvFile(rawTable.replacingOccurrences(of: "\n", with: "\r\n"), in: directory)
@@ -141,6 +144,10 @@ struct TableEncodingTests {
         }
         #expect(throws: DataError.self) { _ = try encoding.encode(try CSV.parse(table("c,n,y", ["red,x,a"]), path: "x.csv")) }
         #expect(throws: DataError.self) { _ = try encoding.encode(try CSV.parse(table("c,y", ["red,a"]), path: "k.csv")) }
+        // For prediction the target column is not read: an empty or unknown class does not
+        // leave a row out or stop the encoding.
+        let predicting = try encoding.encodeFeatures(try CSV.parse(table("c,n,y", ["red,1,", "blue,2,zzz"]), path: "p.csv"))
+        #expect(predicting.sourceRows == [0, 1] && predicting.inputs == [0, 1, 1, 1, 0, 2] && predicting.dataset == nil)
         // Without the target column: inputs only.
         let rows = try encoding.encode(try CSV.parse(table("n,c", ["1,red"]), path: "p.csv"))
         #expect(rows.dataset == nil && rows.inputs == [0, 1, 1])

@@ -52,7 +52,7 @@ public struct TrialResult: Sendable, Codable, Equatable {
     public var stdScore: Double?
     /// Wall time of the trial, all folds.
     public var seconds: Double
-    /// The epochs each fold trained.
+    /// The epochs each fold was given (early stopping may have ended it sooner).
     public var epochs: Int
     /// Why the trial has no score (for example, its training diverged).
     public var failure: String?
@@ -163,8 +163,8 @@ public struct HyperparameterSearch: Sendable {
 
     /// Successive halving: every trial trains `minimumEpochs`, the best `1/factor` of them
     /// (rounded up) go on with `factor` times the epochs, and so on, until one is left or the
-    /// next budget would pass the trials' own `epochs`. Every round's results are returned, the
-    /// last round's first; `onTrial` sees each as it finishes.
+    /// next budget would pass the trials' own `epochs`. Every round's results are returned, in
+    /// round order, with the trials that survived the last; `onTrial` sees each as it finishes.
     public func halving(
         _ trials: [SearchTrial], minimumEpochs: Int, factor: Int,
         onTrial: @escaping @Sendable (TrialResult) -> Void = { _ in }

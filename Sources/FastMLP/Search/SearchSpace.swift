@@ -25,6 +25,8 @@ public struct SearchSpace: Sendable, Equatable {
         case uniform(ClosedRange<Double>)
         /// Uniform in the logarithm between the bounds, both positive (random search only).
         case logUniform(ClosedRange<Double>)
+        /// A whole number drawn uniformly from the range (random search only).
+        case integers(ClosedRange<Int>)
     }
 
     /// The parameters, in the order given; a grid varies the last one fastest.
@@ -68,6 +70,9 @@ public struct SearchSpace: Sendable, Equatable {
                 switch domain {
                 case .values(let values): value = values[min(Int(u * Double(values.count)), values.count - 1)]
                 case .uniform(let range): value = Self.format(range.lowerBound + u * (range.upperBound - range.lowerBound))
+                case .integers(let range):
+                    let span = Double(range.upperBound - range.lowerBound + 1)
+                    value = String(range.lowerBound + min(Int(u * span), range.upperBound - range.lowerBound))
                 case .logUniform(let range):
                     let low = log(range.lowerBound), high = log(range.upperBound)
                     value = Self.format(exp(low + u * (high - low)))

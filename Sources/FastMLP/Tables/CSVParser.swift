@@ -72,7 +72,12 @@ struct CSVParser {
         let candidates: [UInt8] = [UInt8(ascii: ","), UInt8(ascii: ";"), UInt8(ascii: "\t")]
         var counts = [0, 0, 0]
         var quoted = false
-        for byte in bytes {
+        // Blank lines before the header say nothing about it.
+        var start = bytes.startIndex
+        while start < bytes.endIndex, [UInt8(ascii: "\n"), UInt8(ascii: "\r"), UInt8(ascii: " "), UInt8(ascii: "\t")].contains(bytes[start]) {
+            start += 1
+        }
+        for byte in bytes[start...] {
             if byte == UInt8(ascii: "\"") { quoted.toggle() }
             if quoted { continue }
             if byte == UInt8(ascii: "\n") { break }
@@ -100,10 +105,19 @@ struct CSVParser {
     private var pending: [UInt8] = []
     private var awaitingFirstLine = true
 
+    /// Whether `bytes` hold the whole first line that is not blank (the one the delimiter is
+    /// detected from).
     private static func firstLineEnds(in bytes: [UInt8]) -> Bool {
-        var quoted = false
+        var quoted = false, seenText = false
         for byte in bytes {
-            if byte == UInt8(ascii: "\"") { quoted.toggle() } else if byte == UInt8(ascii: "\n") && !quoted { return true }
+            if byte == UInt8(ascii: "\"") {
+                quoted.toggle()
+                seenText = true
+            } else if byte == UInt8(ascii: "\n") && !quoted {
+                if seenText { return true }
+            } else if ![UInt8(ascii: "\r"), UInt8(ascii: " "), UInt8(ascii: "\t")].contains(byte) {
+                seenText = true
+            }
         }
         return false
     }
@@ -250,7 +264,8 @@ struct CSVParser {
         if endsRow {
             columns = headerFields
             textColumns = Array(repeating: nil, count: headerFields.count)
-            previousRowLine = rowLine
+            // previousRowLine stays 1: the first row is expected on line 2, and a header that
+            // starts or ends later (blank lines, a quoted line break) records where it is.
             rowLine = line + 1
             rowStart = offset + 1
         }

@@ -331,14 +331,25 @@ extension TableEncoding {
     /// a numeric column, a class the training table did not have, a missing cell under
     /// ``MissingValuePolicy/error``.
     public func encode(_ table: CSVTable) throws(DataError) -> EncodedTable {
-        var encoded = try encodeUnstandardized(table)
+        try encode(table, readingTarget: true)
+    }
+
+    /// Encodes `table`'s features only, for prediction: every row is encoded (under
+    /// ``MissingValuePolicy/dropRows`` a row with a missing feature is still left out), whatever
+    /// its target column holds, and there is no dataset.
+    public func encodeFeatures(_ table: CSVTable) throws(DataError) -> EncodedTable {
+        try encode(table, readingTarget: false)
+    }
+
+    private func encode(_ table: CSVTable, readingTarget: Bool) throws(DataError) -> EncodedTable {
+        var encoded = try encodeUnstandardized(table, readingTarget: readingTarget)
         guard let standardization else { return encoded }
         encoded.inputs = standardization.applyToFeatures(encoded.inputs)
         if let data = encoded.dataset { encoded.dataset = try standardization.apply(to: data) }
         return encoded
     }
 
-    private func encodeUnstandardized(_ table: CSVTable) throws(DataError) -> EncodedTable {
+    private func encodeUnstandardized(_ table: CSVTable, readingTarget: Bool = true) throws(DataError) -> EncodedTable {
         let path = table.path
         var indices: [Int] = []
         for column in columns {
@@ -348,11 +359,12 @@ extension TableEncoding {
             }
             indices.append(index)
         }
-        let targetIndex = table.columns.firstIndex(of: target)
-        let classIndex = Dictionary(uniqueKeysWithValues: classNames.enumerated().map { ($1, $0) })
+        let targetIndex = readingTarget ? table.columns.firstIndex(of: target) : nil
+        // The first of repeated names wins (a file's encoding is checked for repeats on load).
+        let classIndex = Dictionary(classNames.enumerated().map { ($1, $0) }, uniquingKeysWith: { first, _ in first })
         let lookups: [[String: Int]] = columns.map {
             if case .categorical(_, let categories, _) = $0 {
-                Dictionary(uniqueKeysWithValues: categories.enumerated().map { ($1, $0) })
+                Dictionary(categories.enumerated().map { ($1, $0) }, uniquingKeysWith: { first, _ in first })
             } else { [:] }
         }
         let width = inputCount
@@ -399,7 +411,7 @@ extension TableEncoding {
                     let v = table.values[r * stride + index]
                     if !v.isNaN {
                         row[input] = v
-                    } else if table.hasText(column: index) {
+                    } else if case .text = table.cell(row: r, column: index) {
                         throw .csv(path: path, line: table.line(ofRow: r), column: name,
                             reason: "'\(Self.categoryName(of: table.cell(row: r, column: index)).prefix(40))' is not a number, and the column holds numbers in the training table")
                     } else {
