@@ -316,7 +316,11 @@ struct SearchSetup {
         let halving = arguments.has("halving")
         let (factor, minimumEpochs) = (try arguments.int("factor", range: 2...100) ?? 3, try arguments.int("min-epochs", range: 1...1_000_000) ?? 1)
         let log = SearchLog(
-            total: halving ? Self.halvingTrials(pending, minimumEpochs: minimumEpochs, factor: factor) : pending.count, quiet: quiet, checkpoint: checkpoint, signature: signature, metric: metric, earlier: finished)
+            total: halving
+                ? HyperparameterSearch.halvingRounds(
+                    trials: pending.count, minimumEpochs: minimumEpochs, factor: factor,
+                    maximumEpochs: pending.map(\.configuration.epochs).max() ?? minimumEpochs).reduce(0) { $0 + $1.trials }
+                : pending.count, quiet: quiet, checkpoint: checkpoint, signature: signature, metric: metric, earlier: finished)
         let shared = Handoff(value: log)
         defer { log.progress.clear() }
         do {
@@ -381,19 +385,6 @@ struct SearchSetup {
             try AtomicFile.write(Array(svg.utf8), to: path)
         } catch {
             throw RuntimeError("--plot: \(describe(error))")
-        }
-    }
-
-    /// How many trainings successive halving runs over `trials` (every round's), for the
-    /// progress count; the same rounds as ``HyperparameterSearch/halving(_:minimumEpochs:factor:onTrial:)``.
-    static func halvingTrials(_ trials: [SearchTrial], minimumEpochs: Int, factor: Int) -> Int {
-        var count = trials.count, budget = max(1, minimumEpochs), total = 0
-        let maximum = trials.map(\.configuration.epochs).max() ?? budget
-        while true {
-            total += count
-            guard count > 1, budget * factor <= maximum else { return total }
-            count = (count + factor - 1) / factor
-            budget *= factor
         }
     }
 

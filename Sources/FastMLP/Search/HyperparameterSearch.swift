@@ -170,25 +170,41 @@ public struct HyperparameterSearch: Sendable {
         onTrial: @escaping @Sendable (TrialResult) -> Void = { _ in }
     ) async throws(SearchError) -> (rounds: [[TrialResult]], survivors: [SearchTrial]) {
         var survivors = trials
-        var budget = max(1, minimumEpochs)
         var rounds: [[TrialResult]] = []
-        let factor = max(2, factor)
-        let maximum = trials.map(\.configuration.epochs).max() ?? budget
-        while true {
+        let plan = Self.halvingRounds(
+            trials: trials.count, minimumEpochs: minimumEpochs, factor: factor,
+            maximumEpochs: trials.map(\.configuration.epochs).max() ?? minimumEpochs)
+        for (index, step) in plan.enumerated() {
+            if index > 0 {
+                let order = Self.ranking(rounds[index - 1], metric: metric)
+                survivors = order.prefix(step.trials).map { survivors[$0] }
+            }
             let round = survivors.map { trial -> SearchTrial in
                 var trial = trial
-                trial.configuration.epochs = min(budget, trial.configuration.epochs)
+                trial.configuration.epochs = min(step.epochs, trial.configuration.epochs)
                 return trial
             }
-            let results = try await run(round, onTrial: onTrial)
-            rounds.append(results)
-            let keep = (survivors.count + factor - 1) / factor
-            guard survivors.count > 1, budget * factor <= maximum, keep >= 1 else { break }
-            let order = Self.ranking(results, metric: metric)
-            survivors = order.prefix(keep).map { survivors[$0] }
-            budget *= factor
+            rounds.append(try await run(round, onTrial: onTrial))
         }
         return (rounds, survivors)
+    }
+
+    /// Successive halving's rounds for `trials` settings: how many train in each and for how
+    /// many epochs (`minimumEpochs`, then `factor` times more each round, the trials divided by
+    /// `factor`, rounded up, until one is left or the next budget would pass `maximumEpochs`).
+    public static func halvingRounds(
+        trials: Int, minimumEpochs: Int, factor: Int, maximumEpochs: Int
+    ) -> [(trials: Int, epochs: Int)] {
+        let factor = max(2, factor)
+        var count = trials, budget = max(1, minimumEpochs)
+        var rounds: [(trials: Int, epochs: Int)] = []
+        while count > 0 {
+            rounds.append((count, budget))
+            guard count > 1, budget * factor <= maximumEpochs else { break }
+            count = (count + factor - 1) / factor
+            budget *= factor
+        }
+        return rounds
     }
 
     /// The indices of `results`, best first: by mean score (failed trials last), ties by order.
