@@ -4,7 +4,7 @@ import Foundation
 enum EvalCommand {
     static let spec = CommandSpec(
         name: "eval",
-        summary: "Evaluate a saved model on the MNIST test set: loss, accuracy, a classification report and the confusion matrix.",
+        summary: "Evaluate a saved model on the MNIST test set (or a CSV table): loss, accuracy, a classification report and the confusion matrix.",
         options: [
             CommonOptions.model, CommonOptions.data,
             OptionSpec("test-csv", "FILE", "Evaluate a model trained on a table on this CSV file instead of MNIST."),

@@ -4,7 +4,7 @@ import Foundation
 enum PredictCommand {
     static let spec = CommandSpec(
         name: "predict",
-        summary: "Predict labels for MNIST test images with a saved model.",
+        summary: "Predict labels for MNIST test images, or the rows of a CSV table, with a saved model.",
         options: [
             CommonOptions.model, CommonOptions.data,
             OptionSpec("count", "N", "Predict the first N test images (default 10)."),

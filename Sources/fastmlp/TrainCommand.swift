@@ -4,7 +4,7 @@ import Foundation
 enum TrainCommand {
     static let spec = CommandSpec(
         name: "train",
-        summary: "Train a multilayer perceptron on MNIST and report loss and accuracy after every epoch.",
+        summary: "Train a multilayer perceptron on MNIST (or a CSV table) and report loss and accuracy after every epoch.",
         options: [
             OptionSpec("profile", "NAME|PATH", "Start from a preset in Profiles/ (or a JSON file); flags override it."),
             OptionSpec("layers", "N,N,...", "Layer widths from input to output (default 784,128,10)."),

@@ -13,7 +13,7 @@ let commands: [(spec: CommandSpec, run: (ParsedArguments) throws -> Void)] = [
 ]
 
 let topLevelHelp = """
-    fastmlp — train multilayer perceptrons on MNIST, fast, on the CPU.
+    fastmlp — train multilayer perceptrons on MNIST or CSV tables, fast, on the CPU.
 
     Usage: fastmlp <command> [options]
 
