@@ -109,7 +109,8 @@ enum BenchCommand {
                 rowConfiguration.mode = mode
                 rowConfiguration.threads = threads
                 rows.append(try measureRow(
-                    rowConfiguration, epochs: epochs, training: training, test: test, peak: peak, cores: cores, progress: progress))
+                    rowConfiguration, epochs: epochs, training: training, density: density, test: test, peak: peak, cores: cores,
+                    progress: progress))
             }
         }
         setSpeedups(&rows)
@@ -128,7 +129,7 @@ enum BenchCommand {
     /// One row: `configuration` trained for `epochs` (the first a warm-up unless it is the only
     /// one), timed, then tested.
     static func measureRow(
-        _ configuration: TrainingConfiguration, epochs: Int, training: Dataset, test: Dataset, peak: Double, cores: Int,
+        _ configuration: TrainingConfiguration, epochs: Int, training: Dataset, density: Double, test: Dataset, peak: Double, cores: Int,
         progress: ProgressLine
     ) throws -> Row {
         let (mode, threads) = (configuration.mode, configuration.threads ?? cores)
@@ -147,7 +148,7 @@ enum BenchCommand {
         progress.clear()
         let evaluation = try trainer.evaluate(on: test)
         let median = timing.medianSeconds
-        let gflops = timing.gflops(try configuration.architecture(), samples: training.count, inputDensity: training.inputDensity)
+        let gflops = timing.gflops(try configuration.architecture(), samples: training.count, inputDensity: density)
         return Row(
             mode: mode.rawValue, threads: threads, medianSecondsPerEpoch: median,
             samplesPerSecond: Double(training.count) / median, speedup: nil,

@@ -155,9 +155,7 @@ struct CSVParser {
                 } else if byte == delimiter {
                     try endField()
                 } else if byte == newline {
-                    offset = consumed + i
-                    try endField(endsRow: true)
-                    line += 1
+                    try endRow(at: consumed + i)
                 } else if byte != carriage {
                     // A fast path through the rest of an unquoted field.
                     var j = i
@@ -185,9 +183,7 @@ struct CSVParser {
                 } else if byte == delimiter {
                     try endField()
                 } else if byte == newline {
-                    offset = consumed + i
-                    try endField(endsRow: true)
-                    line += 1
+                    try endRow(at: consumed + i)
                 } else if byte != carriage && byte != UInt8(ascii: " ") {
                     throw error("text after the closing quote of a field", column: cellsInRow, line: line)
                 }
@@ -213,6 +209,14 @@ struct CSVParser {
         if state != .fieldStart || cellsInRow > 0 || !field.isEmpty { try endField(endsRow: true) }
         guard columns != nil else { throw error("the file is empty: no header row", line: 1) }
         guard rowCount > 0 else { throw error("no data rows after the header", line: line) }
+    }
+
+    /// Ends the current field and its row at the line break at byte `offset` of the input.
+    @inline(__always)
+    private mutating func endRow(at offset: Int) throws(DataError) {
+        self.offset = offset
+        try endField(endsRow: true)
+        line += 1
     }
 
     private mutating func endField(endsRow: Bool = false) throws(DataError) {
