@@ -163,8 +163,8 @@ enum EpochBenchmark {
             if let classes = configuration.classes { training = try training.keeping(classes: classes) }
             if dataName == "mnist-no-zeros" { training = training.withoutZeroInputs() }
             let density = training.inputDensity
-            let architecture = try configuration.architecture()
             let trainer = try Trainer(configuration: configuration)
+            let architecture = trainer.network.architecture
             _ = try trainer.trainEpoch(on: training)
             let profile = arguments.contains("--breakdown") ? StepProfile(workers: threads) : nil
             trainer.stepProfile = profile

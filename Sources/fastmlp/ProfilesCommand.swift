@@ -25,7 +25,7 @@ enum ProfilesCommand {
             let c = p.configuration
             return [
                 p.name, c.layers.map(String.init).joined(separator: "-"), c.activation.rawValue,
-                c.resolvedOutputActivation.rawValue, c.loss.rawValue, c.weightInitializer.name, "\(c.biasInitializer)",
+                c.resolvedOutputActivation.rawValue, c.loss.rawValue, c.weightInitializer.description, "\(c.biasInitializer)",
                 "\(c.batchSize)", "\(c.optimizer.learningRate)", "\(c.optimizer.resolvedMomentum)", "\(c.epochs)",
                 c.classes.map { $0.map(String.init).joined(separator: ",") } ?? "all",
             ]

@@ -405,7 +405,7 @@ struct SearchSetup {
         configuration.threads = threads
         do {
             let trainer = try Trainer(configuration: configuration)
-            try trainer.fitHoldingOut(data.training)
+            try trainer.fit(on: data.training)
             let evaluation = try trainer.evaluate(on: data.test, targetScales: data.table?.standardization?.targetScales)
             if !json {
                 let figure = evaluation.regression.map { String(format: "test r2 %.4f", $0.r2) }

@@ -385,4 +385,22 @@ struct EarlyStoppingTests {
         let stopped = try second.fit(on: training, onEpoch: { _ in .stop })
         #expect(stopped.history.count == 1 && stopped.stoppedEarly)
     }
+
+    @Test("fit holds out the configuration's validationSplit when it is given no validation set")
+    func fitHoldsOutValidationSplit() throws {
+        var configuration = try profile("mlp-128")
+        configuration.epochs = 2
+        configuration.validationSplit = 0.2
+        configuration.patience = 5
+        configuration.threads = 1
+        let data = shippedMNIST.training.prefix(1000)
+        let automatic = try Trainer(configuration: configuration)
+        let held = try automatic.fit(on: data)
+        let (training, validation) = data.splitValidation(fraction: 0.2, seed: configuration.seed)
+        let manual = try Trainer(configuration: configuration)
+        let given = try manual.fit(on: training, validation: validation)
+        #expect(held.history.allSatisfy { $0.validationLoss != nil && $0.samples == 800 })
+        #expect(held.history.map(\.validationLoss) == given.history.map(\.validationLoss))
+        #expect(automatic.network.parameterValues == manual.network.parameterValues)
+    }
 }

@@ -9,7 +9,7 @@ guard let directory = MNIST.bundledDirectory else {
 }
 do {
     let (fullTraining, fullTest) = try MNIST.load(from: directory)
-    let (training, validation) = fullTraining.prefix(12000).splitValidation(fraction: 0.1, seed: 1)
+    let training = fullTraining.prefix(12000)
     let test = fullTest.prefix(2000)
 
     var configuration = TrainingConfiguration()
@@ -19,12 +19,12 @@ do {
     configuration.batchSize = 64
     configuration.epochs = 4
     configuration.patience = 2
-    configuration.validationSplit = 0.1
+    configuration.validationSplit = 0.1   // held out of `training` by fit, watched by early stopping
     configuration.threads = 2
     configuration.seed = 7
 
     let trainer = try Trainer(configuration: configuration)
-    let result = try trainer.fit(on: training, validation: validation, test: test) { report in
+    let result = try trainer.fit(on: training, test: test) { report in
         print("epoch \(report.epoch): train loss \(report.trainLoss), validation loss \(report.validationLoss ?? .nan)")
         return .continue
     }
@@ -34,7 +34,7 @@ do {
     try ModelFile.save(SavedModel(network: trainer.network, loss: configuration.loss), to: file)
     let reloaded = try ModelFile.load(from: file)
     try? FileManager.default.removeItem(at: file)
-    print("reloaded accuracy \(try reloaded.network.evaluate(on: test, loss: reloaded.loss).accuracy)")
+    print("reloaded accuracy \(try reloaded.evaluate(on: test).accuracy)")
 } catch {
     FileHandle.standardError.write(Data("Error: \(error)\n".utf8))
     exit(1)

@@ -143,7 +143,7 @@ public struct Dataset: Sendable, Equatable {
     }
 
     /// The samples at `indices`, in that order (a copy).
-    public func subset(_ indices: [Int]) -> Dataset { selecting(indices) }
+    func subset(_ indices: [Int]) -> Dataset { selecting(indices) }
 
     /// The share of the inputs that are nonzero (MNIST: about 0.19), which decides whether the
     /// first layer skips zero inputs. Reads every sample.

@@ -20,7 +20,7 @@ public enum MNIST {
 
     /// Loads the 60,000 training images and labels alone, as ``load(from:)`` does (for a run that
     /// never evaluates, such as a throughput benchmark).
-    public static func loadTraining(from directory: URL) throws(DataError) -> Dataset {
+    @_spi(Benchmarks) public static func loadTraining(from directory: URL) throws(DataError) -> Dataset {
         try checkDirectory(directory)
         return try loadSet(images: "train-images-idx3-ubyte", labels: "train-labels-idx1-ubyte", in: directory)
     }

@@ -14,17 +14,17 @@ public struct Checkpoint: Sendable {
     /// Optimiser steps taken before the checkpoint (the schedule position).
     @_spi(Tools) public var completedSteps: Int
     /// Samples trained in the unfinished epoch (0 between epochs).
-    public var epochPosition: Int
+    @_spi(Tools) public var epochPosition: Int
     var epochLossSum: Double
     var shufflerState: [UInt64]
     var order: [Int32]
     /// The network parameters, in `Network.parameterValues` order.
-    public var parameters: [Float]
+    @_spi(Tools) public var parameters: [Float]
     var optimizers: [OptimizerState]
     /// The reports of the finished epochs, for the caller's own bookkeeping.
     public var history: [EpochReport]
     /// Early-stopping state, when the run uses it.
-    public var earlyStopping: EarlyStopping?
+    @_spi(Tools) public var earlyStopping: EarlyStopping?
 
     struct OptimizerState: Sendable, Equatable {
         var steps: Int
@@ -43,7 +43,7 @@ public struct Checkpoint: Sendable {
 /// Little-endian throughout; written atomically like model files.
 extension Checkpoint {
     /// The checkpoint format version this build writes and reads.
-    public static let currentVersion: UInt32 = 1
+    static let currentVersion: UInt32 = 1
     static let magic: [UInt8] = Array("FMLPCKPT".utf8)
 
     /// Writes the checkpoint to the file at `url`, atomically.

@@ -43,7 +43,7 @@ extension Network {
     ///
     /// - Throws: ``ModelError/inputWidthMismatch(expected:actual:)`` when the data's width is not
     ///   the model's input, ``ModelError/incompatibleData(_:)`` when its labels or targets do not fit the outputs.
-    public func evaluate(on data: Dataset, loss: Loss, targetScales: [Float]? = nil) throws(ModelError) -> Evaluation {
+    @_spi(Tools) public func evaluate(on data: Dataset, loss: Loss, targetScales: [Float]? = nil) throws(ModelError) -> Evaluation {
         try evaluate(on: data, loss: loss, chunkSize: 1000, pool: nil, targetScales: targetScales)
     }
 
@@ -84,7 +84,7 @@ extension Network {
 
     /// The predicted output of every sample: the highest output, or for one output (a sigmoid
     /// trained with binary cross-entropy) class 1 when it is above ½ (see ``evaluate(on:loss:targetScales:)``).
-    public func predictions(for data: Dataset, loss: Loss = .softmaxCrossEntropy) throws(ModelError) -> [Int] {
+    @_spi(Tools) public func predictions(for data: Dataset, loss: Loss = .softmaxCrossEntropy) throws(ModelError) -> [Int] {
         try predictions(for: data, loss: loss, chunkSize: 1000, pool: nil)
     }
 

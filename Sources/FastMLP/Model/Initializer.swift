@@ -32,7 +32,7 @@ public enum WeightInitializer: Equatable, Hashable, Sendable, CustomStringConver
     }
 
     /// The name that ``init(name:)`` parses back to this value.
-    public var name: String {
+    var name: String {
         switch self {
         case .zeros: return "zeros"
         case .normal(let sigma): return "normal:\(sigma)"
@@ -43,6 +43,7 @@ public enum WeightInitializer: Equatable, Hashable, Sendable, CustomStringConver
         }
     }
 
+    /// The name that ``init(name:)`` parses back to this value, as in profiles.
     public var description: String { name }
 
     /// Fills `count = fanIn · fanOut` weights in row-major order, drawing from `generator`.

@@ -15,7 +15,7 @@ public enum Loss: String, Codable, Sendable, CaseIterable, CustomStringConvertib
     public var description: String { rawValue }
 
     /// The output activation used when none is named: softmax for cross-entropy, identity for MSE.
-    public var defaultOutputActivation: Activation {
+    var defaultOutputActivation: Activation {
         switch self {
         case .softmaxCrossEntropy: return .softmax
         case .meanSquaredError: return .identity
@@ -24,7 +24,7 @@ public enum Loss: String, Codable, Sendable, CaseIterable, CustomStringConvertib
     }
 
     /// The output activation this loss is fused with, if any (its output layer must have it).
-    public var requiredOutputActivation: Activation? {
+    var requiredOutputActivation: Activation? {
         switch self {
         case .softmaxCrossEntropy: return .softmax
         case .binaryCrossEntropy: return .sigmoid

@@ -25,7 +25,7 @@ public final class Network {
     ///
     /// The same seed gives the same weights on every platform (up to the last bit of the system
     /// `log`/`cos` for the normal initialisers).
-    public init(
+    @_spi(Tools) public init(
         architecture: Architecture, weightInitializer: WeightInitializer,
         biasInitializer: Float = 0, seed: UInt64
     ) {
@@ -52,7 +52,7 @@ public final class Network {
     }
 
     /// An independent copy.
-    public func copy() -> Network {
+    @_spi(Benchmarks) public func copy() -> Network {
         // The parameter count matches by construction.
         (try? Network(architecture: architecture, parameters: parameterValues))!
     }

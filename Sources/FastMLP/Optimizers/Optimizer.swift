@@ -20,7 +20,7 @@ public struct OptimizerConfiguration: Equatable, Hashable, Sendable, Codable {
     public var kind: OptimizerKind
     /// The base learning rate (a schedule scales it step by step).
     public var learningRate: Float
-    /// SGD and RMSprop momentum μ; nil takes the rule's default (``resolvedMomentum``).
+    /// SGD and RMSprop momentum μ; nil takes the rule's default (0.9 for SGD, 0 for RMSprop).
     public var momentum: Float?
     /// SGD only: Nesterov momentum, g ← g + μ·v after v ← μ·v + g.
     public var nesterov: Bool
@@ -52,18 +52,18 @@ public struct OptimizerConfiguration: Equatable, Hashable, Sendable, Codable {
 
     /// The momentum in force: ``momentum``, or the rule's default (SGD 0.9, the recipe of the
     /// defaults; RMSprop 0, PyTorch's default; Adam and AdamW take none).
-    public var resolvedMomentum: Float { momentum ?? (kind == .sgd ? 0.9 : 0) }
+    @_spi(Tools) public var resolvedMomentum: Float { momentum ?? (kind == .sgd ? 0.9 : 0) }
     /// β1 in force (default 0.9).
-    public var resolvedBeta1: Float { beta1 ?? 0.9 }
+    var resolvedBeta1: Float { beta1 ?? 0.9 }
     /// β2 (RMSprop: α) in force (default 0.999; RMSprop 0.99).
-    public var resolvedBeta2: Float { beta2 ?? (kind == .rmsprop ? 0.99 : 0.999) }
+    var resolvedBeta2: Float { beta2 ?? (kind == .rmsprop ? 0.99 : 0.999) }
     /// ε in force (default 1e-8).
-    public var resolvedEpsilon: Float { epsilon ?? 1e-8 }
+    var resolvedEpsilon: Float { epsilon ?? 1e-8 }
     /// The weight decay in force (default 0; AdamW 0.01).
-    public var resolvedWeightDecay: Float { weightDecay ?? (kind == .adamw ? 0.01 : 0) }
+    var resolvedWeightDecay: Float { weightDecay ?? (kind == .adamw ? 0.01 : 0) }
 
     /// Checks the values; the error names the setting and carries its value.
-    public func validate() throws(ConfigurationError) {
+    func validate() throws(ConfigurationError) {
         guard learningRate.isFinite, learningRate > 0 else {
             throw .outOfRange(.learningRate, value: Double(learningRate), expected: "a positive number")
         }

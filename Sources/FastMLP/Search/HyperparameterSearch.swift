@@ -16,7 +16,7 @@ public enum SearchMetric: String, Sendable, Codable, CaseIterable {
     public var higherIsBetter: Bool { self != .loss }
 
     /// The score of an evaluation.
-    public func score(_ evaluation: Evaluation) -> Double {
+    func score(_ evaluation: Evaluation) -> Double {
         switch self {
         case .loss: evaluation.loss
         case .accuracy: evaluation.accuracy
@@ -58,7 +58,7 @@ public struct TrialResult: Sendable, Codable, Equatable {
     public var failure: String?
 
     /// A result with the scores given; the mean and deviation are computed.
-    public init(settings: [SearchSetting], foldScores: [Double], seconds: Double, epochs: Int, failure: String? = nil) {
+    @_spi(Tools) public init(settings: [SearchSetting], foldScores: [Double], seconds: Double, epochs: Int, failure: String? = nil) {
         self.settings = settings
         self.foldScores = foldScores
         self.seconds = seconds
@@ -148,7 +148,7 @@ public struct HyperparameterSearch: Sendable {
             do {
                 let trainer = try Trainer(configuration: configuration)
                 trainer.shouldStop = { cancelled.isSet }
-                try trainer.fitHoldingOut(fold.training)
+                try trainer.fit(on: fold.training)
                 scores.append(metric.score(try trainer.evaluate(on: fold.validation)))
             } catch TrainingError.interrupted {
                 return nil
@@ -192,7 +192,7 @@ public struct HyperparameterSearch: Sendable {
     /// Successive halving's rounds for `trials` settings: how many train in each and for how
     /// many epochs (`minimumEpochs`, then `factor` times more each round, the trials divided by
     /// `factor`, rounded up, until one is left or the next budget would pass `maximumEpochs`).
-    public static func halvingRounds(
+    @_spi(Tools) public static func halvingRounds(
         trials: Int, minimumEpochs: Int, factor: Int, maximumEpochs: Int
     ) -> [(trials: Int, epochs: Int)] {
         let factor = max(2, factor)
@@ -208,7 +208,7 @@ public struct HyperparameterSearch: Sendable {
     }
 
     /// The indices of `results`, best first: by mean score (failed trials last), ties by order.
-    public static func ranking(_ results: [TrialResult], metric: SearchMetric) -> [Int] {
+    @_spi(Tools) public static func ranking(_ results: [TrialResult], metric: SearchMetric) -> [Int] {
         results.indices.sorted { a, b in
             switch (results[a].meanScore, results[b].meanScore) {
             case let (x?, y?):
@@ -247,15 +247,4 @@ private final class SearchState: Sendable {
     }
 
     var results: [TrialResult?] { collected.withLock { $0 } }
-}
-
-extension Trainer {
-    /// Trains on `data`, first holding out the configuration's `validationSplit` (seeded by its
-    /// seed) as the validation set that early stopping watches.
-    @discardableResult
-    public func fitHoldingOut(_ data: Dataset) throws(TrainingError) -> FitResult {
-        guard configuration.validationSplit > 0 else { return try fit(on: data) }
-        let (training, validation) = data.splitValidation(fraction: configuration.validationSplit, seed: configuration.seed)
-        return try fit(on: training, validation: validation)
-    }
 }

@@ -40,13 +40,13 @@ public struct SearchSpace: Sendable, Equatable {
     }
 
     /// The most trials a grid may have.
-    public static let maximumTrials = 100_000
+    @_spi(Tools) public static let maximumTrials = 100_000
 
     /// Every combination of the parameters' values (their Cartesian product), the first
     /// parameter varying slowest.
     ///
     /// - Throws: ``SearchError/rangeInGrid(parameter:)`` for a range (ranges are sampled by
-    ///   ``random(count:seed:)``), ``SearchError/tooManyTrials(_:limit:)`` past ``maximumTrials``.
+    ///   ``random(count:seed:)``), ``SearchError/tooManyTrials(_:limit:)`` past 100,000 trials.
     public func grid() throws(SearchError) -> [[SearchSetting]] {
         var trials: [[SearchSetting]] = [[]]
         for (name, domain) in parameters {

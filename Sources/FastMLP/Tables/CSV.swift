@@ -119,7 +119,7 @@ struct CSVTextColumn: Sendable, Equatable {
 /// Reads CSV files (RFC 4180; see ``read(_:delimiter:)``).
 public enum CSV {
     /// Files larger than this are refused before they are read.
-    public static let maximumSize = 1 << 33
+    static let maximumSize = 1 << 33
 
     /// Reads a CSV file with a header row; every other cell is a finite number, text, or missing
     /// (empty, `NA`, `NaN`, `null` or `?`, in any case).

@@ -1,7 +1,7 @@
 /// Per-column standardisation, fitted on a training set: x ← (x − mean) / scale, for the
 /// features and, for regression, the targets; scale is the standard deviation, or 1 for a
 /// constant column. Stored in the model, so prediction applies the same transform.
-public struct Standardization: Codable, Equatable, Sendable {
+@_spi(Tools) public struct Standardization: Codable, Equatable, Sendable {
     /// Per-feature means of the training set.
     public var featureMeans: [Float]
     /// Per-feature standard deviations (1 for a constant column).
@@ -12,7 +12,7 @@ public struct Standardization: Codable, Equatable, Sendable {
     public var targetScales: [Float]
 
     /// Fits on a table `data` (its features and, for regression, its targets).
-    @_spi(Tools) public init(fitting data: Dataset) {
+    public init(fitting data: Dataset) {
         (featureMeans, featureScales) = Self.moments(data.features, columns: data.featureCount)
         (targetMeans, targetScales) = data.isRegression ? Self.moments(data.targets, columns: data.targetCount) : ([], [])
     }
@@ -33,7 +33,7 @@ public struct Standardization: Codable, Equatable, Sendable {
     }
 
     /// `data` with this transform applied (features, and targets for regression).
-    @_spi(Tools) public func apply(to data: Dataset) throws(DataError) -> Dataset {
+    public func apply(to data: Dataset) throws(DataError) -> Dataset {
         guard data.featureCount == featureMeans.count, !data.features.isEmpty else {
             throw .invalidDataset("the standardisation has \(featureMeans.count) feature columns, the data \(data.featureCount)")
         }
@@ -49,12 +49,12 @@ public struct Standardization: Codable, Equatable, Sendable {
     }
 
     /// Standardised features of rows (`count × featureCount`) for prediction.
-    @_spi(Tools) public func applyToFeatures(_ values: [Float]) -> [Float] {
+    public func applyToFeatures(_ values: [Float]) -> [Float] {
         values.enumerated().map { ($1 - featureMeans[$0 % featureMeans.count]) / featureScales[$0 % featureScales.count] }
     }
 
     /// Model outputs in standardised target units back in the targets' own units.
-    @_spi(Tools) public func restoreTargets(_ values: [Float]) -> [Float] {
+    public func restoreTargets(_ values: [Float]) -> [Float] {
         guard !targetMeans.isEmpty else { return values }
         return values.enumerated().map { $1 * targetScales[$0 % targetScales.count] + targetMeans[$0 % targetMeans.count] }
     }

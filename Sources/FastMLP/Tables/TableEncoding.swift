@@ -59,7 +59,7 @@ public struct TableEncoding: Equatable, Sendable {
         /// imputing (`fill` is nil otherwise).
         case numeric(name: String, fill: Float?)
         /// A column with text: one input per category (one-hot), the categories learned from the
-        /// training table (numbers among them written as in ``TableEncoding/categoryName(_:)``),
+        /// training table (numbers among them written as whole numbers when they are, `3` not `3.0`),
         /// and one more input for a missing cell when `missingCategory`. A category the training
         /// table did not have encodes as all zeros.
         case categorical(name: String, categories: [String], missingCategory: Bool)
@@ -92,15 +92,15 @@ public struct TableEncoding: Equatable, Sendable {
     /// What a missing feature cell does.
     public var missingValues: MissingValuePolicy
     /// The standardisation fitted on the training table (one-hot inputs keep mean 0, scale 1).
-    public var standardization: Standardization?
+    @_spi(Tools) public var standardization: Standardization?
 
     /// The number of network inputs.
     public var inputCount: Int { columns.reduce(0) { $0 + $1.inputCount } }
     /// The feature columns' names, in input order.
-    public var featureColumns: [String] { columns.map(\.name) }
+    @_spi(Tools) public var featureColumns: [String] { columns.map(\.name) }
 
     /// An encoding of number columns only, as given.
-    public init(
+    @_spi(Tools) public init(
         columns: [Column], target: String, task: TableTask, classNames: [String] = [],
         missingValues: MissingValuePolicy = .impute, standardization: Standardization? = nil
     ) {
@@ -114,19 +114,19 @@ public struct TableEncoding: Equatable, Sendable {
 
     /// The most distinct target values a numeric target of whole numbers may have to be
     /// inferred as classes.
-    public static let inferredClassLimit = 20
+    static let inferredClassLimit = 20
     /// A text feature column is left out as an identifier (a name, an id) when it has more than
-    /// this many distinct values and they are more than ``identifierFraction`` of its cells.
-    public static let identifierMinimum = 20
-    /// See ``identifierMinimum``.
-    public static let identifierFraction = 0.9
+    /// this many distinct values and they are more than `identifierFraction` of its cells.
+    static let identifierMinimum = 20
+    /// See `identifierMinimum`.
+    static let identifierFraction = 0.9
     /// The most input values an encoded table may hold (2³¹ Floats, 8 GiB): more is refused,
     /// naming the column with the most categories, rather than exhausting memory.
-    public static let maximumInputValues = 1 << 31
+    static let maximumInputValues = 1 << 31
 
     /// How a number is written as a category or class name: whole numbers below 10⁷ without a
     /// decimal point ("3"), others as Swift prints a Float ("2.5").
-    public static func categoryName(_ value: Float) -> String {
+    static func categoryName(_ value: Float) -> String {
         if value == value.rounded() && abs(value) < 1e7 { return String(Int(value)) }
         return "\(value)"
     }
@@ -160,7 +160,7 @@ public struct ColumnCount: Equatable, Sendable {
 /// to train or evaluate on; with what the encoding had to do to the cells.
 public struct EncodedTable: Sendable {
     /// `rowCount × inputCount` standardised inputs, row after row.
-    public var inputs: [Float]
+    @_spi(Tools) public var inputs: [Float]
     /// The number of inputs per row.
     public var inputCount: Int
     /// The table row (0-based) each encoded row came from; rows left out are missing.
@@ -186,9 +186,9 @@ extension TableEncoding {
     ///
     /// - Feature columns: a column with any text cell is categorical (one-hot, categories sorted);
     ///   others are numeric. A text column whose values are nearly all distinct is left out (see
-    ///   ``identifierMinimum``) unless ``TableOptions/features`` names it.
+    ///   20) unless ``TableOptions/features`` names it.
     /// - The task, unless given: a target with any text is classification, as is one of whole
-    ///   numbers with at most ``inferredClassLimit`` distinct values; any other is regression.
+    ///   numbers with at most 20 distinct values; any other is regression.
     ///   Classes are sorted (numerically when all are numbers).
     /// - Missing cells are imputed from this table (means; a category of their own) under
     ///   ``MissingValuePolicy/impute``.

@@ -28,7 +28,7 @@ public enum ConfigurationError: Error, Equatable, Sendable, CustomStringConverti
     case nesterovNeedsMomentum(optimizer: OptimizerKind, momentum: Float)
     /// Early stopping watches the validation loss: it needs a validation split.
     case patienceNeedsValidationSplit(patience: Int)
-    /// More parameters than this build allows (``TrainingConfiguration/maximumElements``).
+    /// More parameters than this build allows (2²⁸ elements).
     case tooManyParameters(layers: [Int], parameters: Int, limit: Int)
     /// A batch times the widest layer is more activations than this build allows.
     case batchTooLarge(batchSize: Int, widestLayer: Int, limit: Int)
@@ -80,7 +80,7 @@ public enum ConfigurationError: Error, Equatable, Sendable, CustomStringConverti
 
     /// A refused value as it was most likely written (whole numbers without a fraction), for
     /// messages that name the setting in other terms (a command-line flag, a file's key).
-    public static func formatted(_ value: Double) -> String {
+    @_spi(Tools) public static func formatted(_ value: Double) -> String {
         value.rounded() == value && abs(value) < 1e15 ? String(Int(value)) : "\(Float(value))"
     }
 }

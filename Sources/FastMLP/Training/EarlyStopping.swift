@@ -5,7 +5,7 @@
 /// after `patience` epochs in a row without improvement. `restoreBest(into:)` puts the best
 /// weights back. A value type, saved in checkpoints, so a resumed run stops where the
 /// uninterrupted one would.
-public struct EarlyStopping: Equatable, Sendable {
+@_spi(Tools) public struct EarlyStopping: Equatable, Sendable {
     /// Epochs without improvement before stopping.
     public let patience: Int
     /// The lowest validation loss so far.
@@ -17,7 +17,7 @@ public struct EarlyStopping: Equatable, Sendable {
     var bestParameters: [Float] = []
 
     /// Early stopping after `patience` epochs without improvement.
-    @_spi(Tools) public init(patience: Int) {
+    public init(patience: Int) {
         self.patience = patience
     }
 
@@ -30,7 +30,7 @@ public struct EarlyStopping: Equatable, Sendable {
     }
 
     /// Records an epoch's validation loss; returns true when training should stop.
-    @_spi(Tools) public mutating func update(validationLoss: Double, epoch: Int, network: Network) -> Bool {
+    public mutating func update(validationLoss: Double, epoch: Int, network: Network) -> Bool {
         if validationLoss < bestLoss {
             bestLoss = validationLoss
             bestEpoch = epoch
@@ -43,7 +43,7 @@ public struct EarlyStopping: Equatable, Sendable {
     }
 
     /// Copies the best weights seen back into `network` (nothing if no epoch was recorded).
-    @_spi(Tools) public func restoreBest(into network: Network) {
+    public func restoreBest(into network: Network) {
         guard bestParameters.count == network.architecture.parameterCount else { return }
         bestParameters.withUnsafeBufferPointer { network.parameters.base.update(from: $0.baseAddress!, count: $0.count) }
     }

@@ -5,8 +5,8 @@ import Synchronization
 public enum TrainingError: Error, Equatable, Sendable, CustomStringConvertible {
     /// The loss became NaN or infinite; the parameters of the failing step were not applied.
     case diverged(epoch: Int, step: Int, loss: Double)
-    /// ``Trainer/shouldStop`` asked to stop; the trainer stopped after a whole step, and its
-    /// state (``Trainer/checkpoint()``) resumes exactly there.
+    /// The run's `Task` was cancelled; the trainer stopped after a whole step, and its state
+    /// (``Trainer/checkpoint()``) resumes exactly there.
     case interrupted(epoch: Int, samplesDone: Int)
     /// The data does not fit the network, or a resumed epoch does not fit the data (the
     /// ``ModelError`` says how).
@@ -54,7 +54,7 @@ public final class Trainer {
     /// The worker threads of this trainer (`configuration.threads`, default: online cores).
     @_spi(Benchmarks) public let pool: ThreadPool
     /// How many threads train (``TrainingConfiguration/threads``, default: one per online core).
-    public var threadCount: Int { pool.threadCount }
+    @_spi(Tools) public var threadCount: Int { pool.threadCount }
     /// The synchronous step (Hogwild threads have their own).
     let step: TrainingStep
     var optimizer: Optimizer { step.optimizer! }
@@ -67,18 +67,19 @@ public final class Trainer {
     /// Optimiser steps taken so far over the whole run: the schedule's position.
     @_spi(Benchmarks) public private(set) var completedSteps = 0
     /// Samples already trained in the current, unfinished epoch (0 between epochs).
-    public private(set) var epochPosition = 0
+    @_spi(Tools) public private(set) var epochPosition = 0
     /// The summed loss of those samples.
     private(set) var epochLossSum: Double = 0
     /// The reports of the epochs trained by `fit(on:validation:test:onEpoch:onStep:)` (and
     /// restored from a checkpoint).
     public internal(set) var history: [EpochReport] = []
     /// Early stopping, when the configuration has a `patience`.
-    public internal(set) var earlyStopping: EarlyStopping?
+    @_spi(Tools) public internal(set) var earlyStopping: EarlyStopping?
     /// Polled after every step (in Hogwild mode by every thread after each of its steps; the
     /// interrupted epoch then starts over on resume): returning true makes
-    /// ``trainEpoch(on:progress:)`` stop after the step and throw ``TrainingError/interrupted(epoch:samplesDone:)``.
-    public var shouldStop: (@Sendable () -> Bool)?
+    /// `trainEpoch(on:progress:)` stop after the step and throw ``TrainingError/interrupted(epoch:samplesDone:)``.
+    /// The async `fit` sets it from its task's cancellation.
+    @_spi(Tools) public var shouldStop: (@Sendable () -> Bool)?
 
     /// Whether synchronous steps may run on the calling thread alone when timings show that to be
     /// faster than all the threads (the results are the same either way; see `ThreadChoice`).
@@ -128,7 +129,7 @@ public final class Trainer {
     /// A trainer for a network built by the caller, which it trains in place.
     ///
     /// - Throws: ``ModelError`` if the configuration is invalid or does not match the network.
-    public init(network: Network, configuration: TrainingConfiguration) throws(ModelError) {
+    @_spi(Tools) public init(network: Network, configuration: TrainingConfiguration) throws(ModelError) {
         do {
             try configuration.validate()
         } catch {
@@ -156,7 +157,7 @@ public final class Trainer {
     /// Trains one epoch over `data`; returns the mean training loss over its samples.
     ///
     /// `progress` is called after every step with the number of samples done and the total.
-    public func trainEpoch(
+    @_spi(Benchmarks) public func trainEpoch(
         on data: Dataset, progress: ((_ done: Int, _ total: Int) -> Void)? = nil
     ) throws(TrainingError) -> Double {
         do {
@@ -259,7 +260,13 @@ public final class Trainer {
     }
 
     /// Evaluates the network on `data` using this trainer's threads.
-    public func evaluate(on data: Dataset, targetScales: [Float]? = nil) throws(ModelError) -> Evaluation {
+    public func evaluate(on data: Dataset) throws(ModelError) -> Evaluation {
+        try evaluate(on: data, targetScales: nil)
+    }
+
+    /// Evaluates with the regression errors scaled back to the targets' units (`targetScales`,
+    /// one per output, from a table's standardisation).
+    @_spi(Tools) public func evaluate(on data: Dataset, targetScales: [Float]?) throws(ModelError) -> Evaluation {
         try network.evaluate(on: data, loss: configuration.loss, chunkSize: 1000, pool: pool, targetScales: targetScales)
     }
 }
@@ -286,10 +293,12 @@ extension Trainer {
     /// After every epoch the network is evaluated on `validation` and `test` (when given), the
     /// report is appended to ``history`` and passed to `onEpoch`, which may stop the run. With a
     /// `patience` in the configuration and a validation set, early stopping watches the
-    /// validation loss and, at the end, puts back the best epoch's weights. `onStep` is called
-    /// after every step with the samples done in the epoch and its size. ``shouldStop`` still
-    /// interrupts after a step (``TrainingError/interrupted(epoch:samplesDone:)``); the trainer
-    /// can then be checkpointed and resumed.
+    /// validation loss and, at the end, puts back the best epoch's weights. Without a
+    /// `validation` set and with a ``TrainingConfiguration/validationSplit`` above 0, that fraction
+    /// of `training` (drawn with the configuration's seed, so a resumed run holds out the same
+    /// samples) is held out as the validation set. `onStep` is called
+    /// after every step with the samples done in the epoch and its size. To stop a run from
+    /// elsewhere, call the `async` variant and cancel its task.
     @discardableResult
     public func fit(
         on training: Dataset, validation: Dataset? = nil, test: Dataset? = nil,
@@ -308,6 +317,10 @@ extension Trainer {
         onEpoch: ((EpochReport) -> FitDecision)?,
         onStep: ((_ epoch: Int, _ done: Int, _ total: Int) -> Void)?
     ) throws -> FitResult {
+        var (training, validation) = (training, validation)
+        if validation == nil, configuration.validationSplit > 0 {
+            (training, validation) = training.splitValidation(fraction: configuration.validationSplit, seed: configuration.seed)
+        }
         var stoppedEarly = false
         while completedEpochs < configuration.epochs {
             let epoch = completedEpochs + 1
@@ -346,14 +359,14 @@ extension Trainer {
 
 extension Trainer {
     /// `fit(on:validation:test:onEpoch:onStep:)` for Swift concurrency: cancelling the calling
-    /// `Task` stops the run after the current step, as ``shouldStop`` does, and the trainer is
+    /// `Task` stops the run after the current step, and the trainer is
     /// then ready to checkpoint (``checkpoint()``) and resume exactly there.
     ///
     /// The run takes the calling task's thread for its duration (the trainer's own threads do the
     /// parallel work); the callbacks are called on that thread, one at a time.
     ///
-    /// - Throws: ``TrainingError/interrupted(epoch:samplesDone:)`` when the task is cancelled
-    ///   (or ``shouldStop`` asks), ``TrainingError/diverged(epoch:step:loss:)``, or the
+    /// - Throws: ``TrainingError/interrupted(epoch:samplesDone:)`` when the task is cancelled,
+    ///   ``TrainingError/diverged(epoch:step:loss:)``, or the
     ///   ``ModelError`` of data that does not fit the network.
     @discardableResult
     public func fit(

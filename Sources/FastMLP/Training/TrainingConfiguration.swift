@@ -5,7 +5,7 @@ public struct TrainingConfiguration: Equatable, Sendable {
     public var layers: [Int] = [784, 128, 10]
     /// The activation of every hidden layer.
     public var activation: Activation = .relu
-    /// The activation of the output layer; `nil` follows the loss (``Loss/defaultOutputActivation``).
+    /// The activation of the output layer; `nil` follows the loss (softmax for softmax cross-entropy, sigmoid for binary cross-entropy, identity for MSE).
     public var outputActivation: Activation?
     /// The objective.
     public var loss: Loss = .softmaxCrossEntropy
@@ -48,13 +48,13 @@ public struct TrainingConfiguration: Equatable, Sendable {
 
     /// The most parameters, and the most activations per layer in a batch (2²⁸ floats, 1 GiB),
     /// so that a typo in a width is an error rather than an allocation failure.
-    public static let maximumElements = 1 << 28
+    static let maximumElements = 1 << 28
 
     /// The output activation in force.
-    public var resolvedOutputActivation: Activation { outputActivation ?? loss.defaultOutputActivation }
+    @_spi(Tools) public var resolvedOutputActivation: Activation { outputActivation ?? loss.defaultOutputActivation }
 
     /// The network shape this configuration trains.
-    public func architecture() throws(ModelError) -> Architecture {
+    @_spi(Tools) public func architecture() throws(ModelError) -> Architecture {
         try Architecture(layerSizes: layers, hiddenActivation: activation, outputActivation: resolvedOutputActivation)
     }
 
