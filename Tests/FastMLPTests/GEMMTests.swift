@@ -241,6 +241,42 @@ struct GEMMTests {
         }
     }
 
+    @Test("the sparse forward kernel gives bitwise the GEMM's f(X·W + b), on slivers of any height and passes of any depth",
+          arguments: [Activation.relu, .sigmoid])
+    func sparseForwardIsExact(_ activation: Activation) {
+        guard sparseForwardCovers(columns: 100) else { return }
+        let scratch = FloatBuffer(count: KernelConfig.scratchCount)
+        // m batch rows from `origin`, n outputs, k inputs.
+        for (m, n, k, origin) in [
+            (32, 100, 784, 0), (16, 100, 784, 16), (1, 97, 5, 0), (3, 112, 257, 2), (5, 100, 256, 7), (13, 105, 600, 4),
+            (7, 112, 1, 0),
+        ] {
+            let x = Self.sparseMatrix(rows: origin + m, columns: k, seed: UInt64(m * 13 + n + k))
+            let masks = Self.masks(x, rows: origin + m, columns: k)
+            // W sits in a FloatBuffer, whose padding the kernel may read past its last row.
+            let w = FloatBuffer(randomValues(k * n, seed: 5)), bias = randomValues(n, seed: 6)
+            var dense = [Float](repeating: 0, count: m * n), sparse = [Float](repeating: .nan, count: m * n)
+            x.withUnsafeBufferPointer { x in
+                bias.withUnsafeBufferPointer { bias in
+                    let epilogue = Epilogue.biasActivation(bias: bias.baseAddress!, activation: activation)
+                    let rows = x.baseAddress! + origin * k
+                    dense.withUnsafeMutableBufferPointer {
+                        gemmSerial(
+                            m: m, n: n, k: k, a: MatrixOperand(rowMajor: rows, leadingDimension: k),
+                            b: MatrixOperand(rowMajor: w.base, leadingDimension: n), c: $0.baseAddress!, ldc: n,
+                            epilogue: epilogue, scratch: scratch.base)
+                    }
+                    sparse.withUnsafeMutableBufferPointer {
+                        sparseForward(
+                            masks: masks, origin: origin, m: m, n: n, k: k, x: rows, ldx: k, w: w.base, ldw: n,
+                            c: $0.baseAddress!, ldc: n, epilogue: epilogue, scratch: UnsafeMutableRawPointer(scratch.base))
+                    }
+                }
+            }
+            #expect(sparse.map(\.bitPattern) == dense.map(\.bitPattern), "\(m)×\(n)×\(k) from row \(origin)")
+        }
+    }
+
     @Test("the sparse weight gradient gives bitwise the GEMM's Xᵀ·dY, on whole and partial row ranges")
     func sparseWeightGradientIsExact() {
         guard KernelConfig.wideKernel else { return }

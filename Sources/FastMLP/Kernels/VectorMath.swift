@@ -31,7 +31,10 @@ enum VectorMath {
     /// SSE4.1 `roundps` and so is fast in a baseline x86-64 build too. Inputs are clamped to
     /// [−87.3, 88.3], so that n stays within the normal exponents −126...127.
     @inline(__always) static func exp(_ x: Vector) -> Vector {
-        let clamped = x.clamped(lowerBound: Vector(repeating: -87.3), upperBound: Vector(repeating: 88.3))
+        // Compares and blends (the standard library's `clamped` is a call per vector); NaN stays NaN.
+        let low = Vector(repeating: -87.3), high = Vector(repeating: 88.3)
+        var clamped = x.replacing(with: low, where: x .< low)
+        clamped.replace(with: high, where: clamped .> high)
         let shifter: Float = 12_582_912  // 1.5 · 2²³
         let t = Vector(repeating: shifter).multiplyAdd(clamped, Vector(repeating: 1.442_695_04))
         let n = t - shifter

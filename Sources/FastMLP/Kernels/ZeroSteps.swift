@@ -197,6 +197,11 @@ private func sparseWeightGradientBlock(
                 if vectors >= 8 {
                     rows.sum(dz + j, ldb: n, columns: j, of: n, PairBlock8.self)
                     j += 128
+                } else if vectors == 7 {
+                    // 97 to 112 columns in one pass (a hidden layer of 100); the last vector
+                    // reads up to 15 floats past dZ's row, within the buffer's padding.
+                    rows.sum(dz + j, ldb: n, columns: j, of: n, PairBlock7.self)
+                    j += 112
                 } else if vectors >= 4 {
                     rows.sum(dz + j, ldb: n, columns: j, of: n, PairBlock4.self)
                     j += 64
@@ -246,11 +251,29 @@ private struct PairRows {
             // With one input, the second lane reads the next float and its sums are dropped.
             block.add(row[0], row[1], base + s &* bytes)
         }
-        let columns = min(Block.vectors * Vector.scalarCount, n - column)
-        block.store(row: 0, into: output + column, columns: columns, accumulate: accumulate)
-        if height == 2 {
-            block.store(row: 1, into: output + n + column, columns: columns, accumulate: accumulate)
-        }
+        block.finish(PairSink(
+            output: output + column, n: n, columns: min(Block.vectors * Vector.scalarCount, n - column),
+            height: height, accumulate: accumulate))
+    }
+}
+
+/// Where a pair's sums go: its rows of dW (`n` apart), stored or added to the passes before.
+private struct PairSink {
+    let output: UnsafeMutablePointer<Float>
+    let n: Int
+    let columns: Int
+    let height: Int
+    let accumulate: Bool
+
+    /// Vector `vector` of row `row` (both constants once inlined, so no jump table).
+    @inline(__always) func take(_ sum: Vector, _ row: Int, _ vector: Int) {
+        let first = vector * Vector.scalarCount
+        guard row < height, first < columns else { return }
+        let p = output + row * n + first
+        let lanes = min(Vector.scalarCount, columns - first)
+        var total = sum
+        if accumulate { total += VectorMath.load(p, count: lanes) }
+        VectorMath.store(total, p, count: lanes)
     }
 }
 
@@ -259,38 +282,29 @@ private protocol PairBlock {
     static var vectors: Int { get }
     init()
     mutating func add(_ x0: Float, _ x1: Float, _ b: UnsafeRawPointer)
-    func vector(row: Int, _ index: Int) -> Vector
-}
-
-extension PairBlock {
-    @inline(__always)
-    func store(row: Int, into p: UnsafeMutablePointer<Float>, columns: Int, accumulate: Bool) {
-        for v in 0..<Self.vectors {
-            let first = v * Vector.scalarCount
-            guard first < columns else { return }
-            let lanes = min(Vector.scalarCount, columns - first)
-            var sum = vector(row: row, v)
-            if accumulate { sum += VectorMath.load(p + first, count: lanes) }
-            VectorMath.store(sum, p + first, count: lanes)
-        }
-    }
+    func finish(_ sink: PairSink)
 }
 
 private struct PairBlock1: PairBlock {
     static var vectors: Int { 1 }
-    var a = Vector(), b = Vector()
+    var a0 = Vector()
+    var b0 = Vector()
+    @inline(__always) init() {}
     @inline(__always) mutating func add(_ x0: Float, _ x1: Float, _ p: UnsafeRawPointer) {
         let v = p.loadUnaligned(as: Vector.self)
-        a = a.multiplyAdd(x0, v)
-        b = b.multiplyAdd(x1, v)
+        a0 = a0.multiplyAdd(x0, v); b0 = b0.multiplyAdd(x1, v)
     }
-    @inline(__always) func vector(row: Int, _ index: Int) -> Vector { row == 0 ? a : b }
+    @inline(__always) func finish(_ sink: PairSink) {
+        sink.take(a0, 0, 0)
+        sink.take(b0, 1, 0)
+    }
 }
 
 private struct PairBlock4: PairBlock {
     static var vectors: Int { 4 }
     var a0 = Vector(), a1 = Vector(), a2 = Vector(), a3 = Vector()
     var b0 = Vector(), b1 = Vector(), b2 = Vector(), b3 = Vector()
+    @inline(__always) init() {}
     @inline(__always) mutating func add(_ x0: Float, _ x1: Float, _ p: UnsafeRawPointer) {
         var v = p.loadUnaligned(as: Vector.self)
         a0 = a0.multiplyAdd(x0, v); b0 = b0.multiplyAdd(x1, v)
@@ -301,26 +315,44 @@ private struct PairBlock4: PairBlock {
         v = p.loadUnaligned(fromByteOffset: 192, as: Vector.self)
         a3 = a3.multiplyAdd(x0, v); b3 = b3.multiplyAdd(x1, v)
     }
-    @inline(__always) func vector(row: Int, _ index: Int) -> Vector {
-        switch (row, index) {
-        case (0, 0): a0
-        case (0, 1): a1
-        case (0, 2): a2
-        case (0, _): a3
-        case (_, 0): b0
-        case (_, 1): b1
-        case (_, 2): b2
-        default: b3
-        }
+    @inline(__always) func finish(_ sink: PairSink) {
+        sink.take(a0, 0, 0); sink.take(a1, 0, 1); sink.take(a2, 0, 2); sink.take(a3, 0, 3)
+        sink.take(b0, 1, 0); sink.take(b1, 1, 1); sink.take(b2, 1, 2); sink.take(b3, 1, 3)
+    }
+}
+
+private struct PairBlock7: PairBlock {
+    static var vectors: Int { 7 }
+    var a0 = Vector(), a1 = Vector(), a2 = Vector(), a3 = Vector(), a4 = Vector(), a5 = Vector(), a6 = Vector()
+    var b0 = Vector(), b1 = Vector(), b2 = Vector(), b3 = Vector(), b4 = Vector(), b5 = Vector(), b6 = Vector()
+    @inline(__always) init() {}
+    @inline(__always) mutating func add(_ x0: Float, _ x1: Float, _ p: UnsafeRawPointer) {
+        var v = p.loadUnaligned(as: Vector.self)
+        a0 = a0.multiplyAdd(x0, v); b0 = b0.multiplyAdd(x1, v)
+        v = p.loadUnaligned(fromByteOffset: 64, as: Vector.self)
+        a1 = a1.multiplyAdd(x0, v); b1 = b1.multiplyAdd(x1, v)
+        v = p.loadUnaligned(fromByteOffset: 128, as: Vector.self)
+        a2 = a2.multiplyAdd(x0, v); b2 = b2.multiplyAdd(x1, v)
+        v = p.loadUnaligned(fromByteOffset: 192, as: Vector.self)
+        a3 = a3.multiplyAdd(x0, v); b3 = b3.multiplyAdd(x1, v)
+        v = p.loadUnaligned(fromByteOffset: 256, as: Vector.self)
+        a4 = a4.multiplyAdd(x0, v); b4 = b4.multiplyAdd(x1, v)
+        v = p.loadUnaligned(fromByteOffset: 320, as: Vector.self)
+        a5 = a5.multiplyAdd(x0, v); b5 = b5.multiplyAdd(x1, v)
+        v = p.loadUnaligned(fromByteOffset: 384, as: Vector.self)
+        a6 = a6.multiplyAdd(x0, v); b6 = b6.multiplyAdd(x1, v)
+    }
+    @inline(__always) func finish(_ sink: PairSink) {
+        sink.take(a0, 0, 0); sink.take(a1, 0, 1); sink.take(a2, 0, 2); sink.take(a3, 0, 3); sink.take(a4, 0, 4); sink.take(a5, 0, 5); sink.take(a6, 0, 6)
+        sink.take(b0, 1, 0); sink.take(b1, 1, 1); sink.take(b2, 1, 2); sink.take(b3, 1, 3); sink.take(b4, 1, 4); sink.take(b5, 1, 5); sink.take(b6, 1, 6)
     }
 }
 
 private struct PairBlock8: PairBlock {
     static var vectors: Int { 8 }
-    var a0 = Vector(), a1 = Vector(), a2 = Vector(), a3 = Vector()
-    var a4 = Vector(), a5 = Vector(), a6 = Vector(), a7 = Vector()
-    var b0 = Vector(), b1 = Vector(), b2 = Vector(), b3 = Vector()
-    var b4 = Vector(), b5 = Vector(), b6 = Vector(), b7 = Vector()
+    var a0 = Vector(), a1 = Vector(), a2 = Vector(), a3 = Vector(), a4 = Vector(), a5 = Vector(), a6 = Vector(), a7 = Vector()
+    var b0 = Vector(), b1 = Vector(), b2 = Vector(), b3 = Vector(), b4 = Vector(), b5 = Vector(), b6 = Vector(), b7 = Vector()
+    @inline(__always) init() {}
     @inline(__always) mutating func add(_ x0: Float, _ x1: Float, _ p: UnsafeRawPointer) {
         var v = p.loadUnaligned(as: Vector.self)
         a0 = a0.multiplyAdd(x0, v); b0 = b0.multiplyAdd(x1, v)
@@ -339,24 +371,8 @@ private struct PairBlock8: PairBlock {
         v = p.loadUnaligned(fromByteOffset: 448, as: Vector.self)
         a7 = a7.multiplyAdd(x0, v); b7 = b7.multiplyAdd(x1, v)
     }
-    @inline(__always) func vector(row: Int, _ index: Int) -> Vector {
-        switch (row, index) {
-        case (0, 0): a0
-        case (0, 1): a1
-        case (0, 2): a2
-        case (0, 3): a3
-        case (0, 4): a4
-        case (0, 5): a5
-        case (0, 6): a6
-        case (0, _): a7
-        case (_, 0): b0
-        case (_, 1): b1
-        case (_, 2): b2
-        case (_, 3): b3
-        case (_, 4): b4
-        case (_, 5): b5
-        case (_, 6): b6
-        default: b7
-        }
+    @inline(__always) func finish(_ sink: PairSink) {
+        sink.take(a0, 0, 0); sink.take(a1, 0, 1); sink.take(a2, 0, 2); sink.take(a3, 0, 3); sink.take(a4, 0, 4); sink.take(a5, 0, 5); sink.take(a6, 0, 6); sink.take(a7, 0, 7)
+        sink.take(b0, 1, 0); sink.take(b1, 1, 1); sink.take(b2, 1, 2); sink.take(b3, 1, 3); sink.take(b4, 1, 4); sink.take(b5, 1, 5); sink.take(b6, 1, 6); sink.take(b7, 1, 7)
     }
 }

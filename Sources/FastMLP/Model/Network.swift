@@ -107,15 +107,23 @@ public final class Network {
             let activation = isOutput && !activateOutput ? .identity : layer.activation
             let input = workspace.activations[l].base + r0 * layer.inputs         // (rows, inputs)
             let output = workspace.activations[l + 1].base + r0 * layer.outputs   // (rows, outputs)
-            gemmSerial(
-                m: rows.count, n: layer.outputs, k: layer.inputs,
-                a: MatrixOperand(rowMajor: input, leadingDimension: layer.inputs),
-                b: packed?.forward(l)
-                    ?? MatrixOperand(rowMajor: parameters.base + layer.weightOffset, leadingDimension: layer.outputs),
-                c: output, ldc: layer.outputs,
-                epilogue: .biasActivation(bias: parameters.base + layer.biasOffset, activation: activation, dropout: mask),
-                zeroSteps: l == 0 ? nonzeroMasks.map { ZeroSteps(masks: $0, origin: r0) } : nil,
-                scratch: scratch)
+            let epilogue = Epilogue.biasActivation(
+                bias: parameters.base + layer.biasOffset, activation: activation, dropout: mask)
+            if l == 0, let nonzeroMasks, packed?.forward(l) == nil, sparseForwardCovers(columns: layer.outputs) {
+                sparseForward(
+                    masks: nonzeroMasks, origin: r0, m: rows.count, n: layer.outputs, k: layer.inputs, x: input,
+                    ldx: layer.inputs, w: parameters.base + layer.weightOffset, ldw: layer.outputs, c: output,
+                    ldc: layer.outputs, epilogue: epilogue, scratch: UnsafeMutableRawPointer(scratch))
+            } else {
+                gemmSerial(
+                    m: rows.count, n: layer.outputs, k: layer.inputs,
+                    a: MatrixOperand(rowMajor: input, leadingDimension: layer.inputs),
+                    b: packed?.forward(l)
+                        ?? MatrixOperand(rowMajor: parameters.base + layer.weightOffset, leadingDimension: layer.outputs),
+                    c: output, ldc: layer.outputs, epilogue: epilogue,
+                    zeroSteps: l == 0 ? nonzeroMasks.map { ZeroSteps(masks: $0, origin: r0) } : nil,
+                    scratch: scratch)
+            }
             if activation == .softmax {
                 softmaxRows(output, rows: rows.count, columns: layer.outputs)
             }
