@@ -1,18 +1,28 @@
 // The first layer's forward product on a sparse batch, Y = f(X·W + b), summing for each sliver
-// of a few rows over only the inputs at which one of them is nonzero, with the sliver's whole
-// output row (up to 112 columns) held in registers while the listed rows of W stream past.
+// of three rows over only the inputs at which one of them is nonzero, with the sliver's whole
+// output row (up to 128 columns) held in registers while those rows of W stream past from L1.
 
 /// Whether ``sparseForward(masks:origin:m:n:k:x:ldx:w:ldw:c:ldc:epilogue:scratch:)`` has a
-/// register tile for a layer of `n` outputs (and this CPU's vector registers).
+/// register tile for a layer of `n` outputs (and this CPU's vector registers): 97 to 128, the
+/// hidden layers of seed-sigmoid (100) and mlp-128. Other widths keep the GEMM's 8 × 32 tile
+/// over step lists.
 func sparseForwardCovers(columns n: Int) -> Bool {
-    KernelConfig.wideKernel && (97...112).contains(n)
+    KernelConfig.wideKernel && (97...128).contains(n)
 }
 
-/// Scratch floats ``sparseForward(masks:origin:m:n:k:x:ldx:w:ldw:c:ldc:epilogue:scratch:)`` needs:
-/// a list of kc steps, then one sliver's running sums over the kc passes.
+/// The blocking of ``sparseForward(masks:origin:m:n:k:x:ldx:w:ldw:c:ldc:epilogue:scratch:)``,
+/// and the scratch it takes: a chunk's accumulators between blocks, then its sums of the passes
+/// before. Measured on seed-sigmoid and mlp-128 (family 26, one thread, µs a step for the
+/// forward products): blocks of 64 steps and chunks of 8 slivers 14.0 and 30.3; 32 steps 15.4
+/// and 32.5; 16 steps 18.4; chunks of 4 or 6 slivers, or 11, the same within noise; unblocked
+/// (each sliver streaming W from L2) 18.3 and 36.
 enum SparseForwardScratch {
-    static let maximumRows = 4
-    static let size = KernelConfig.kc + maximumRows * 128
+    /// Slivers that share each block of W.
+    static let chunkSlivers = 8
+    /// Steps (rows of W) per block: at most 64, one word of the masks.
+    static let blockSteps = 64
+    /// Floats of scratch it needs (3-row slivers, rows of up to 128 floats).
+    static let size = 2 * chunkSlivers * 3 * 128
 }
 
 /// C (m × n, rows `ldc` apart) = epilogue(X·W) for the rows `origin ..< origin + m` of a batch X
@@ -23,9 +33,9 @@ enum SparseForwardScratch {
 /// ascending k, added to the passes before, then the epilogue on the total. The chain of a row
 /// leaves out the steps at which every row of its sliver of 3 is zero: exact zeros added to a
 /// running sum from +0, which change no bit. The kernel reads X in place, with nothing packed.
-/// Three rows × 7 vectors is 21 accumulators, which leave registers for W and the broadcasts
-/// (4 rows spill; on seed-sigmoid, one thread, family 26: 3 rows 18.7 µs a step, 2 rows 20.6,
-/// 4 rows 25.1, the GEMM's 8 × 32 tile over step lists 21.9).
+/// Three rows × 7 or 8 vectors is 21 or 24 accumulators, which leave registers for W and the
+/// broadcasts (before blocking over k, on seed-sigmoid, one thread, family 26: 3 rows 18.7 µs a
+/// step, 2 rows 20.6, 4 rows 25.1 as they spill, the GEMM's 8 × 32 tile over step lists 21.9).
 ///
 /// Reads up to 15 floats past the end of W's last row (within a `FloatBuffer`'s padding, or the
 /// parameters that follow W); the lanes past n are never stored. `epilogue` is a forward one
@@ -36,63 +46,80 @@ func sparseForward(
     scratch: UnsafeMutableRawPointer
 ) {
     precondition(sparseForwardCovers(columns: n), "sparseForward: no tile for \(n) columns")
-    run(
-        SliverBlock3x7.self, masks: masks, origin: origin, m: m, n: n, k: k, x: x, ldx: ldx, w: w, ldw: ldw, c: c,
-        ldc: ldc, epilogue: epilogue, scratch: scratch)
+    if n > 112 {
+        runBlocked(
+            SliverBlock3x8.self, masks: masks, origin: origin, m: m, n: n, k: k, x: x, ldx: ldx, w: w, ldw: ldw, c: c,
+            ldc: ldc, epilogue: epilogue, scratch: scratch)
+    } else {
+        runBlocked(
+            SliverBlock3x7.self, masks: masks, origin: origin, m: m, n: n, k: k, x: x, ldx: ldx, w: w, ldw: ldw, c: c,
+            ldc: ldc, epilogue: epilogue, scratch: scratch)
+    }
 }
 
+/// The kernel for one register tile, blocked over k: for chunks of `chunkSlivers` slivers, each
+/// block of `blockSteps` rows of W (in L1 once the first sliver has read it) serves every sliver
+/// of the chunk in turn; a sliver's accumulators are saved to scratch between blocks and loaded
+/// back, which continues the same chain of FMAs.
 @inline(__always)
-private func run<Block: SliverBlock>(
+private func runBlocked<Block: SliverBlock>(
     _: Block.Type, masks: NonzeroMasks, origin: Int, m: Int, n: Int, k: Int, x: UnsafePointer<Float>, ldx: Int,
     w: UnsafePointer<Float>, ldw: Int, c: UnsafeMutablePointer<Float>, ldc: Int, epilogue: Epilogue,
     scratch: UnsafeMutableRawPointer
 ) {
-    let list = scratch.bindMemory(to: Int32.self, capacity: KernelConfig.kc)
-    let totals = (scratch + KernelConfig.kc * MemoryLayout<Int32>.stride).bindMemory(
-        to: Float.self, capacity: SparseForwardScratch.maximumRows * 128)
     let rowsPerSliver = Block.rows
     let width = Block.vectors * Vector.scalarCount
+    let rowBytes = width * MemoryLayout<Float>.stride
+    let chunkRows = SparseForwardScratch.chunkSlivers * rowsPerSliver
+    // Accumulators between blocks, then the sums of the passes before, chunkRows rows each.
+    let partials = scratch
+    let totals = (scratch + chunkRows * rowBytes).assumingMemoryBound(to: Float.self)
     let wStep = ldw * MemoryLayout<Float>.stride
-    var i = 0
-    while i < m {
-        let height = min(rowsPerSliver, m - i)
-        let first = x + i * ldx
+    var c0 = 0
+    while c0 < m {
+        let c1 = min(m, c0 + chunkRows)
         var pc = 0
         repeat {
             let depth = min(KernelConfig.kc, k - pc)
-            // The steps of this pass at which a row of the sliver is nonzero, ascending.
-            var count = 0
-            var p = 0
-            while p < depth {
-                let bits = min(64, depth - p)
-                var mask: UInt64 = 0
-                for r in 0..<height { mask |= masks.bits(row: origin + i + r, first: pc + p, count: bits) }
-                while mask != 0 {
-                    list[count] = Int32(truncatingIfNeeded: p &+ mask.trailingZeroBitCount)
-                    count &+= 1
-                    mask &= mask &- 1
+            let isLastPass = pc + depth >= k
+            var b0 = 0
+            repeat {
+                let steps = min(SparseForwardScratch.blockSteps, depth - b0)
+                let isLastBlock = b0 + steps >= depth
+                let base = UnsafeRawPointer(w + (pc + b0) * ldw)
+                var i = c0
+                while i < c1 {
+                    let height = min(rowsPerSliver, c1 - i)
+                    var mask: UInt64 = 0
+                    for r in 0..<height { mask |= masks.bits(row: origin + i + r, first: pc + b0, count: steps) }
+                    let slot = partials + (i - c0) * rowBytes
+                    var block = Block()
+                    if b0 > 0 { block.load(slot, rowBytes: rowBytes) }
+                    let rows = SliverRows(x + i * ldx + pc + b0, ldx: ldx, height: height)
+                    while mask != 0 {
+                        let s = mask.trailingZeroBitCount
+                        mask &= mask &- 1
+                        block.add(rows, s, base + s &* wStep)
+                    }
+                    if isLastBlock {
+                        block.finish(PassSink(
+                            totals: totals + (i - c0) * width, width: width, isFirst: pc == 0,
+                            tile: isLastPass
+                                ? TileStore(
+                                    c: c + i * ldc, ldc: ldc, rows: height, columns: n, loadC: false,
+                                    finish: epilogue.tile(row: i, column: 0, lastPass: true), fullRows: rowsPerSliver,
+                                    fullColumns: width)
+                                : nil))
+                    } else {
+                        block.save(slot, rowBytes: rowBytes)
+                    }
+                    i += rowsPerSliver
                 }
-                p += bits
-            }
-            let rows = SliverRows(first + pc, ldx: ldx, height: height)
-            let base = UnsafeRawPointer(w + pc * ldw)
-            var block = Block()
-            for t in 0..<count {
-                let s = Int(list[t])
-                block.add(rows, s, base + s &* wStep)
-            }
-            let isLast = pc + depth >= k
-            block.finish(PassSink(
-                totals: totals, width: width, isFirst: pc == 0,
-                tile: isLast
-                    ? TileStore(
-                        c: c + i * ldc, ldc: ldc, rows: height, columns: n, loadC: false,
-                        finish: epilogue.tile(row: i, column: 0, lastPass: true), fullRows: rowsPerSliver,
-                        fullColumns: width)
-                    : nil))
+                b0 += steps
+            } while b0 < depth
             pc += depth
         } while pc < k
-        i += rowsPerSliver
+        c0 = c1
     }
 }
 
@@ -134,6 +161,9 @@ private protocol SliverBlock {
     init()
     /// Step `s`: row r's x[s] times W's row at `w`, added to row r's accumulators.
     mutating func add(_ x: SliverRows, _ s: Int, _ w: UnsafeRawPointer)
+    /// The accumulators as `save` left them, rows `rowBytes` apart.
+    mutating func load(_ p: UnsafeRawPointer, rowBytes: Int)
+    func save(_ p: UnsafeMutableRawPointer, rowBytes: Int)
     func finish(_ sink: PassSink)
 }
 
@@ -164,9 +194,65 @@ private struct SliverBlock3x7: SliverBlock {
         w0 = w.loadUnaligned(fromByteOffset: 384, as: Vector.self)
         c06 = c06.multiplyAdd(x0, w0); c16 = c16.multiplyAdd(x1, w0); c26 = c26.multiplyAdd(x2, w0)
     }
+    @inline(__always) mutating func load(_ p: UnsafeRawPointer, rowBytes: Int) {
+        c00 = p.load(fromByteOffset: 0 * rowBytes + 0, as: Vector.self); c01 = p.load(fromByteOffset: 0 * rowBytes + 64, as: Vector.self); c02 = p.load(fromByteOffset: 0 * rowBytes + 128, as: Vector.self); c03 = p.load(fromByteOffset: 0 * rowBytes + 192, as: Vector.self); c04 = p.load(fromByteOffset: 0 * rowBytes + 256, as: Vector.self); c05 = p.load(fromByteOffset: 0 * rowBytes + 320, as: Vector.self); c06 = p.load(fromByteOffset: 0 * rowBytes + 384, as: Vector.self)
+        c10 = p.load(fromByteOffset: 1 * rowBytes + 0, as: Vector.self); c11 = p.load(fromByteOffset: 1 * rowBytes + 64, as: Vector.self); c12 = p.load(fromByteOffset: 1 * rowBytes + 128, as: Vector.self); c13 = p.load(fromByteOffset: 1 * rowBytes + 192, as: Vector.self); c14 = p.load(fromByteOffset: 1 * rowBytes + 256, as: Vector.self); c15 = p.load(fromByteOffset: 1 * rowBytes + 320, as: Vector.self); c16 = p.load(fromByteOffset: 1 * rowBytes + 384, as: Vector.self)
+        c20 = p.load(fromByteOffset: 2 * rowBytes + 0, as: Vector.self); c21 = p.load(fromByteOffset: 2 * rowBytes + 64, as: Vector.self); c22 = p.load(fromByteOffset: 2 * rowBytes + 128, as: Vector.self); c23 = p.load(fromByteOffset: 2 * rowBytes + 192, as: Vector.self); c24 = p.load(fromByteOffset: 2 * rowBytes + 256, as: Vector.self); c25 = p.load(fromByteOffset: 2 * rowBytes + 320, as: Vector.self); c26 = p.load(fromByteOffset: 2 * rowBytes + 384, as: Vector.self)
+    }
+    @inline(__always) func save(_ p: UnsafeMutableRawPointer, rowBytes: Int) {
+        p.storeBytes(of: c00, toByteOffset: 0 * rowBytes + 0, as: Vector.self); p.storeBytes(of: c01, toByteOffset: 0 * rowBytes + 64, as: Vector.self); p.storeBytes(of: c02, toByteOffset: 0 * rowBytes + 128, as: Vector.self); p.storeBytes(of: c03, toByteOffset: 0 * rowBytes + 192, as: Vector.self); p.storeBytes(of: c04, toByteOffset: 0 * rowBytes + 256, as: Vector.self); p.storeBytes(of: c05, toByteOffset: 0 * rowBytes + 320, as: Vector.self); p.storeBytes(of: c06, toByteOffset: 0 * rowBytes + 384, as: Vector.self)
+        p.storeBytes(of: c10, toByteOffset: 1 * rowBytes + 0, as: Vector.self); p.storeBytes(of: c11, toByteOffset: 1 * rowBytes + 64, as: Vector.self); p.storeBytes(of: c12, toByteOffset: 1 * rowBytes + 128, as: Vector.self); p.storeBytes(of: c13, toByteOffset: 1 * rowBytes + 192, as: Vector.self); p.storeBytes(of: c14, toByteOffset: 1 * rowBytes + 256, as: Vector.self); p.storeBytes(of: c15, toByteOffset: 1 * rowBytes + 320, as: Vector.self); p.storeBytes(of: c16, toByteOffset: 1 * rowBytes + 384, as: Vector.self)
+        p.storeBytes(of: c20, toByteOffset: 2 * rowBytes + 0, as: Vector.self); p.storeBytes(of: c21, toByteOffset: 2 * rowBytes + 64, as: Vector.self); p.storeBytes(of: c22, toByteOffset: 2 * rowBytes + 128, as: Vector.self); p.storeBytes(of: c23, toByteOffset: 2 * rowBytes + 192, as: Vector.self); p.storeBytes(of: c24, toByteOffset: 2 * rowBytes + 256, as: Vector.self); p.storeBytes(of: c25, toByteOffset: 2 * rowBytes + 320, as: Vector.self); p.storeBytes(of: c26, toByteOffset: 2 * rowBytes + 384, as: Vector.self)
+    }
     @inline(__always) func finish(_ sink: PassSink) {
         sink.take(c00, 0, 0); sink.take(c01, 0, 1); sink.take(c02, 0, 2); sink.take(c03, 0, 3); sink.take(c04, 0, 4); sink.take(c05, 0, 5); sink.take(c06, 0, 6)
         sink.take(c10, 1, 0); sink.take(c11, 1, 1); sink.take(c12, 1, 2); sink.take(c13, 1, 3); sink.take(c14, 1, 4); sink.take(c15, 1, 5); sink.take(c16, 1, 6)
         sink.take(c20, 2, 0); sink.take(c21, 2, 1); sink.take(c22, 2, 2); sink.take(c23, 2, 3); sink.take(c24, 2, 4); sink.take(c25, 2, 5); sink.take(c26, 2, 6)
+    }
+}
+
+/// 3 rows × 8 vectors of accumulators, held in registers.
+private struct SliverBlock3x8: SliverBlock {
+    static var rows: Int { 3 }
+    static var vectors: Int { 8 }
+    var c00 = Vector(), c01 = Vector(), c02 = Vector(), c03 = Vector(), c04 = Vector(), c05 = Vector(), c06 = Vector(), c07 = Vector()
+    var c10 = Vector(), c11 = Vector(), c12 = Vector(), c13 = Vector(), c14 = Vector(), c15 = Vector(), c16 = Vector(), c17 = Vector()
+    var c20 = Vector(), c21 = Vector(), c22 = Vector(), c23 = Vector(), c24 = Vector(), c25 = Vector(), c26 = Vector(), c27 = Vector()
+    @inline(__always) init() {}
+    @inline(__always) mutating func add(_ x: SliverRows, _ s: Int, _ w: UnsafeRawPointer) {
+        let x0 = x.r0[s]
+        let x1 = x.r1[s]
+        let x2 = x.r2[s]
+        var w0 = w.loadUnaligned(as: Vector.self)
+        c00 = c00.multiplyAdd(x0, w0); c10 = c10.multiplyAdd(x1, w0); c20 = c20.multiplyAdd(x2, w0)
+        w0 = w.loadUnaligned(fromByteOffset: 64, as: Vector.self)
+        c01 = c01.multiplyAdd(x0, w0); c11 = c11.multiplyAdd(x1, w0); c21 = c21.multiplyAdd(x2, w0)
+        w0 = w.loadUnaligned(fromByteOffset: 128, as: Vector.self)
+        c02 = c02.multiplyAdd(x0, w0); c12 = c12.multiplyAdd(x1, w0); c22 = c22.multiplyAdd(x2, w0)
+        w0 = w.loadUnaligned(fromByteOffset: 192, as: Vector.self)
+        c03 = c03.multiplyAdd(x0, w0); c13 = c13.multiplyAdd(x1, w0); c23 = c23.multiplyAdd(x2, w0)
+        w0 = w.loadUnaligned(fromByteOffset: 256, as: Vector.self)
+        c04 = c04.multiplyAdd(x0, w0); c14 = c14.multiplyAdd(x1, w0); c24 = c24.multiplyAdd(x2, w0)
+        w0 = w.loadUnaligned(fromByteOffset: 320, as: Vector.self)
+        c05 = c05.multiplyAdd(x0, w0); c15 = c15.multiplyAdd(x1, w0); c25 = c25.multiplyAdd(x2, w0)
+        w0 = w.loadUnaligned(fromByteOffset: 384, as: Vector.self)
+        c06 = c06.multiplyAdd(x0, w0); c16 = c16.multiplyAdd(x1, w0); c26 = c26.multiplyAdd(x2, w0)
+        w0 = w.loadUnaligned(fromByteOffset: 448, as: Vector.self)
+        c07 = c07.multiplyAdd(x0, w0); c17 = c17.multiplyAdd(x1, w0); c27 = c27.multiplyAdd(x2, w0)
+    }
+    @inline(__always) mutating func load(_ p: UnsafeRawPointer, rowBytes: Int) {
+        c00 = p.load(fromByteOffset: 0 * rowBytes + 0, as: Vector.self); c01 = p.load(fromByteOffset: 0 * rowBytes + 64, as: Vector.self); c02 = p.load(fromByteOffset: 0 * rowBytes + 128, as: Vector.self); c03 = p.load(fromByteOffset: 0 * rowBytes + 192, as: Vector.self); c04 = p.load(fromByteOffset: 0 * rowBytes + 256, as: Vector.self); c05 = p.load(fromByteOffset: 0 * rowBytes + 320, as: Vector.self); c06 = p.load(fromByteOffset: 0 * rowBytes + 384, as: Vector.self); c07 = p.load(fromByteOffset: 0 * rowBytes + 448, as: Vector.self)
+        c10 = p.load(fromByteOffset: 1 * rowBytes + 0, as: Vector.self); c11 = p.load(fromByteOffset: 1 * rowBytes + 64, as: Vector.self); c12 = p.load(fromByteOffset: 1 * rowBytes + 128, as: Vector.self); c13 = p.load(fromByteOffset: 1 * rowBytes + 192, as: Vector.self); c14 = p.load(fromByteOffset: 1 * rowBytes + 256, as: Vector.self); c15 = p.load(fromByteOffset: 1 * rowBytes + 320, as: Vector.self); c16 = p.load(fromByteOffset: 1 * rowBytes + 384, as: Vector.self); c17 = p.load(fromByteOffset: 1 * rowBytes + 448, as: Vector.self)
+        c20 = p.load(fromByteOffset: 2 * rowBytes + 0, as: Vector.self); c21 = p.load(fromByteOffset: 2 * rowBytes + 64, as: Vector.self); c22 = p.load(fromByteOffset: 2 * rowBytes + 128, as: Vector.self); c23 = p.load(fromByteOffset: 2 * rowBytes + 192, as: Vector.self); c24 = p.load(fromByteOffset: 2 * rowBytes + 256, as: Vector.self); c25 = p.load(fromByteOffset: 2 * rowBytes + 320, as: Vector.self); c26 = p.load(fromByteOffset: 2 * rowBytes + 384, as: Vector.self); c27 = p.load(fromByteOffset: 2 * rowBytes + 448, as: Vector.self)
+    }
+    @inline(__always) func save(_ p: UnsafeMutableRawPointer, rowBytes: Int) {
+        p.storeBytes(of: c00, toByteOffset: 0 * rowBytes + 0, as: Vector.self); p.storeBytes(of: c01, toByteOffset: 0 * rowBytes + 64, as: Vector.self); p.storeBytes(of: c02, toByteOffset: 0 * rowBytes + 128, as: Vector.self); p.storeBytes(of: c03, toByteOffset: 0 * rowBytes + 192, as: Vector.self); p.storeBytes(of: c04, toByteOffset: 0 * rowBytes + 256, as: Vector.self); p.storeBytes(of: c05, toByteOffset: 0 * rowBytes + 320, as: Vector.self); p.storeBytes(of: c06, toByteOffset: 0 * rowBytes + 384, as: Vector.self); p.storeBytes(of: c07, toByteOffset: 0 * rowBytes + 448, as: Vector.self)
+        p.storeBytes(of: c10, toByteOffset: 1 * rowBytes + 0, as: Vector.self); p.storeBytes(of: c11, toByteOffset: 1 * rowBytes + 64, as: Vector.self); p.storeBytes(of: c12, toByteOffset: 1 * rowBytes + 128, as: Vector.self); p.storeBytes(of: c13, toByteOffset: 1 * rowBytes + 192, as: Vector.self); p.storeBytes(of: c14, toByteOffset: 1 * rowBytes + 256, as: Vector.self); p.storeBytes(of: c15, toByteOffset: 1 * rowBytes + 320, as: Vector.self); p.storeBytes(of: c16, toByteOffset: 1 * rowBytes + 384, as: Vector.self); p.storeBytes(of: c17, toByteOffset: 1 * rowBytes + 448, as: Vector.self)
+        p.storeBytes(of: c20, toByteOffset: 2 * rowBytes + 0, as: Vector.self); p.storeBytes(of: c21, toByteOffset: 2 * rowBytes + 64, as: Vector.self); p.storeBytes(of: c22, toByteOffset: 2 * rowBytes + 128, as: Vector.self); p.storeBytes(of: c23, toByteOffset: 2 * rowBytes + 192, as: Vector.self); p.storeBytes(of: c24, toByteOffset: 2 * rowBytes + 256, as: Vector.self); p.storeBytes(of: c25, toByteOffset: 2 * rowBytes + 320, as: Vector.self); p.storeBytes(of: c26, toByteOffset: 2 * rowBytes + 384, as: Vector.self); p.storeBytes(of: c27, toByteOffset: 2 * rowBytes + 448, as: Vector.self)
+    }
+    @inline(__always) func finish(_ sink: PassSink) {
+        sink.take(c00, 0, 0); sink.take(c01, 0, 1); sink.take(c02, 0, 2); sink.take(c03, 0, 3); sink.take(c04, 0, 4); sink.take(c05, 0, 5); sink.take(c06, 0, 6); sink.take(c07, 0, 7)
+        sink.take(c10, 1, 0); sink.take(c11, 1, 1); sink.take(c12, 1, 2); sink.take(c13, 1, 3); sink.take(c14, 1, 4); sink.take(c15, 1, 5); sink.take(c16, 1, 6); sink.take(c17, 1, 7)
+        sink.take(c20, 2, 0); sink.take(c21, 2, 1); sink.take(c22, 2, 2); sink.take(c23, 2, 3); sink.take(c24, 2, 4); sink.take(c25, 2, 5); sink.take(c26, 2, 6); sink.take(c27, 2, 7)
     }
 }
