@@ -155,11 +155,11 @@ private func sparseWeightGradientBlock(
     masks: NonzeroMasks, x: UnsafePointer<Float>, ldx: Int, inputs: Range<Int>, count: Int,
     dz: UnsafePointer<Float>, n: Int, gradient: UnsafeMutablePointer<Float>, scratch: UnsafeMutableRawPointer
 ) {
-    let list = scratch.bindMemory(to: Int32.self, capacity: KernelConfig.kc)
+    let list = scratch.bindMemory(to: Int32.self, capacity: SparseGradientScratch.listCapacity)
     // The masks' bytes for these inputs, one row of bytes per group of 8 inputs, so that 64 batch
     // rows are tested at once (made here, per task, rather than by the row tiles, whose rows
     // would share cache lines across threads).
-    let groups = (scratch + KernelConfig.kc * MemoryLayout<Int32>.stride).bindMemory(
+    let groups = (scratch + SparseGradientScratch.listCapacity * MemoryLayout<Int32>.stride).bindMemory(
         to: UInt8.self, capacity: SparseGradientScratch.groupBytes)
     let firstGroup = inputs.lowerBound >> 3, groupCount = ((inputs.upperBound - 1) >> 3) - firstGroup + 1
     precondition(groupCount <= SparseGradientScratch.maximumGroups, "sparseWeightGradient: too many inputs")
@@ -181,11 +181,7 @@ private func sparseWeightGradientBlock(
             while p < depth {
                 var mask = fastmlp_nonzero_mask64_bytes_and(bytes + p, select)
                 if depth - p < 64 { mask &= (1 << UInt64(depth - p)) - 1 }
-                while mask != 0 {
-                    list[listed] = Int32(truncatingIfNeeded: s0 + p + mask.trailingZeroBitCount)
-                    listed &+= 1
-                    mask &= mask &- 1
-                }
+                listed += Int(fastmlp_set_bit_indices64(mask, Int32(truncatingIfNeeded: s0 + p), list + listed))
                 p += 64
             }
             let rows = PairRows(
@@ -223,8 +219,10 @@ enum SparseGradientScratch {
     static let maximumGroups = 17
     static let groupStride = KernelConfig.kc + 64
     static let groupBytes = maximumGroups * groupStride
+    /// Entries of the list: kc rows, and 16 that a whole vector of indices may write past them.
+    static let listCapacity = KernelConfig.kc + 16
     /// Floats of scratch it needs.
-    static let size = KernelConfig.kc + ceilDivide(groupBytes, MemoryLayout<Float>.stride)
+    static let size = listCapacity + ceilDivide(groupBytes, MemoryLayout<Float>.stride)
 }
 
 /// One pass of one pair of dW's rows: the listed batch rows, and where the pair's sums go.
