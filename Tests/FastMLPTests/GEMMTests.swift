@@ -241,15 +241,16 @@ struct GEMMTests {
         }
     }
 
-    @Test("the sparse forward kernel gives bitwise the GEMM's f(X·W + b): slivers of any height, passes and blocks of any depth, several chunks",
+    @Test("the sparse forward kernel gives bitwise the GEMM's f(X·W + b): slivers of any height, passes and blocks of any depth, several chunks and panels",
           arguments: [Activation.relu, .sigmoid])
     func sparseForwardIsExact(_ activation: Activation) {
-        guard sparseForwardCovers(columns: 100) && sparseForwardCovers(columns: 128) else { return }
+        guard sparseForwardCovers(columns: 100) && sparseForwardCovers(columns: 256) else { return }
         let scratch = FloatBuffer(count: KernelConfig.scratchCount)
         // m batch rows from `origin`, n outputs, k inputs.
         for (m, n, k, origin) in [
             (32, 100, 784, 0), (16, 100, 784, 16), (1, 97, 5, 0), (3, 112, 257, 2), (5, 100, 256, 7), (13, 105, 600, 4),
             (7, 112, 1, 0), (64, 128, 784, 0), (50, 120, 300, 5), (30, 113, 64, 1), (25, 128, 65, 3),
+            (16, 256, 784, 0), (9, 228, 100, 2), (4, 384, 70, 1),
         ] {
             let x = Self.sparseMatrix(rows: origin + m, columns: k, seed: UInt64(m * 13 + n + k))
             let masks = Self.masks(x, rows: origin + m, columns: k)

@@ -3,11 +3,11 @@
 // output row (up to 128 columns) held in registers while those rows of W stream past from L1.
 
 /// Whether ``sparseForward(masks:origin:m:n:k:x:ldx:w:ldw:c:ldc:epilogue:scratch:)`` has a
-/// register tile for a layer of `n` outputs (and this CPU's vector registers): 97 to 128, the
-/// hidden layers of seed-sigmoid (100) and mlp-128. Other widths keep the GEMM's 8 × 32 tile
-/// over step lists.
+/// register tile for a layer of `n` outputs (and this CPU's vector registers): panels of 128
+/// columns, the last 97 to 128 wide — the hidden layers of seed-sigmoid (100), mlp-128 and
+/// speedrun (256). Other widths keep the GEMM's 8 × 32 tile over step lists.
 func sparseForwardCovers(columns n: Int) -> Bool {
-    KernelConfig.wideKernel && (97...128).contains(n)
+    KernelConfig.wideKernel && n >= 97 && (n % 128 == 0 || n % 128 >= 97)
 }
 
 /// The blocking of ``sparseForward(masks:origin:m:n:k:x:ldx:w:ldw:c:ldc:epilogue:scratch:)``,
@@ -46,14 +46,20 @@ func sparseForward(
     scratch: UnsafeMutableRawPointer
 ) {
     precondition(sparseForwardCovers(columns: n), "sparseForward: no tile for \(n) columns")
-    if n > 112 {
-        runBlocked(
-            SliverBlock3x8.self, masks: masks, origin: origin, m: m, n: n, k: k, x: x, ldx: ldx, w: w, ldw: ldw, c: c,
-            ldc: ldc, epilogue: epilogue, scratch: scratch)
-    } else {
-        runBlocked(
-            SliverBlock3x7.self, masks: masks, origin: origin, m: m, n: n, k: k, x: x, ldx: ldx, w: w, ldw: ldw, c: c,
-            ldc: ldc, epilogue: epilogue, scratch: scratch)
+    // Panels of 128 columns, the last one 97 to 128 wide.
+    var j = 0
+    while j < n {
+        let width = min(128, n - j)
+        if width > 112 {
+            runBlocked(
+                SliverBlock3x8.self, masks: masks, origin: origin, m: m, columns: j..<j + width, k: k, x: x, ldx: ldx,
+                w: w, ldw: ldw, c: c, ldc: ldc, epilogue: epilogue, scratch: scratch)
+        } else {
+            runBlocked(
+                SliverBlock3x7.self, masks: masks, origin: origin, m: m, columns: j..<j + width, k: k, x: x, ldx: ldx,
+                w: w, ldw: ldw, c: c, ldc: ldc, epilogue: epilogue, scratch: scratch)
+        }
+        j += width
     }
 }
 
@@ -63,10 +69,11 @@ func sparseForward(
 /// back, which continues the same chain of FMAs.
 @inline(__always)
 private func runBlocked<Block: SliverBlock>(
-    _: Block.Type, masks: NonzeroMasks, origin: Int, m: Int, n: Int, k: Int, x: UnsafePointer<Float>, ldx: Int,
-    w: UnsafePointer<Float>, ldw: Int, c: UnsafeMutablePointer<Float>, ldc: Int, epilogue: Epilogue,
+    _: Block.Type, masks: NonzeroMasks, origin: Int, m: Int, columns: Range<Int>, k: Int, x: UnsafePointer<Float>,
+    ldx: Int, w: UnsafePointer<Float>, ldw: Int, c: UnsafeMutablePointer<Float>, ldc: Int, epilogue: Epilogue,
     scratch: UnsafeMutableRawPointer
 ) {
+    let w = w + columns.lowerBound
     let rowsPerSliver = Block.rows
     let width = Block.vectors * Vector.scalarCount
     let rowBytes = width * MemoryLayout<Float>.stride
@@ -106,9 +113,10 @@ private func runBlocked<Block: SliverBlock>(
                             totals: totals + (i - c0) * width, width: width, isFirst: pc == 0,
                             tile: isLastPass
                                 ? TileStore(
-                                    c: c + i * ldc, ldc: ldc, rows: height, columns: n, loadC: false,
-                                    finish: epilogue.tile(row: i, column: 0, lastPass: true), fullRows: rowsPerSliver,
-                                    fullColumns: width)
+                                    c: c + i * ldc + columns.lowerBound, ldc: ldc, rows: height,
+                                    columns: columns.count, loadC: false,
+                                    finish: epilogue.tile(row: i, column: columns.lowerBound, lastPass: true),
+                                    fullRows: rowsPerSliver, fullColumns: width)
                                 : nil))
                     } else {
                         block.save(slot, rowBytes: rowBytes)
