@@ -284,9 +284,11 @@ struct GEMMTests {
         let scratch = FloatBuffer(count: KernelConfig.scratchCount)
         // m inputs, n outputs, k batch rows; X is k × m.
         for (m, n, k) in gemmShapes where m * n * k > 0 {
-            let x = Self.sparseMatrix(rows: k, columns: m, seed: UInt64(m * 17 + n * 5 + k))
+            let x = Self.sparseMatrix(rows: k, columns: m, seed: UInt64(m * 17 + n * 5 + k)) + [Float](repeating: 0, count: 16)
             let masks = Self.masks(x, rows: k, columns: m)
-            let dy = randomValues(k * n, seed: 4)
+            // Padded as the workspace's buffers are: a last partial vector of a row is read whole,
+            // and a pair's second input past the last one reads the next float.
+            let dy = randomValues(k * n, seed: 4) + [Float](repeating: 0, count: 16)
             var dense = [Float](repeating: 0, count: m * n)
             x.withUnsafeBufferPointer { x in
                 dy.withUnsafeBufferPointer { dy in

@@ -1,6 +1,6 @@
 // The first layer's forward product on a sparse batch, Y = f(X·W + b), summing for each sliver
-// of three rows over only the inputs at which one of them is nonzero, with the sliver's whole
-// output row (up to 128 columns) held in registers while those rows of W stream past from L1.
+// of three rows over only the inputs at which one of them is nonzero, with a 128-column panel of
+// the sliver's outputs held in registers while those rows of W stream past from L1.
 
 /// Whether ``sparseForward(masks:origin:m:n:k:x:ldx:w:ldw:c:ldc:epilogue:scratch:)`` has a
 /// register tile for a layer of `n` outputs (and this CPU's vector registers): panels of 128
@@ -21,7 +21,7 @@ enum SparseForwardScratch {
     static let chunkSlivers = 8
     /// Steps (rows of W) per block: at most 64, one word of the masks.
     static let blockSteps = 64
-    /// Floats of scratch it needs (3-row slivers, rows of up to 128 floats).
+    /// Floats of scratch it needs (slivers of 3 rows, panels of up to 128 floats).
     static let size = 2 * chunkSlivers * 3 * 128
 }
 
@@ -131,15 +131,14 @@ private func runBlocked<Block: SliverBlock>(
     }
 }
 
-/// The rows of a sliver (the last row repeated past `height`).
+/// The rows of a sliver of 3 (the first row again past `height`; those sums are never stored).
 struct SliverRows {
-    let r0, r1, r2, r3: UnsafePointer<Float>
+    let r0, r1, r2: UnsafePointer<Float>
 
     @inline(__always) init(_ first: UnsafePointer<Float>, ldx: Int, height: Int) {
         r0 = first
         r1 = height > 1 ? first + ldx : first
         r2 = height > 2 ? first + 2 * ldx : first
-        r3 = height > 3 ? first + 3 * ldx : first
     }
 }
 
