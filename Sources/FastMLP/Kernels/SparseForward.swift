@@ -162,6 +162,9 @@ struct PassSink {
     }
 }
 
+/// A register tile of the kernel. Each width is written out (3 × 7 and 3 × 8 below, alike but
+/// for one vector): Swift keeps named SIMD values in registers, where an array of them would live
+/// in memory, and a 3 × 8 tile on 100 columns would read past W's padding.
 private protocol SliverBlock {
     static var rows: Int { get }
     static var vectors: Int { get }

@@ -275,7 +275,8 @@ private struct PairSink {
     }
 }
 
-/// Two rows of 16V accumulators held in registers.
+/// Two rows of 16V accumulators held in registers. Each width is written out (1, 4, 7 and 8 vectors,
+/// alike but for their count): named SIMD values stay in registers, an array of them would not.
 private protocol PairBlock {
     static var vectors: Int { get }
     init()
