@@ -1,6 +1,8 @@
-// The first layer's forward product on a sparse batch, Y = f(X·W + b), summing for each sliver
-// of three rows over only the inputs at which one of them is nonzero, with a 128-column panel of
-// the sliver's outputs held in registers while those rows of W stream past from L1.
+// The first layer's forward product on a sparse batch, Y = f(X·W + b), summing each output over
+// only the nonzero inputs, with a panel of the outputs held in registers while those rows of W
+// stream past from L1: for a 128-column panel two images at a time, each over its own nonzero
+// inputs; for a 97- to 112-column panel slivers of three images over the inputs at which one of
+// them is nonzero.
 
 /// Whether ``sparseForward(masks:origin:m:n:k:x:ldx:w:ldw:c:ldc:epilogue:scratch:)`` has a
 /// register tile for a layer of `n` outputs (and this CPU's vector registers): panels of 128
@@ -31,11 +33,16 @@ enum SparseForwardScratch {
 /// Bitwise what ``gemmSerial(m:n:k:a:b:c:ldc:epilogue:zeroSteps:scratch:)`` gives: every element
 /// is summed over k in passes of kc steps, each pass a chain of fused multiply-adds from zero in
 /// ascending k, added to the passes before, then the epilogue on the total. The chain of a row
-/// leaves out the steps at which every row of its sliver of 3 is zero: exact zeros added to a
-/// running sum from +0, which change no bit. The kernel reads X in place, with nothing packed.
-/// Three rows × 7 or 8 vectors is 21 or 24 accumulators, which leave registers for W and the
-/// broadcasts (before blocking over k, on seed-sigmoid, one thread, family 26: 3 rows 18.7 µs a
-/// step, 2 rows 20.6, 4 rows 25.1 as they spill, the GEMM's 8 × 32 tile over step lists 21.9).
+/// leaves out steps at which it is zero: exact zeros added to a running sum from +0, which change
+/// no bit. The kernel reads X in place, with nothing packed.
+/// - A 128-column panel runs two images side by side, each over its own nonzero inputs, 2 × 8
+///   accumulators: no step of an image is spent on another's pixels (`mlp-128`, family 26, one
+///   thread: 27.2–27.7 µs a step for the forward products against 31.2–33.8 with slivers of 3).
+/// - A 97- to 112-column panel (a layer of 100) runs slivers of 3 images over the union of their
+///   nonzero inputs, 3 × 7 accumulators (before blocking over k, on seed-sigmoid, one thread,
+///   family 26: 3 rows 18.7 µs a step, 2 rows 20.6, 4 rows 25.1 as they spill, the GEMM's 8 × 32
+///   tile over step lists 21.9). Pairs of images with 7 vectors measured slower here: 16.0–16.4
+///   µs a step against 14.7–15.0.
 ///
 /// Reads up to 15 floats past the end of W's last row (within a `FloatBuffer`'s padding, or the
 /// parameters that follow W); the lanes past n are never stored. `epilogue` is a forward one
@@ -51,8 +58,8 @@ func sparseForward(
     while j < n {
         let width = min(128, n - j)
         if width > 112 {
-            runBlocked(
-                SliverBlock3x8.self, masks: masks, origin: origin, m: m, columns: j..<j + width, k: k, x: x, ldx: ldx,
+            runPaired(
+                masks: masks, origin: origin, m: m, columns: j..<j + width, k: k, x: x, ldx: ldx,
                 w: w, ldw: ldw, c: c, ldc: ldc, epilogue: epilogue, scratch: scratch)
         } else {
             runBlocked(
@@ -62,7 +69,6 @@ func sparseForward(
         j += width
     }
 }
-
 /// The kernel for one register tile, blocked over k: for chunks of `chunkSlivers` slivers, each
 /// block of `blockSteps` rows of W (in L1 once the first sliver has read it) serves every sliver
 /// of the chunk in turn; a sliver's accumulators are saved to scratch between blocks and loaded
@@ -162,9 +168,8 @@ struct PassSink {
     }
 }
 
-/// A register tile of the kernel. Each width is written out (3 × 7 and 3 × 8 below, alike but
-/// for one vector): Swift keeps named SIMD values in registers, where an array of them would live
-/// in memory, and a 3 × 8 tile on 100 columns would read past W's padding.
+/// A register tile of the sliver kernel, written out (Swift keeps named SIMD values in registers,
+/// where an array of them would live in memory).
 private protocol SliverBlock {
     static var rows: Int { get }
     static var vectors: Int { get }
@@ -221,48 +226,122 @@ private struct SliverBlock3x7: SliverBlock {
     }
 }
 
-/// 3 rows × 8 vectors of accumulators, held in registers.
-private struct SliverBlock3x8: SliverBlock {
-    static var rows: Int { 3 }
-    static var vectors: Int { 8 }
+/// The kernel for a 128-column panel over pairs of images, each walking its own nonzero inputs,
+/// blocked over k as ``runBlocked(_:masks:origin:m:columns:k:x:ldx:w:ldw:c:ldc:epilogue:scratch:)``:
+/// in each block the two chains advance together while both have steps left, then the longer
+/// one alone. Padding the shorter chain with one of its own zero inputs (one loop, no tails)
+/// measured slower: 37.9–40.0 µs a step against 36.7–37.1 on a busy machine.
+@inline(__always)
+private func runPaired(
+    masks: NonzeroMasks, origin: Int, m: Int, columns: Range<Int>, k: Int, x: UnsafePointer<Float>,
+    ldx: Int, w: UnsafePointer<Float>, ldw: Int, c: UnsafeMutablePointer<Float>, ldc: Int, epilogue: Epilogue,
+    scratch: UnsafeMutableRawPointer
+) {
+    let w = w + columns.lowerBound
+    let width = 128
+    let rowBytes = width * MemoryLayout<Float>.stride
+    let chunkRows = SparseForwardScratch.chunkSlivers * 3
+    let partials = scratch
+    let totals = (scratch + chunkRows * rowBytes).assumingMemoryBound(to: Float.self)
+    let wStep = ldw * MemoryLayout<Float>.stride
+    var c0 = 0
+    while c0 < m {
+        let c1 = min(m, c0 + chunkRows)
+        var pc = 0
+        repeat {
+            let depth = min(KernelConfig.kc, k - pc)
+            let isLastPass = pc + depth >= k
+            var b0 = 0
+            repeat {
+                let steps = min(SparseForwardScratch.blockSteps, depth - b0)
+                let isLastBlock = b0 + steps >= depth
+                let base = UnsafeRawPointer(w + (pc + b0) * ldw)
+                var i = c0
+                while i < c1 {
+                    let height = min(2, c1 - i)
+                    var mask0 = masks.bits(row: origin + i, first: pc + b0, count: steps)
+                    var mask1 = height > 1 ? masks.bits(row: origin + i + 1, first: pc + b0, count: steps) : 0
+                    let x0 = x + i * ldx + pc + b0
+                    let x1 = height > 1 ? x0 + ldx : x0
+                    let slot = partials + (i - c0) * rowBytes
+                    var block = ImagePair8()
+                    if b0 > 0 { block.load(slot, rowBytes: rowBytes) }
+                    while mask0 != 0 && mask1 != 0 {
+                        let s0 = mask0.trailingZeroBitCount, s1 = mask1.trailingZeroBitCount
+                        mask0 &= mask0 &- 1
+                        mask1 &= mask1 &- 1
+                        block.add(x0[s0], base + s0 &* wStep, x1[s1], base + s1 &* wStep)
+                    }
+                    while mask0 != 0 {
+                        let s = mask0.trailingZeroBitCount
+                        mask0 &= mask0 &- 1
+                        block.addFirst(x0[s], base + s &* wStep)
+                    }
+                    while mask1 != 0 {
+                        let s = mask1.trailingZeroBitCount
+                        mask1 &= mask1 &- 1
+                        block.addSecond(x1[s], base + s &* wStep)
+                    }
+                    if isLastBlock {
+                        block.finish(PassSink(
+                            totals: totals + (i - c0) * width, width: width, isFirst: pc == 0,
+                            tile: isLastPass
+                                ? TileStore(
+                                    c: c + i * ldc + columns.lowerBound, ldc: ldc, rows: height,
+                                    columns: columns.count, loadC: false,
+                                    finish: epilogue.tile(row: i, column: columns.lowerBound, lastPass: true),
+                                    fullRows: 2, fullColumns: width)
+                                : nil))
+                    } else {
+                        block.save(slot, rowBytes: rowBytes)
+                    }
+                    i += 2
+                }
+                b0 += steps
+            } while b0 < depth
+            pc += depth
+        } while pc < k
+        c0 = c1
+    }
+}
+
+/// 2 images × 8 vectors of accumulators, held in registers.
+private struct ImagePair8 {
     var c00 = Vector(), c01 = Vector(), c02 = Vector(), c03 = Vector(), c04 = Vector(), c05 = Vector(), c06 = Vector(), c07 = Vector()
     var c10 = Vector(), c11 = Vector(), c12 = Vector(), c13 = Vector(), c14 = Vector(), c15 = Vector(), c16 = Vector(), c17 = Vector()
-    var c20 = Vector(), c21 = Vector(), c22 = Vector(), c23 = Vector(), c24 = Vector(), c25 = Vector(), c26 = Vector(), c27 = Vector()
     @inline(__always) init() {}
-    @inline(__always) mutating func add(_ x: SliverRows, _ s: Int, _ w: UnsafeRawPointer) {
-        let x0 = x.r0[s]
-        let x1 = x.r1[s]
-        let x2 = x.r2[s]
-        var w0 = w.loadUnaligned(as: Vector.self)
-        c00 = c00.multiplyAdd(x0, w0); c10 = c10.multiplyAdd(x1, w0); c20 = c20.multiplyAdd(x2, w0)
-        w0 = w.loadUnaligned(fromByteOffset: 64, as: Vector.self)
-        c01 = c01.multiplyAdd(x0, w0); c11 = c11.multiplyAdd(x1, w0); c21 = c21.multiplyAdd(x2, w0)
-        w0 = w.loadUnaligned(fromByteOffset: 128, as: Vector.self)
-        c02 = c02.multiplyAdd(x0, w0); c12 = c12.multiplyAdd(x1, w0); c22 = c22.multiplyAdd(x2, w0)
-        w0 = w.loadUnaligned(fromByteOffset: 192, as: Vector.self)
-        c03 = c03.multiplyAdd(x0, w0); c13 = c13.multiplyAdd(x1, w0); c23 = c23.multiplyAdd(x2, w0)
-        w0 = w.loadUnaligned(fromByteOffset: 256, as: Vector.self)
-        c04 = c04.multiplyAdd(x0, w0); c14 = c14.multiplyAdd(x1, w0); c24 = c24.multiplyAdd(x2, w0)
-        w0 = w.loadUnaligned(fromByteOffset: 320, as: Vector.self)
-        c05 = c05.multiplyAdd(x0, w0); c15 = c15.multiplyAdd(x1, w0); c25 = c25.multiplyAdd(x2, w0)
-        w0 = w.loadUnaligned(fromByteOffset: 384, as: Vector.self)
-        c06 = c06.multiplyAdd(x0, w0); c16 = c16.multiplyAdd(x1, w0); c26 = c26.multiplyAdd(x2, w0)
-        w0 = w.loadUnaligned(fromByteOffset: 448, as: Vector.self)
-        c07 = c07.multiplyAdd(x0, w0); c17 = c17.multiplyAdd(x1, w0); c27 = c27.multiplyAdd(x2, w0)
+    @inline(__always) mutating func add(_ x0: Float, _ w0: UnsafeRawPointer, _ x1: Float, _ w1: UnsafeRawPointer) {
+        c00 = c00.multiplyAdd(x0, w0.loadUnaligned(as: Vector.self)); c10 = c10.multiplyAdd(x1, w1.loadUnaligned(as: Vector.self))
+        c01 = c01.multiplyAdd(x0, w0.loadUnaligned(fromByteOffset: 64, as: Vector.self)); c11 = c11.multiplyAdd(x1, w1.loadUnaligned(fromByteOffset: 64, as: Vector.self))
+        c02 = c02.multiplyAdd(x0, w0.loadUnaligned(fromByteOffset: 128, as: Vector.self)); c12 = c12.multiplyAdd(x1, w1.loadUnaligned(fromByteOffset: 128, as: Vector.self))
+        c03 = c03.multiplyAdd(x0, w0.loadUnaligned(fromByteOffset: 192, as: Vector.self)); c13 = c13.multiplyAdd(x1, w1.loadUnaligned(fromByteOffset: 192, as: Vector.self))
+        c04 = c04.multiplyAdd(x0, w0.loadUnaligned(fromByteOffset: 256, as: Vector.self)); c14 = c14.multiplyAdd(x1, w1.loadUnaligned(fromByteOffset: 256, as: Vector.self))
+        c05 = c05.multiplyAdd(x0, w0.loadUnaligned(fromByteOffset: 320, as: Vector.self)); c15 = c15.multiplyAdd(x1, w1.loadUnaligned(fromByteOffset: 320, as: Vector.self))
+        c06 = c06.multiplyAdd(x0, w0.loadUnaligned(fromByteOffset: 384, as: Vector.self)); c16 = c16.multiplyAdd(x1, w1.loadUnaligned(fromByteOffset: 384, as: Vector.self))
+        c07 = c07.multiplyAdd(x0, w0.loadUnaligned(fromByteOffset: 448, as: Vector.self)); c17 = c17.multiplyAdd(x1, w1.loadUnaligned(fromByteOffset: 448, as: Vector.self))
+    }
+    @inline(__always) mutating func addFirst(_ x: Float, _ w: UnsafeRawPointer) {
+        c00 = c00.multiplyAdd(x, w.loadUnaligned(as: Vector.self)); c01 = c01.multiplyAdd(x, w.loadUnaligned(fromByteOffset: 64, as: Vector.self))
+        c02 = c02.multiplyAdd(x, w.loadUnaligned(fromByteOffset: 128, as: Vector.self)); c03 = c03.multiplyAdd(x, w.loadUnaligned(fromByteOffset: 192, as: Vector.self))
+        c04 = c04.multiplyAdd(x, w.loadUnaligned(fromByteOffset: 256, as: Vector.self)); c05 = c05.multiplyAdd(x, w.loadUnaligned(fromByteOffset: 320, as: Vector.self))
+        c06 = c06.multiplyAdd(x, w.loadUnaligned(fromByteOffset: 384, as: Vector.self)); c07 = c07.multiplyAdd(x, w.loadUnaligned(fromByteOffset: 448, as: Vector.self))
+    }
+    @inline(__always) mutating func addSecond(_ x: Float, _ w: UnsafeRawPointer) {
+        c10 = c10.multiplyAdd(x, w.loadUnaligned(as: Vector.self)); c11 = c11.multiplyAdd(x, w.loadUnaligned(fromByteOffset: 64, as: Vector.self))
+        c12 = c12.multiplyAdd(x, w.loadUnaligned(fromByteOffset: 128, as: Vector.self)); c13 = c13.multiplyAdd(x, w.loadUnaligned(fromByteOffset: 192, as: Vector.self))
+        c14 = c14.multiplyAdd(x, w.loadUnaligned(fromByteOffset: 256, as: Vector.self)); c15 = c15.multiplyAdd(x, w.loadUnaligned(fromByteOffset: 320, as: Vector.self))
+        c16 = c16.multiplyAdd(x, w.loadUnaligned(fromByteOffset: 384, as: Vector.self)); c17 = c17.multiplyAdd(x, w.loadUnaligned(fromByteOffset: 448, as: Vector.self))
     }
     @inline(__always) mutating func load(_ p: UnsafeRawPointer, rowBytes: Int) {
         c00 = p.load(fromByteOffset: 0 * rowBytes + 0, as: Vector.self); c01 = p.load(fromByteOffset: 0 * rowBytes + 64, as: Vector.self); c02 = p.load(fromByteOffset: 0 * rowBytes + 128, as: Vector.self); c03 = p.load(fromByteOffset: 0 * rowBytes + 192, as: Vector.self); c04 = p.load(fromByteOffset: 0 * rowBytes + 256, as: Vector.self); c05 = p.load(fromByteOffset: 0 * rowBytes + 320, as: Vector.self); c06 = p.load(fromByteOffset: 0 * rowBytes + 384, as: Vector.self); c07 = p.load(fromByteOffset: 0 * rowBytes + 448, as: Vector.self)
         c10 = p.load(fromByteOffset: 1 * rowBytes + 0, as: Vector.self); c11 = p.load(fromByteOffset: 1 * rowBytes + 64, as: Vector.self); c12 = p.load(fromByteOffset: 1 * rowBytes + 128, as: Vector.self); c13 = p.load(fromByteOffset: 1 * rowBytes + 192, as: Vector.self); c14 = p.load(fromByteOffset: 1 * rowBytes + 256, as: Vector.self); c15 = p.load(fromByteOffset: 1 * rowBytes + 320, as: Vector.self); c16 = p.load(fromByteOffset: 1 * rowBytes + 384, as: Vector.self); c17 = p.load(fromByteOffset: 1 * rowBytes + 448, as: Vector.self)
-        c20 = p.load(fromByteOffset: 2 * rowBytes + 0, as: Vector.self); c21 = p.load(fromByteOffset: 2 * rowBytes + 64, as: Vector.self); c22 = p.load(fromByteOffset: 2 * rowBytes + 128, as: Vector.self); c23 = p.load(fromByteOffset: 2 * rowBytes + 192, as: Vector.self); c24 = p.load(fromByteOffset: 2 * rowBytes + 256, as: Vector.self); c25 = p.load(fromByteOffset: 2 * rowBytes + 320, as: Vector.self); c26 = p.load(fromByteOffset: 2 * rowBytes + 384, as: Vector.self); c27 = p.load(fromByteOffset: 2 * rowBytes + 448, as: Vector.self)
     }
     @inline(__always) func save(_ p: UnsafeMutableRawPointer, rowBytes: Int) {
         p.storeBytes(of: c00, toByteOffset: 0 * rowBytes + 0, as: Vector.self); p.storeBytes(of: c01, toByteOffset: 0 * rowBytes + 64, as: Vector.self); p.storeBytes(of: c02, toByteOffset: 0 * rowBytes + 128, as: Vector.self); p.storeBytes(of: c03, toByteOffset: 0 * rowBytes + 192, as: Vector.self); p.storeBytes(of: c04, toByteOffset: 0 * rowBytes + 256, as: Vector.self); p.storeBytes(of: c05, toByteOffset: 0 * rowBytes + 320, as: Vector.self); p.storeBytes(of: c06, toByteOffset: 0 * rowBytes + 384, as: Vector.self); p.storeBytes(of: c07, toByteOffset: 0 * rowBytes + 448, as: Vector.self)
         p.storeBytes(of: c10, toByteOffset: 1 * rowBytes + 0, as: Vector.self); p.storeBytes(of: c11, toByteOffset: 1 * rowBytes + 64, as: Vector.self); p.storeBytes(of: c12, toByteOffset: 1 * rowBytes + 128, as: Vector.self); p.storeBytes(of: c13, toByteOffset: 1 * rowBytes + 192, as: Vector.self); p.storeBytes(of: c14, toByteOffset: 1 * rowBytes + 256, as: Vector.self); p.storeBytes(of: c15, toByteOffset: 1 * rowBytes + 320, as: Vector.self); p.storeBytes(of: c16, toByteOffset: 1 * rowBytes + 384, as: Vector.self); p.storeBytes(of: c17, toByteOffset: 1 * rowBytes + 448, as: Vector.self)
-        p.storeBytes(of: c20, toByteOffset: 2 * rowBytes + 0, as: Vector.self); p.storeBytes(of: c21, toByteOffset: 2 * rowBytes + 64, as: Vector.self); p.storeBytes(of: c22, toByteOffset: 2 * rowBytes + 128, as: Vector.self); p.storeBytes(of: c23, toByteOffset: 2 * rowBytes + 192, as: Vector.self); p.storeBytes(of: c24, toByteOffset: 2 * rowBytes + 256, as: Vector.self); p.storeBytes(of: c25, toByteOffset: 2 * rowBytes + 320, as: Vector.self); p.storeBytes(of: c26, toByteOffset: 2 * rowBytes + 384, as: Vector.self); p.storeBytes(of: c27, toByteOffset: 2 * rowBytes + 448, as: Vector.self)
     }
     @inline(__always) func finish(_ sink: PassSink) {
         sink.take(c00, 0, 0); sink.take(c01, 0, 1); sink.take(c02, 0, 2); sink.take(c03, 0, 3); sink.take(c04, 0, 4); sink.take(c05, 0, 5); sink.take(c06, 0, 6); sink.take(c07, 0, 7)
         sink.take(c10, 1, 0); sink.take(c11, 1, 1); sink.take(c12, 1, 2); sink.take(c13, 1, 3); sink.take(c14, 1, 4); sink.take(c15, 1, 5); sink.take(c16, 1, 6); sink.take(c17, 1, 7)
-        sink.take(c20, 2, 0); sink.take(c21, 2, 1); sink.take(c22, 2, 2); sink.take(c23, 2, 3); sink.take(c24, 2, 4); sink.take(c25, 2, 5); sink.take(c26, 2, 6); sink.take(c27, 2, 7)
     }
 }
