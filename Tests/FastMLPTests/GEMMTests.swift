@@ -278,6 +278,48 @@ struct GEMMTests {
         }
     }
 
+    @Test("the sparse forward kernel reading W from the GEMM's packed panels gives bitwise the GEMM's f(X·W + b)",
+          arguments: [Activation.relu, .sigmoid])
+    func sparseForwardFromPanelsIsExact(_ activation: Activation) {
+        guard sparseForwardReadsPanels(columns: 128) else { return }
+        let scratch = FloatBuffer(count: KernelConfig.scratchCount)
+        let nr = KernelConfig.nr
+        for (m, n, k, origin) in [(64, 1024, 784, 0), (7, 256, 300, 3), (30, 128, 65, 1), (1, 384, 257, 0)] {
+            let x = Self.sparseMatrix(rows: origin + m, columns: k, seed: UInt64(m * 7 + n + k))
+            let masks = Self.masks(x, rows: origin + m, columns: k)
+            let w = randomValues(k * n, seed: 8), bias = randomValues(n, seed: 9)
+            // The GEMM's layout: panels of nr columns, each holding its k rows one after another.
+            let panels = FloatBuffer(count: n * k)
+            for p in 0..<n / nr {
+                for i in 0..<k {
+                    for j in 0..<nr { panels.base[p * nr * k + i * nr + j] = w[i * n + p * nr + j] }
+                }
+            }
+            let packed = MatrixOperand.scratch(panels.base, panelStride: nr * k)
+            var dense = [Float](repeating: 0, count: m * n), sparse = [Float](repeating: .nan, count: m * n)
+            x.withUnsafeBufferPointer { x in
+                w.withUnsafeBufferPointer { w in
+                    bias.withUnsafeBufferPointer { bias in
+                        let epilogue = Epilogue.biasActivation(bias: bias.baseAddress!, activation: activation)
+                        let rows = x.baseAddress! + origin * k
+                        dense.withUnsafeMutableBufferPointer {
+                            gemmSerial(
+                                m: m, n: n, k: k, a: MatrixOperand(rowMajor: rows, leadingDimension: k), b: packed,
+                                c: $0.baseAddress!, ldc: n, epilogue: epilogue, scratch: scratch.base)
+                        }
+                        sparse.withUnsafeMutableBufferPointer {
+                            sparseForward(
+                                masks: masks, origin: origin, m: m, n: n, k: k, x: rows, ldx: k, w: w.baseAddress!, ldw: n,
+                                packed: packed, c: $0.baseAddress!, ldc: n, epilogue: epilogue,
+                                scratch: UnsafeMutableRawPointer(scratch.base))
+                        }
+                    }
+                }
+            }
+            #expect(sparse.map(\.bitPattern) == dense.map(\.bitPattern), "\(m)×\(n)×\(k) from row \(origin), packed")
+        }
+    }
+
     @Test("the sparse weight gradient gives bitwise the GEMM's Xᵀ·dY, on whole and partial row ranges")
     func sparseWeightGradientIsExact() {
         guard KernelConfig.wideKernel else { return }

@@ -112,7 +112,7 @@ struct ParallelTrainingTests {
     }
 
     @Test("skipping zero inputs gives the dense path's weights bit for bit, at 1, 2 and 3 threads",
-          arguments: ["mlp-128", "seed-sigmoid", "dropout", "speedrun"])
+          arguments: ["mlp-128", "seed-sigmoid", "dropout", "speedrun", "mlp-wide"])
     func skippingZeroInputsIsExact(_ name: String) throws {
         var configuration = try profile(name == "dropout" ? "mlp-128" : name)
         configuration.dropout = name == "dropout" ? 0.3 : 0

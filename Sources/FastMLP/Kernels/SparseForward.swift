@@ -12,6 +12,13 @@ func sparseForwardCovers(columns n: Int) -> Bool {
     KernelConfig.wideKernel && n >= 97 && (n % 128 == 0 || n % 128 >= 97)
 }
 
+/// Whether ``sparseForward(masks:origin:m:n:k:x:ldx:w:ldw:packed:c:ldc:epilogue:scratch:)`` can
+/// read W from the GEMM's packed panels for a layer of `n` outputs: when every panel is 128
+/// columns wide (`mlp-wide`'s 1024) and the GEMM's panels are 32 wide.
+func sparseForwardReadsPanels(columns n: Int) -> Bool {
+    KernelConfig.wideKernel && KernelConfig.nr == 32 && n > 0 && n % 128 == 0
+}
+
 /// The blocking of ``sparseForward(masks:origin:m:n:k:x:ldx:w:ldw:c:ldc:epilogue:scratch:)``,
 /// and the scratch it takes: a chunk's accumulators between blocks, then its sums of the passes
 /// before. Measured on seed-sigmoid and mlp-128 (family 26, one thread, µs a step for the
@@ -49,18 +56,32 @@ enum SparseForwardScratch {
 /// (`.biasActivation`), whose tile is the sliver.
 func sparseForward(
     masks: NonzeroMasks, origin: Int, m: Int, n: Int, k: Int, x: UnsafePointer<Float>, ldx: Int,
-    w: UnsafePointer<Float>, ldw: Int, c: UnsafeMutablePointer<Float>, ldc: Int, epilogue: Epilogue,
-    scratch: UnsafeMutableRawPointer
+    w: UnsafePointer<Float>, ldw: Int, packed: MatrixOperand? = nil, c: UnsafeMutablePointer<Float>, ldc: Int,
+    epilogue: Epilogue, scratch: UnsafeMutableRawPointer
 ) {
     precondition(sparseForwardCovers(columns: n), "sparseForward: no tile for \(n) columns")
+    if let packed {
+        // W in the GEMM's panels of 32 columns: each 128-column panel reads four of them.
+        precondition(sparseForwardReadsPanels(columns: n), "sparseForward: packed W needs whole 128-column panels")
+        let floatBytes = MemoryLayout<Float>.stride
+        for j in stride(from: 0, to: n, by: 128) {
+            runPaired(
+                masks: masks, origin: origin, m: m, columns: j..<j + 128, k: k, x: x, ldx: ldx,
+                w: packed.base + j / KernelConfig.nr * packed.panelStride, stepBytes: KernelConfig.nr * floatBytes,
+                rows: { GroupedRows($0, groupBytes: packed.panelStride * floatBytes) }, c: c, ldc: ldc, epilogue: epilogue, scratch: scratch)
+        }
+        return
+    }
     // Panels of 128 columns, the last one 97 to 128 wide.
     var j = 0
     while j < n {
         let width = min(128, n - j)
         if width > 112 {
+            let floatBytes = MemoryLayout<Float>.stride
             runPaired(
-                masks: masks, origin: origin, m: m, columns: j..<j + width, k: k, x: x, ldx: ldx,
-                w: w, ldw: ldw, c: c, ldc: ldc, epilogue: epilogue, scratch: scratch)
+                masks: masks, origin: origin, m: m, columns: j..<j + width, k: k, x: x, ldx: ldx, w: w + j,
+                stepBytes: ldw * floatBytes, rows: { ContiguousRows(base: $0) }, c: c, ldc: ldc, epilogue: epilogue,
+                scratch: scratch)
         } else {
             runBlocked(
                 SliverBlock3x7.self, masks: masks, origin: origin, m: m, columns: j..<j + width, k: k, x: x, ldx: ldx,
@@ -234,18 +255,16 @@ private struct SliverBlock3x7: SliverBlock {
 /// is written out here and in ``runBlocked(_:masks:origin:m:columns:k:x:ldx:w:ldw:c:ldc:epilogue:scratch:)``:
 /// one walk handing each unit of rows to a closure cost 1.5–1.8 µs a step on both workloads.
 @inline(__always)
-private func runPaired(
+private func runPaired<Rows: RowsOfW>(
     masks: NonzeroMasks, origin: Int, m: Int, columns: Range<Int>, k: Int, x: UnsafePointer<Float>,
-    ldx: Int, w: UnsafePointer<Float>, ldw: Int, c: UnsafeMutablePointer<Float>, ldc: Int, epilogue: Epilogue,
-    scratch: UnsafeMutableRawPointer
+    ldx: Int, w: UnsafePointer<Float>, stepBytes wStep: Int, rows makeRows: (UnsafeRawPointer) -> Rows,
+    c: UnsafeMutablePointer<Float>, ldc: Int, epilogue: Epilogue, scratch: UnsafeMutableRawPointer
 ) {
-    let w = w + columns.lowerBound
     let width = 128
     let rowBytes = width * MemoryLayout<Float>.stride
     let chunkRows = SparseForwardScratch.chunkSlivers * 3
     let partials = scratch
     let totals = (scratch + chunkRows * rowBytes).assumingMemoryBound(to: Float.self)
-    let wStep = ldw * MemoryLayout<Float>.stride
     var c0 = 0
     while c0 < m {
         let c1 = min(m, c0 + chunkRows)
@@ -257,7 +276,7 @@ private func runPaired(
             repeat {
                 let steps = min(SparseForwardScratch.blockSteps, depth - b0)
                 let isLastBlock = b0 + steps >= depth
-                let base = UnsafeRawPointer(w + (pc + b0) * ldw)
+                let rowsOfW = makeRows(UnsafeRawPointer(w) + (pc + b0) * wStep)
                 var i = c0
                 while i < c1 {
                     let height = min(2, c1 - i)
@@ -272,17 +291,17 @@ private func runPaired(
                         let s0 = mask0.trailingZeroBitCount, s1 = mask1.trailingZeroBitCount
                         mask0 &= mask0 &- 1
                         mask1 &= mask1 &- 1
-                        block.add(x0[s0], base + s0 &* wStep, x1[s1], base + s1 &* wStep)
+                        block.add(x0[s0], s0 &* wStep, x1[s1], s1 &* wStep, rowsOfW)
                     }
                     while mask0 != 0 {
                         let s = mask0.trailingZeroBitCount
                         mask0 &= mask0 &- 1
-                        block.addFirst(x0[s], base + s &* wStep)
+                        block.addFirst(x0[s], s &* wStep, rowsOfW)
                     }
                     while mask1 != 0 {
                         let s = mask1.trailingZeroBitCount
                         mask1 &= mask1 &- 1
-                        block.addSecond(x1[s], base + s &* wStep)
+                        block.addSecond(x1[s], s &* wStep, rowsOfW)
                     }
                     if isLastBlock {
                         block.finish(PassSink(
@@ -307,32 +326,33 @@ private func runPaired(
     }
 }
 
-/// 2 images × 8 vectors of accumulators, held in registers.
+/// 2 images × 8 vectors of accumulators, held in registers; W's rows as ``RowsOfW`` gives them.
 private struct ImagePair8 {
     var c00 = Vector(), c01 = Vector(), c02 = Vector(), c03 = Vector(), c04 = Vector(), c05 = Vector(), c06 = Vector(), c07 = Vector()
     var c10 = Vector(), c11 = Vector(), c12 = Vector(), c13 = Vector(), c14 = Vector(), c15 = Vector(), c16 = Vector(), c17 = Vector()
     @inline(__always) init() {}
-    @inline(__always) mutating func add(_ x0: Float, _ w0: UnsafeRawPointer, _ x1: Float, _ w1: UnsafeRawPointer) {
-        c00 = c00.multiplyAdd(x0, w0.loadUnaligned(as: Vector.self)); c10 = c10.multiplyAdd(x1, w1.loadUnaligned(as: Vector.self))
-        c01 = c01.multiplyAdd(x0, w0.loadUnaligned(fromByteOffset: 64, as: Vector.self)); c11 = c11.multiplyAdd(x1, w1.loadUnaligned(fromByteOffset: 64, as: Vector.self))
-        c02 = c02.multiplyAdd(x0, w0.loadUnaligned(fromByteOffset: 128, as: Vector.self)); c12 = c12.multiplyAdd(x1, w1.loadUnaligned(fromByteOffset: 128, as: Vector.self))
-        c03 = c03.multiplyAdd(x0, w0.loadUnaligned(fromByteOffset: 192, as: Vector.self)); c13 = c13.multiplyAdd(x1, w1.loadUnaligned(fromByteOffset: 192, as: Vector.self))
-        c04 = c04.multiplyAdd(x0, w0.loadUnaligned(fromByteOffset: 256, as: Vector.self)); c14 = c14.multiplyAdd(x1, w1.loadUnaligned(fromByteOffset: 256, as: Vector.self))
-        c05 = c05.multiplyAdd(x0, w0.loadUnaligned(fromByteOffset: 320, as: Vector.self)); c15 = c15.multiplyAdd(x1, w1.loadUnaligned(fromByteOffset: 320, as: Vector.self))
-        c06 = c06.multiplyAdd(x0, w0.loadUnaligned(fromByteOffset: 384, as: Vector.self)); c16 = c16.multiplyAdd(x1, w1.loadUnaligned(fromByteOffset: 384, as: Vector.self))
-        c07 = c07.multiplyAdd(x0, w0.loadUnaligned(fromByteOffset: 448, as: Vector.self)); c17 = c17.multiplyAdd(x1, w1.loadUnaligned(fromByteOffset: 448, as: Vector.self))
+    /// Image 0's x0 times W's row at offset o0 and image 1's x1 times W's row at offset o1.
+    @inline(__always) mutating func add<W: RowsOfW>(_ x0: Float, _ o0: Int, _ x1: Float, _ o1: Int, _ w: W) {
+        c00 = c00.multiplyAdd(x0, w.vector(0, o0)); c10 = c10.multiplyAdd(x1, w.vector(0, o1))
+        c01 = c01.multiplyAdd(x0, w.vector(1, o0)); c11 = c11.multiplyAdd(x1, w.vector(1, o1))
+        c02 = c02.multiplyAdd(x0, w.vector(2, o0)); c12 = c12.multiplyAdd(x1, w.vector(2, o1))
+        c03 = c03.multiplyAdd(x0, w.vector(3, o0)); c13 = c13.multiplyAdd(x1, w.vector(3, o1))
+        c04 = c04.multiplyAdd(x0, w.vector(4, o0)); c14 = c14.multiplyAdd(x1, w.vector(4, o1))
+        c05 = c05.multiplyAdd(x0, w.vector(5, o0)); c15 = c15.multiplyAdd(x1, w.vector(5, o1))
+        c06 = c06.multiplyAdd(x0, w.vector(6, o0)); c16 = c16.multiplyAdd(x1, w.vector(6, o1))
+        c07 = c07.multiplyAdd(x0, w.vector(7, o0)); c17 = c17.multiplyAdd(x1, w.vector(7, o1))
     }
-    @inline(__always) mutating func addFirst(_ x: Float, _ w: UnsafeRawPointer) {
-        c00 = c00.multiplyAdd(x, w.loadUnaligned(as: Vector.self)); c01 = c01.multiplyAdd(x, w.loadUnaligned(fromByteOffset: 64, as: Vector.self))
-        c02 = c02.multiplyAdd(x, w.loadUnaligned(fromByteOffset: 128, as: Vector.self)); c03 = c03.multiplyAdd(x, w.loadUnaligned(fromByteOffset: 192, as: Vector.self))
-        c04 = c04.multiplyAdd(x, w.loadUnaligned(fromByteOffset: 256, as: Vector.self)); c05 = c05.multiplyAdd(x, w.loadUnaligned(fromByteOffset: 320, as: Vector.self))
-        c06 = c06.multiplyAdd(x, w.loadUnaligned(fromByteOffset: 384, as: Vector.self)); c07 = c07.multiplyAdd(x, w.loadUnaligned(fromByteOffset: 448, as: Vector.self))
+    @inline(__always) mutating func addFirst<W: RowsOfW>(_ x: Float, _ o: Int, _ w: W) {
+        c00 = c00.multiplyAdd(x, w.vector(0, o)); c01 = c01.multiplyAdd(x, w.vector(1, o))
+        c02 = c02.multiplyAdd(x, w.vector(2, o)); c03 = c03.multiplyAdd(x, w.vector(3, o))
+        c04 = c04.multiplyAdd(x, w.vector(4, o)); c05 = c05.multiplyAdd(x, w.vector(5, o))
+        c06 = c06.multiplyAdd(x, w.vector(6, o)); c07 = c07.multiplyAdd(x, w.vector(7, o))
     }
-    @inline(__always) mutating func addSecond(_ x: Float, _ w: UnsafeRawPointer) {
-        c10 = c10.multiplyAdd(x, w.loadUnaligned(as: Vector.self)); c11 = c11.multiplyAdd(x, w.loadUnaligned(fromByteOffset: 64, as: Vector.self))
-        c12 = c12.multiplyAdd(x, w.loadUnaligned(fromByteOffset: 128, as: Vector.self)); c13 = c13.multiplyAdd(x, w.loadUnaligned(fromByteOffset: 192, as: Vector.self))
-        c14 = c14.multiplyAdd(x, w.loadUnaligned(fromByteOffset: 256, as: Vector.self)); c15 = c15.multiplyAdd(x, w.loadUnaligned(fromByteOffset: 320, as: Vector.self))
-        c16 = c16.multiplyAdd(x, w.loadUnaligned(fromByteOffset: 384, as: Vector.self)); c17 = c17.multiplyAdd(x, w.loadUnaligned(fromByteOffset: 448, as: Vector.self))
+    @inline(__always) mutating func addSecond<W: RowsOfW>(_ x: Float, _ o: Int, _ w: W) {
+        c10 = c10.multiplyAdd(x, w.vector(0, o)); c11 = c11.multiplyAdd(x, w.vector(1, o))
+        c12 = c12.multiplyAdd(x, w.vector(2, o)); c13 = c13.multiplyAdd(x, w.vector(3, o))
+        c14 = c14.multiplyAdd(x, w.vector(4, o)); c15 = c15.multiplyAdd(x, w.vector(5, o))
+        c16 = c16.multiplyAdd(x, w.vector(6, o)); c17 = c17.multiplyAdd(x, w.vector(7, o))
     }
     @inline(__always) mutating func load(_ p: UnsafeRawPointer, rowBytes: Int) {
         c00 = p.load(fromByteOffset: 0 * rowBytes + 0, as: Vector.self); c01 = p.load(fromByteOffset: 0 * rowBytes + 64, as: Vector.self); c02 = p.load(fromByteOffset: 0 * rowBytes + 128, as: Vector.self); c03 = p.load(fromByteOffset: 0 * rowBytes + 192, as: Vector.self); c04 = p.load(fromByteOffset: 0 * rowBytes + 256, as: Vector.self); c05 = p.load(fromByteOffset: 0 * rowBytes + 320, as: Vector.self); c06 = p.load(fromByteOffset: 0 * rowBytes + 384, as: Vector.self); c07 = p.load(fromByteOffset: 0 * rowBytes + 448, as: Vector.self)
@@ -345,5 +365,42 @@ private struct ImagePair8 {
     @inline(__always) func finish(_ sink: PassSink) {
         sink.take(c00, 0, 0); sink.take(c01, 0, 1); sink.take(c02, 0, 2); sink.take(c03, 0, 3); sink.take(c04, 0, 4); sink.take(c05, 0, 5); sink.take(c06, 0, 6); sink.take(c07, 0, 7)
         sink.take(c10, 1, 0); sink.take(c11, 1, 1); sink.take(c12, 1, 2); sink.take(c13, 1, 3); sink.take(c14, 1, 4); sink.take(c15, 1, 5); sink.take(c16, 1, 6); sink.take(c17, 1, 7)
+    }
+}
+
+/// Where a block's rows of W lie for ``ImagePair8``: vector v (of 8) of the row `offset` bytes
+/// past the block's first.
+private protocol RowsOfW {
+    func vector(_ v: Int, _ offset: Int) -> Vector
+}
+
+/// Row-major W: a row's 128 columns one after another.
+private struct ContiguousRows: RowsOfW {
+    let base: UnsafeRawPointer
+
+    @inline(__always) func vector(_ v: Int, _ offset: Int) -> Vector {
+        base.loadUnaligned(fromByteOffset: offset &+ 64 &* v, as: Vector.self)
+    }
+}
+
+/// W in the GEMM's packed panels: a row's 128 columns as four groups of 32, `groupBytes` apart.
+private struct GroupedRows: RowsOfW {
+    let p0, p1, p2, p3: UnsafeRawPointer
+
+    @inline(__always) init(_ base: UnsafeRawPointer, groupBytes: Int) {
+        p0 = base
+        p1 = base + groupBytes
+        p2 = base + 2 * groupBytes
+        p3 = base + 3 * groupBytes
+    }
+
+    @inline(__always) func vector(_ v: Int, _ offset: Int) -> Vector {
+        let half = (v & 1) &* 64
+        switch v >> 1 {
+        case 0: return p0.loadUnaligned(fromByteOffset: offset &+ half, as: Vector.self)
+        case 1: return p1.loadUnaligned(fromByteOffset: offset &+ half, as: Vector.self)
+        case 2: return p2.loadUnaligned(fromByteOffset: offset &+ half, as: Vector.self)
+        default: return p3.loadUnaligned(fromByteOffset: offset &+ half, as: Vector.self)
+        }
     }
 }

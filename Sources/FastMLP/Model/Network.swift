@@ -109,16 +109,19 @@ public final class Network {
             let output = workspace.activations[l + 1].base + r0 * layer.outputs   // (rows, outputs)
             let epilogue = Epilogue.biasActivation(
                 bias: parameters.base + layer.biasOffset, activation: activation, dropout: mask)
-            if l == 0, let nonzeroMasks, packed?.forward(l) == nil, sparseForwardCovers(columns: layer.outputs) {
+            let packedW = packed?.forward(l)
+            if l == 0, let nonzeroMasks, sparseForwardCovers(columns: layer.outputs),
+                packedW == nil || sparseForwardReadsPanels(columns: layer.outputs)
+            {
                 sparseForward(
                     masks: nonzeroMasks, origin: r0, m: rows.count, n: layer.outputs, k: layer.inputs, x: input,
-                    ldx: layer.inputs, w: parameters.base + layer.weightOffset, ldw: layer.outputs, c: output,
-                    ldc: layer.outputs, epilogue: epilogue, scratch: UnsafeMutableRawPointer(scratch))
+                    ldx: layer.inputs, w: parameters.base + layer.weightOffset, ldw: layer.outputs, packed: packedW,
+                    c: output, ldc: layer.outputs, epilogue: epilogue, scratch: UnsafeMutableRawPointer(scratch))
             } else {
                 gemmSerial(
                     m: rows.count, n: layer.outputs, k: layer.inputs,
                     a: MatrixOperand(rowMajor: input, leadingDimension: layer.inputs),
-                    b: packed?.forward(l)
+                    b: packedW
                         ?? MatrixOperand(rowMajor: parameters.base + layer.weightOffset, leadingDimension: layer.outputs),
                     c: output, ldc: layer.outputs, epilogue: epilogue,
                     zeroSteps: l == 0 ? nonzeroMasks.map { ZeroSteps(masks: $0, origin: r0) } : nil,
