@@ -51,6 +51,10 @@ enum SparseForwardScratch {
 ///   tile over step lists 21.9). Pairs of images with 7 vectors measured slower here: 16.0–16.4
 ///   µs a step against 14.7–15.0.
 ///
+/// With `packed` (W in the GEMM's panels of 32 columns, for a layer that
+/// ``sparseForwardReadsPanels(columns:)`` accepts), the pair kernel reads W from there: rows 128
+/// bytes apart rather than a power-of-two row of W that would put a block in a few L1 sets.
+///
 /// Reads up to 15 floats past the end of W's last row (within a `FloatBuffer`'s padding, or the
 /// parameters that follow W); the lanes past n are never stored. `epilogue` is a forward one
 /// (`.biasActivation`), whose tile is the sliver.
@@ -68,7 +72,8 @@ func sparseForward(
             runPaired(
                 masks: masks, origin: origin, m: m, columns: j..<j + 128, k: k, x: x, ldx: ldx,
                 w: packed.base + j / KernelConfig.nr * packed.panelStride, stepBytes: KernelConfig.nr * floatBytes,
-                rows: { GroupedRows($0, groupBytes: packed.panelStride * floatBytes) }, c: c, ldc: ldc, epilogue: epilogue, scratch: scratch)
+                rows: { GroupedRows($0, groupBytes: packed.panelStride * floatBytes) }, c: c, ldc: ldc,
+                epilogue: epilogue, scratch: scratch)
         }
         return
     }
