@@ -197,8 +197,20 @@ func packB(
     into destination: UnsafeMutablePointer<Float>
 ) {
     let origin = b.base + row * b.rowStride + column * b.columnStride
-    if b.columnStride == 1 {
-        // Rows of B are contiguous: copy each step's run (only a partial panel gets here).
+    if b.columnStride == 1 && width == nr && nr % Vector.scalarCount == 0 {
+        // Rows of B are contiguous and the panel whole (dZ with rows a power of two apart, whose
+        // in-place panel would fall in a few L1 sets): copy each step's run a vector at a time.
+        for s in 0..<depth {
+            let source = UnsafeRawPointer(origin + s * b.rowStride)
+            let out = UnsafeMutableRawPointer(destination + s * nr)
+            var offset = 0
+            while offset < nr * MemoryLayout<Float>.stride {
+                out.storeBytes(of: source.loadUnaligned(fromByteOffset: offset, as: Vector.self), toByteOffset: offset, as: Vector.self)
+                offset += MemoryLayout<Vector>.stride
+            }
+        }
+    } else if b.columnStride == 1 {
+        // A partial panel: copy each step's run, zero past it.
         for s in 0..<depth {
             let source = origin + s * b.rowStride
             let out = destination + s * nr
