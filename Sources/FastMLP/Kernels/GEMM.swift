@@ -34,9 +34,10 @@ enum GEMMPanels {
 /// C is cut into tiles (row blocks × column ranges) that are independent tasks for the pool;
 /// within a tile the loops run pc (kc-deep passes) → jr (nr-wide panels of B) → ir (mr-row
 /// slivers of A) around the micro-kernel. Operands are read in place when their layout allows:
-/// A at any strides (X, dY and Xᵀ all qualify), B when its rows are contiguous (W and dY); only
-/// a transposed B (Wᵀ) and a partial last panel are packed, one kc × nr panel at a time into the
-/// thread's scratch. With k > kc the tile is stored raw after every pass but the last, and the
+/// A at any strides (X, dY and Xᵀ all qualify) but an Xᵀ whose steps are a multiple of 1 KiB
+/// apart, B when its rows are contiguous (W and dY); a transposed B (Wᵀ), a B whose rows are a
+/// multiple of 2 KiB apart and a partial last panel are packed, one kc × nr panel at a time into
+/// the thread's scratch. With k > kc the tile is stored raw after every pass but the last, and the
 /// epilogue runs on the last pass only.
 ///
 /// Every element of C is computed by one thread, summing over k in the same order whatever the
@@ -123,6 +124,15 @@ private func gemmTile(
     // Zero steps are skipped in the 8 × 32 tile.
     let skipping = zeroSteps != nil && KernelConfig.wideKernel && !skinny
     let lists = StepLists(UnsafeMutableRawPointer(scratch + KernelConfig.kc * KernelConfig.nr))
+    // A transposed A whose steps are a multiple of 1 KiB apart (Hᵀ of a layer 256 or more wide,
+    // in the weight gradient) reads each step's mr floats from a new line of one L1 set, which
+    // evicts the B panel; such an A is packed per pass, mr floats a step, sliver after sliver
+    // (`mlp-wide`'s weight gradients 2002–2008 → 1925–1926 µs a step, one thread). A row-major
+    // A with such rows (H of the forward and dZ of the deltas) measured no faster packed.
+    let packsA = !skinny && KernelConfig.wideKernel && a.rowStride == 1 && a.columnStride % 256 == 0
+        && zeroSteps == nil && columns.count > 2 * KernelConfig.nr
+        && (columns.count - 1) % KernelConfig.nr >= KernelConfig.skinnyNR
+    let packedA = scratch + KernelConfig.kc * KernelConfig.nr + StepLists.size
     let accumulateFirst: Bool
     if case .accumulate = epilogue { accumulateFirst = true } else { accumulateFirst = false }
     var pc = 0
@@ -130,6 +140,7 @@ private func gemmTile(
         let kc = min(kcMax, k - pc)
         let isLastPass = pc + kc >= k
         if skipping, let zeroSteps { lists.build(zeroSteps, rows: rows, step: pc, depth: kc, sliverRows: mr) }
+        if packsA { packTransposedA(a, rows: rows, step: pc, depth: kc, into: packedA) }
         var j = columns.lowerBound
         while j < columns.upperBound {
             let width = min(nr, columns.upperBound - j)
@@ -159,12 +170,15 @@ private func gemmTile(
             while i < rows.upperBound {
                 let height = min(sliverRows, rows.upperBound - i)
                 let finish = epilogue.tile(row: i, column: j, lastPass: isLastPass)
-                let aTile = a.base + i * a.rowStride + pc * a.columnStride
+                let aTile = packsA
+                    ? UnsafePointer(packedA + (i - rows.lowerBound) * kc)
+                    : a.base + i * a.rowStride + pc * a.columnStride
+                let (aRowStride, aColumnStride) = packsA ? (1, mr) : (a.rowStride, a.columnStride)
                 let cTile = c + i * ldc + j
                 let loadC = pc > 0 || accumulateFirst
                 if skinny || narrow {
                     microKernel16x16(
-                        kc: kc, a: aTile, aRowStride: a.rowStride, aColumnStride: a.columnStride,
+                        kc: kc, a: aTile, aRowStride: aRowStride, aColumnStride: aColumnStride,
                         b: panel, bRowStride: panelStride, c: cTile, ldc: ldc, rows: height, columns: width,
                         loadC: loadC, finish: finish)
                 } else if KernelConfig.wideKernel {
@@ -173,12 +187,12 @@ private func gemmTile(
                     let sliver = (i - rows.lowerBound) / mr
                     let listed = skipping && 4 * lists.count(sliver) <= 3 * kc
                     microKernel8x32(
-                        kc: listed ? lists.count(sliver) : kc, a: aTile, aRowStride: a.rowStride,
-                        aColumnStride: a.columnStride, b: panel, bRowStride: panelStride, c: cTile, ldc: ldc, rows: height,
+                        kc: listed ? lists.count(sliver) : kc, a: aTile, aRowStride: aRowStride,
+                        aColumnStride: aColumnStride, b: panel, bRowStride: panelStride, c: cTile, ldc: ldc, rows: height,
                         columns: width, loadC: loadC, finish: finish, steps: listed ? lists.steps(sliver) : nil)
                 } else {
                     microKernel6x16(
-                        kc: kc, a: aTile, aRowStride: a.rowStride, aColumnStride: a.columnStride,
+                        kc: kc, a: aTile, aRowStride: aRowStride, aColumnStride: aColumnStride,
                         b: panel, bRowStride: panelStride, c: cTile, ldc: ldc, rows: height, columns: width,
                         loadC: loadC, finish: finish)
                 }
@@ -188,6 +202,36 @@ private func gemmTile(
         }
         pc += kc
     } while pc < k
+}
+
+/// Packs A[rows, step..<step+depth] of an A whose rows are adjacent (`rowStride` 1: a transposed
+/// matrix) in slivers of 8 (the 8 × 32 tile's): sliver s holds `depth` steps of 8 floats, A[i,
+/// step + t] at s·8·depth + 8t + (i mod 8). A partial last sliver repeats its last row (those
+/// results are never stored).
+func packTransposedA(
+    _ a: MatrixOperand, rows: Range<Int>, step: Int, depth: Int, into destination: UnsafeMutablePointer<Float>
+) {
+    let mr = 8
+    var i = rows.lowerBound
+    var out = destination
+    while i < rows.upperBound {
+        let height = min(mr, rows.upperBound - i)
+        var source = a.base + i + step * a.columnStride
+        if height == mr {
+            for t in 0..<depth {
+                UnsafeMutableRawPointer(out + t * mr).storeBytes(
+                    of: UnsafeRawPointer(source).loadUnaligned(as: SIMD8<Float>.self), as: SIMD8<Float>.self)
+                source += a.columnStride
+            }
+        } else {
+            for t in 0..<depth {
+                for r in 0..<mr { out[t * mr + r] = source[min(r, height - 1)] }
+                source += a.columnStride
+            }
+        }
+        out += depth * mr
+        i += mr
+    }
 }
 
 /// Packs B[row..<row+depth, column..<column+width] as one panel: step s holds the `panelWidth`

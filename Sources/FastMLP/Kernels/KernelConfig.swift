@@ -20,10 +20,11 @@ enum KernelConfig {
     static let kc = 256
     static let mc = 128
 
-    /// Floats of one thread's scratch: a kc × nr panel of B, then the step lists of the row
-    /// slivers of an mc-row tile (``StepLists``); or the lists of the sparse weight gradient; or
-    /// the sparse forward product's accumulators.
-    static let scratchCount = max(kc * nr + StepLists.size, SparseGradientScratch.size, SparseForwardScratch.size)
+    /// Floats of one thread's scratch: a kc × nr panel of B, the step lists of the row slivers
+    /// of an mc-row tile (``StepLists``), then an mc × kc block of A packed in slivers; or the
+    /// lists of the sparse weight gradient; or the sparse forward product's accumulators.
+    static let scratchCount = max(
+        kc * nr + StepLists.size + mc * kc, SparseGradientScratch.size, SparseForwardScratch.size)
 
     /// Whether this build emits a fused multiply-add instruction (decided by `-target-cpu`).
     static let hasFMA = FASTMLP_HAS_FMA != 0
