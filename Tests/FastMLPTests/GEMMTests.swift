@@ -243,6 +243,49 @@ struct GEMMTests {
         }
     }
 
+    /// f(X·W + b) for m sparse rows of X from row `origin` (n outputs, k inputs), by the GEMM and
+    /// by the sparse forward kernel, with W row-major or (`packed`) in the GEMM's panels of nr
+    /// columns; both results.
+    static func forwardBothWays(
+        m: Int, n: Int, k: Int, origin: Int, activation: Activation, packed: Bool, scratch: FloatBuffer
+    ) -> (dense: [Float], sparse: [Float]) {
+        let x = sparseMatrix(rows: origin + m, columns: k, seed: UInt64(m * 13 + n + k))
+        let masks = masks(x, rows: origin + m, columns: k)
+        // W sits in a FloatBuffer, whose padding the kernel may read past its last row.
+        let w = FloatBuffer(randomValues(k * n, seed: 5)), bias = randomValues(n, seed: 6)
+        // The GEMM's layout: panels of nr columns, each holding its k rows one after another.
+        let nr = KernelConfig.nr
+        let panels = FloatBuffer(count: packed ? n * k : 0)
+        if packed {
+            for p in 0..<n / nr {
+                for i in 0..<k {
+                    for j in 0..<nr { panels.base[p * nr * k + i * nr + j] = w.base[i * n + p * nr + j] }
+                }
+            }
+        }
+        let panelOperand = packed ? MatrixOperand.scratch(panels.base, panelStride: nr * k) : nil
+        var dense = [Float](repeating: 0, count: m * n), sparse = [Float](repeating: .nan, count: m * n)
+        x.withUnsafeBufferPointer { x in
+            bias.withUnsafeBufferPointer { bias in
+                let epilogue = Epilogue.biasActivation(bias: bias.baseAddress!, activation: activation)
+                let rows = x.baseAddress! + origin * k
+                dense.withUnsafeMutableBufferPointer {
+                    gemmSerial(
+                        m: m, n: n, k: k, a: MatrixOperand(rowMajor: rows, leadingDimension: k),
+                        b: panelOperand ?? MatrixOperand(rowMajor: w.base, leadingDimension: n), c: $0.baseAddress!,
+                        ldc: n, epilogue: epilogue, scratch: scratch.base)
+                }
+                sparse.withUnsafeMutableBufferPointer {
+                    sparseForward(
+                        masks: masks, origin: origin, m: m, n: n, k: k, x: rows, ldx: k, w: w.base, ldw: n,
+                        packed: panelOperand, c: $0.baseAddress!, ldc: n, epilogue: epilogue,
+                        scratch: UnsafeMutableRawPointer(scratch.base))
+                }
+            }
+        }
+        return (dense, sparse)
+    }
+
     @Test("the sparse forward kernel gives bitwise the GEMM's f(X·W + b): slivers of any height, passes and blocks of any depth, several chunks and panels",
           arguments: [Activation.relu, .sigmoid])
     func sparseForwardIsExact(_ activation: Activation) {
@@ -254,28 +297,8 @@ struct GEMMTests {
             (7, 112, 1, 0), (64, 128, 784, 0), (50, 120, 300, 5), (30, 113, 64, 1), (25, 128, 65, 3),
             (16, 256, 784, 0), (9, 228, 100, 2), (4, 384, 70, 1),
         ] {
-            let x = Self.sparseMatrix(rows: origin + m, columns: k, seed: UInt64(m * 13 + n + k))
-            let masks = Self.masks(x, rows: origin + m, columns: k)
-            // W sits in a FloatBuffer, whose padding the kernel may read past its last row.
-            let w = FloatBuffer(randomValues(k * n, seed: 5)), bias = randomValues(n, seed: 6)
-            var dense = [Float](repeating: 0, count: m * n), sparse = [Float](repeating: .nan, count: m * n)
-            x.withUnsafeBufferPointer { x in
-                bias.withUnsafeBufferPointer { bias in
-                    let epilogue = Epilogue.biasActivation(bias: bias.baseAddress!, activation: activation)
-                    let rows = x.baseAddress! + origin * k
-                    dense.withUnsafeMutableBufferPointer {
-                        gemmSerial(
-                            m: m, n: n, k: k, a: MatrixOperand(rowMajor: rows, leadingDimension: k),
-                            b: MatrixOperand(rowMajor: w.base, leadingDimension: n), c: $0.baseAddress!, ldc: n,
-                            epilogue: epilogue, scratch: scratch.base)
-                    }
-                    sparse.withUnsafeMutableBufferPointer {
-                        sparseForward(
-                            masks: masks, origin: origin, m: m, n: n, k: k, x: rows, ldx: k, w: w.base, ldw: n,
-                            c: $0.baseAddress!, ldc: n, epilogue: epilogue, scratch: UnsafeMutableRawPointer(scratch.base))
-                    }
-                }
-            }
+            let (dense, sparse) = Self.forwardBothWays(
+                m: m, n: n, k: k, origin: origin, activation: activation, packed: false, scratch: scratch)
             #expect(sparse.map(\.bitPattern) == dense.map(\.bitPattern), "\(m)×\(n)×\(k) from row \(origin)")
         }
     }
@@ -285,39 +308,9 @@ struct GEMMTests {
     func sparseForwardFromPanelsIsExact(_ activation: Activation) {
         guard sparseForwardReadsPanels(columns: 128) else { return }
         let scratch = FloatBuffer(count: KernelConfig.scratchCount)
-        let nr = KernelConfig.nr
         for (m, n, k, origin) in [(64, 1024, 784, 0), (7, 256, 300, 3), (30, 128, 65, 1), (1, 384, 257, 0)] {
-            let x = Self.sparseMatrix(rows: origin + m, columns: k, seed: UInt64(m * 7 + n + k))
-            let masks = Self.masks(x, rows: origin + m, columns: k)
-            let w = randomValues(k * n, seed: 8), bias = randomValues(n, seed: 9)
-            // The GEMM's layout: panels of nr columns, each holding its k rows one after another.
-            let panels = FloatBuffer(count: n * k)
-            for p in 0..<n / nr {
-                for i in 0..<k {
-                    for j in 0..<nr { panels.base[p * nr * k + i * nr + j] = w[i * n + p * nr + j] }
-                }
-            }
-            let packed = MatrixOperand.scratch(panels.base, panelStride: nr * k)
-            var dense = [Float](repeating: 0, count: m * n), sparse = [Float](repeating: .nan, count: m * n)
-            x.withUnsafeBufferPointer { x in
-                w.withUnsafeBufferPointer { w in
-                    bias.withUnsafeBufferPointer { bias in
-                        let epilogue = Epilogue.biasActivation(bias: bias.baseAddress!, activation: activation)
-                        let rows = x.baseAddress! + origin * k
-                        dense.withUnsafeMutableBufferPointer {
-                            gemmSerial(
-                                m: m, n: n, k: k, a: MatrixOperand(rowMajor: rows, leadingDimension: k), b: packed,
-                                c: $0.baseAddress!, ldc: n, epilogue: epilogue, scratch: scratch.base)
-                        }
-                        sparse.withUnsafeMutableBufferPointer {
-                            sparseForward(
-                                masks: masks, origin: origin, m: m, n: n, k: k, x: rows, ldx: k, w: w.baseAddress!, ldw: n,
-                                packed: packed, c: $0.baseAddress!, ldc: n, epilogue: epilogue,
-                                scratch: UnsafeMutableRawPointer(scratch.base))
-                        }
-                    }
-                }
-            }
+            let (dense, sparse) = Self.forwardBothWays(
+                m: m, n: n, k: k, origin: origin, activation: activation, packed: true, scratch: scratch)
             #expect(sparse.map(\.bitPattern) == dense.map(\.bitPattern), "\(m)×\(n)×\(k) from row \(origin), packed")
         }
     }
