@@ -205,13 +205,14 @@ private func gemmTile(
 }
 
 /// Packs A[rows, step..<step+depth] of an A whose rows are adjacent (`rowStride` 1: a transposed
-/// matrix) in slivers of 8 (the 8 × 32 tile's): sliver s holds `depth` steps of 8 floats, A[i,
-/// step + t] at s·8·depth + 8t + (i mod 8). A partial last sliver repeats its last row (those
+/// matrix) in slivers of the 8 × 32 tile's mr = 8 rows: sliver s holds `depth` steps of 8 floats,
+/// A[i, step + t] at s·8·depth + 8t + (i mod 8). A partial last sliver repeats its last row (those
 /// results are never stored).
 func packTransposedA(
     _ a: MatrixOperand, rows: Range<Int>, step: Int, depth: Int, into destination: UnsafeMutablePointer<Float>
 ) {
-    let mr = 8
+    let mr = KernelConfig.mr
+    precondition(mr == SIMD8<Float>.scalarCount, "packTransposedA: slivers of 8 rows (the AVX-512 tile) only")
     var i = rows.lowerBound
     var out = destination
     while i < rows.upperBound {
