@@ -204,6 +204,15 @@ struct GEMMTests {
         }
     }
 
+    /// A sparse m × k matrix of pixel bytes (zeros where ``sparseMatrix(rows:columns:seed:)`` has
+    /// them, the rest 1 to 255), then 64 zero bytes that a kernel may read past the end.
+    static func sparseBytes(rows m: Int, columns k: Int, seed: UInt64) -> [UInt8] {
+        var generator = Xoshiro256StarStar(seed: seed)
+        return sparseMatrix(rows: m, columns: k, seed: seed).map {
+            $0 == 0 ? 0 : UInt8(1 + generator.next() % 255)
+        } + [UInt8](repeating: 0, count: 64)
+    }
+
     /// The nonzero masks of a row-major `rows` × `columns` matrix.
     static func masks(_ x: [Float], rows: Int, columns: Int) -> NonzeroMasks {
         let masks = NonzeroMasks(inputs: columns, capacity: rows)
@@ -246,10 +255,21 @@ struct GEMMTests {
     /// f(X·W + b) for m sparse rows of X from row `origin` (n outputs, k inputs), by the GEMM and
     /// by the sparse forward kernel, with W row-major or (`packed`) in the GEMM's panels of nr
     /// columns; both results.
+    /// With `bytes`, X is pixel bytes: the GEMM reads their floats, the kernel the bytes.
     static func forwardBothWays(
-        m: Int, n: Int, k: Int, origin: Int, activation: Activation, packed: Bool, scratch: FloatBuffer
+        m: Int, n: Int, k: Int, origin: Int, activation: Activation, packed: Bool, bytes: Bool = false,
+        scratch: FloatBuffer
     ) -> (dense: [Float], sparse: [Float]) {
-        let x = sparseMatrix(rows: origin + m, columns: k, seed: UInt64(m * 13 + n + k))
+        let seed = UInt64(m * 13 + n + k)
+        let pixels = PixelBatch(width: k, capacity: origin + m)
+        let x: [Float]
+        if bytes {
+            let values = sparseBytes(rows: origin + m, columns: k, seed: seed)
+            pixels.bytes.update(from: values, count: values.count)
+            x = values.prefix((origin + m) * k).map { Float($0) * Dataset.pixelScale }
+        } else {
+            x = sparseMatrix(rows: origin + m, columns: k, seed: seed)
+        }
         let masks = masks(x, rows: origin + m, columns: k)
         // W sits in a FloatBuffer, whose padding the kernel may read past its last row.
         let w = FloatBuffer(randomValues(k * n, seed: 5)), bias = randomValues(n, seed: 6)
@@ -277,13 +297,29 @@ struct GEMMTests {
                 }
                 sparse.withUnsafeMutableBufferPointer {
                     sparseForward(
-                        masks: masks, origin: origin, m: m, n: n, k: k, x: rows, ldx: k, w: w.base, ldw: n,
+                        masks: masks, origin: origin, m: m, n: n, k: k,
+                        inputs: bytes ? .bytes(pixels.rows(from: origin)) : .floats(FloatRows(base: rows, ldx: k)),
+                        w: w.base, ldw: n,
                         packed: panelOperand, c: $0.baseAddress!, ldc: n, epilogue: epilogue,
                         scratch: UnsafeMutableRawPointer(scratch.base))
                 }
             }
         }
         return (dense, sparse)
+    }
+
+    /// Expects ``forwardBothWays(m:n:k:origin:activation:packed:bytes:scratch:)`` to give the same
+    /// bits both ways, from floats and from bytes.
+    static func expectForwardBothWays(
+        m: Int, n: Int, k: Int, origin: Int, activation: Activation, packed: Bool, scratch: FloatBuffer
+    ) {
+        for bytes in [false, true] {
+            let (dense, sparse) = forwardBothWays(
+                m: m, n: n, k: k, origin: origin, activation: activation, packed: packed, bytes: bytes, scratch: scratch)
+            #expect(
+                sparse.map(\.bitPattern) == dense.map(\.bitPattern),
+                "\(m)×\(n)×\(k) from row \(origin)\(packed ? ", packed" : "")\(bytes ? ", bytes" : "")")
+        }
     }
 
     @Test("the sparse forward kernel gives bitwise the GEMM's f(X·W + b): slivers of any height, passes and blocks of any depth, several chunks and panels",
@@ -297,9 +333,8 @@ struct GEMMTests {
             (7, 112, 1, 0), (64, 128, 784, 0), (50, 120, 300, 5), (30, 113, 64, 1), (25, 128, 65, 3),
             (16, 256, 784, 0), (9, 228, 100, 2), (4, 384, 70, 1),
         ] {
-            let (dense, sparse) = Self.forwardBothWays(
+            Self.expectForwardBothWays(
                 m: m, n: n, k: k, origin: origin, activation: activation, packed: false, scratch: scratch)
-            #expect(sparse.map(\.bitPattern) == dense.map(\.bitPattern), "\(m)×\(n)×\(k) from row \(origin)")
         }
     }
 
@@ -309,19 +344,29 @@ struct GEMMTests {
         guard sparseForwardReadsPanels(columns: 128) else { return }
         let scratch = FloatBuffer(count: KernelConfig.scratchCount)
         for (m, n, k, origin) in [(64, 1024, 784, 0), (7, 256, 300, 3), (30, 128, 65, 1), (1, 384, 257, 0)] {
-            let (dense, sparse) = Self.forwardBothWays(
+            Self.expectForwardBothWays(
                 m: m, n: n, k: k, origin: origin, activation: activation, packed: true, scratch: scratch)
-            #expect(sparse.map(\.bitPattern) == dense.map(\.bitPattern), "\(m)×\(n)×\(k) from row \(origin), packed")
         }
     }
 
-    @Test("the sparse weight gradient gives bitwise the GEMM's Xᵀ·dY, on whole and partial row ranges")
-    func sparseWeightGradientIsExact() {
+    @Test("the sparse weight gradient gives bitwise the GEMM's Xᵀ·dY, on whole and partial row ranges, from floats or bytes",
+          arguments: [false, true])
+    func sparseWeightGradientIsExact(bytes: Bool) {
         guard KernelConfig.wideKernel else { return }
         let scratch = FloatBuffer(count: KernelConfig.scratchCount)
         // m inputs, n outputs, k batch rows; X is k × m.
         for (m, n, k) in gemmShapes where m * n * k > 0 {
-            let x = Self.sparseMatrix(rows: k, columns: m, seed: UInt64(m * 17 + n * 5 + k)) + [Float](repeating: 0, count: 16)
+            let seed = UInt64(m * 17 + n * 5 + k)
+            let pixels = PixelBatch(width: m, capacity: k)
+            var x: [Float]
+            if bytes {
+                let values = Self.sparseBytes(rows: k, columns: m, seed: seed)
+                pixels.bytes.update(from: values, count: values.count)
+                x = values.prefix(k * m).map { Float($0) * Dataset.pixelScale }
+            } else {
+                x = Self.sparseMatrix(rows: k, columns: m, seed: seed)
+            }
+            x += [Float](repeating: 0, count: 16)
             let masks = Self.masks(x, rows: k, columns: m)
             // Padded as the workspace's buffers are: a last partial vector of a row is read whole,
             // and a pair's second input past the last one reads the next float.
@@ -342,13 +387,15 @@ struct GEMMTests {
                         var sparse = [Float](repeating: .nan, count: rows.count * n + 16)
                         sparse.withUnsafeMutableBufferPointer {
                             sparseWeightGradient(
-                                masks: masks, x: x.baseAddress!, ldx: m, inputs: rows, count: k, dz: dy.baseAddress!, n: n,
+                                masks: masks, x: bytes ? .bytes(pixels.rows()) : .floats(FloatRows(base: x.baseAddress!, ldx: m)),
+                                inputs: rows, count: k,
+                                dz: dy.baseAddress!, n: n,
                                 gradient: $0.baseAddress!, scratch: UnsafeMutableRawPointer(scratch.base))
                         }
                         #expect(
                             sparse.prefix(rows.count * n).map(\.bitPattern)
                                 == dense[rows.lowerBound * n..<rows.upperBound * n].map(\.bitPattern),
-                            "\(m)×\(n)×\(k), rows \(rows)")
+                            "\(m)×\(n)×\(k), rows \(rows)\(bytes ? ", bytes" : "")")
                     }
                 }
             }

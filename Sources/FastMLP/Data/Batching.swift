@@ -5,7 +5,8 @@ extension Dataset {
     /// bytes scaled to [0, 1], table values as they are), their labels into `labels`, and for
     /// regression their targets into `targets`.
     ///
-    /// This is the only place pixels become floats: the set itself stays in bytes, and the
+    /// Pixels become floats here, or, for a batch kept in bytes (``gather(_:intoBytes:labels:)``),
+    /// through ``PixelBatch``'s table of the same values: the set itself stays in bytes, and the
     /// batch it forms is the first layer's A operand, read in place by the GEMM. Rows are split
     /// over `pool` when one is given.
     func gather(
@@ -13,7 +14,7 @@ extension Dataset {
         labels: UnsafeMutablePointer<Int32>, targets: UnsafeMutablePointer<Float>? = nil, pool: ThreadPool? = nil
     ) {
         let width = featureCount
-        let scale: Float = 1 / 255
+        let scale = Self.pixelScale
         let targetCount = self.targetCount
         // An empty array may still have a base address: decide by the counts.
         let hasPixels = !pixels.isEmpty, hasLabels = !self.labels.isEmpty, hasTargets = !self.targets.isEmpty
@@ -54,6 +55,34 @@ extension Dataset {
         }
     }
 
+    /// What a pixel byte b becomes: b · (1/255) in `Float`, the same in a vector as alone.
+    static let pixelScale: Float = 1 / 255
+
+    /// Whether the samples are images held in bytes (rather than a table's floats).
+    var hasPixels: Bool { !pixels.isEmpty }
+
+    /// Writes the images at `indices` into `destination` as rows of `featureCount` bytes, as the
+    /// set holds them, and their labels into `labels`: a batch for the first layer's sparse
+    /// kernels, a quarter the size of its floats (``PixelBatch`` gives each byte its value).
+    func gather(
+        _ indices: UnsafeBufferPointer<Int32>, intoBytes destination: UnsafeMutablePointer<UInt8>,
+        labels: UnsafeMutablePointer<Int32>
+    ) {
+        precondition(hasPixels, "Dataset.gather(intoBytes:): the set holds no pixels")
+        let width = featureCount
+        let hasLabels = !self.labels.isEmpty
+        pixels.withUnsafeBufferPointer { source in
+            self.labels.withUnsafeBufferPointer { sourceLabels in
+                guard let base = source.baseAddress else { return }
+                for row in indices.indices {
+                    let sample = Int(indices[row])
+                    (destination + row * width).update(from: base + sample * width, count: width)
+                    if hasLabels, let labelBase = sourceLabels.baseAddress { labels[row] = Int32(labelBase[sample]) }
+                }
+            }
+        }
+    }
+
     /// Asks the cache to fetch the samples at `indices` (their pixels or features) ahead of a
     /// ``gather(_:into:labels:targets:pool:)``: a batch's images lie at random places in a set
     /// larger than L3, and fetched one by one they cost a memory latency each.
@@ -71,6 +100,49 @@ extension Dataset {
                 offset += 64
             }
             fastmlp_prefetch(start + bytesPerSample - 1)
+        }
+    }
+}
+
+/// A batch of images kept in bytes, for the first layer's sparse kernels: room for `capacity`
+/// rows of `width` bytes (and 64 more that a whole-vector read of the last row may touch), and
+/// the table of the float each byte stands for — the very values
+/// ``Dataset/gather(_:into:labels:targets:pool:)`` writes, so products over either are the same bits.
+final class PixelBatch {
+    let width: Int
+    let capacity: Int
+    /// Row r of the batch is `bytes + r · width`.
+    let bytes: UnsafeMutablePointer<UInt8>
+    /// 256 floats: `values[b]` is what pixel byte b becomes.
+    let values: UnsafeMutablePointer<Float>
+
+    init(width: Int, capacity: Int) {
+        self.width = width
+        self.capacity = capacity
+        // Whole cache lines: each row tile writes only its own (for row tiles of 64-byte multiples).
+        bytes = UnsafeMutableRawPointer.allocate(byteCount: width * capacity + 64, alignment: 64)
+            .initializeMemory(as: UInt8.self, repeating: 0, count: width * capacity + 64)
+        values = UnsafeMutableRawPointer.allocate(byteCount: 256 * MemoryLayout<Float>.stride, alignment: 64)
+            .initializeMemory(as: Float.self, repeating: 0, count: 256)
+        for b in 0..<256 { values[b] = Float(b) * Dataset.pixelScale }
+    }
+
+    deinit {
+        bytes.deallocate()
+        values.deallocate()
+    }
+
+    /// The rows from row `first` on, as the sparse kernels read them.
+    func rows(from first: Int = 0) -> ByteRows {
+        ByteRows(base: bytes + first * width, ldx: width, values: values)
+    }
+
+    /// Rows `rows` as floats, into `destination` (row `rows.lowerBound` first), as
+    /// ``Dataset/gather(_:into:labels:targets:pool:)`` would have written them.
+    func convert(_ rows: Range<Int>, into destination: UnsafeMutablePointer<Float>) {
+        for r in rows {
+            let from = bytes + r * width, to = destination + (r - rows.lowerBound) * width
+            for j in 0..<width { to[j] = values[Int(from[j])] }
         }
     }
 }

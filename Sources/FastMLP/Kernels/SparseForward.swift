@@ -4,7 +4,7 @@
 // inputs; for a 97- to 112-column panel slivers of three images over the inputs at which one of
 // them is nonzero.
 
-/// Whether ``sparseForward(masks:origin:m:n:k:x:ldx:w:ldw:c:ldc:epilogue:scratch:)`` has a
+/// Whether ``sparseForward(masks:origin:m:n:k:inputs:w:ldw:packed:c:ldc:epilogue:scratch:)`` has a
 /// register tile for a layer of `n` outputs (and this CPU's vector registers): panels of 128
 /// columns, the last 97 to 128 wide — the hidden layers of seed-sigmoid (100), mlp-128 and
 /// speedrun (256). Other widths keep the GEMM's 8 × 32 tile over step lists.
@@ -12,14 +12,14 @@ func sparseForwardCovers(columns n: Int) -> Bool {
     KernelConfig.wideKernel && n >= 97 && (n % 128 == 0 || n % 128 >= 97)
 }
 
-/// Whether ``sparseForward(masks:origin:m:n:k:x:ldx:w:ldw:packed:c:ldc:epilogue:scratch:)`` can
+/// Whether ``sparseForward(masks:origin:m:n:k:inputs:w:ldw:packed:c:ldc:epilogue:scratch:)`` can
 /// read W from the GEMM's packed panels for a layer of `n` outputs: when every panel is 128
 /// columns wide (`mlp-wide`'s 1024) and the GEMM's panels are 32 wide.
 func sparseForwardReadsPanels(columns n: Int) -> Bool {
     KernelConfig.wideKernel && KernelConfig.nr == 32 && n > 0 && n % 128 == 0
 }
 
-/// The blocking of ``sparseForward(masks:origin:m:n:k:x:ldx:w:ldw:c:ldc:epilogue:scratch:)``,
+/// The blocking of ``sparseForward(masks:origin:m:n:k:inputs:w:ldw:packed:c:ldc:epilogue:scratch:)``,
 /// and the scratch it takes: a chunk's accumulators between blocks, then its sums of the passes
 /// before. Measured on seed-sigmoid and mlp-128 (family 26, one thread, µs a step for the
 /// forward products): blocks of 64 steps and chunks of 8 slivers 14.0 and 30.3; 32 steps 15.4
@@ -35,13 +35,15 @@ enum SparseForwardScratch {
 }
 
 /// C (m × n, rows `ldc` apart) = epilogue(X·W) for the rows `origin ..< origin + m` of a batch X
-/// (`ldx` floats per row) whose nonzero inputs `masks` records, W k × n row-major (`ldw` apart).
+/// (`inputs`, floats or bytes with their values, whose row i is the batch's row origin + i) whose
+/// nonzero inputs `masks` records, W k × n row-major (`ldw` apart).
 ///
 /// Bitwise what ``gemmSerial(m:n:k:a:b:c:ldc:epilogue:zeroSteps:scratch:)`` gives: every element
 /// is summed over k in passes of kc steps, each pass a chain of fused multiply-adds from zero in
 /// ascending k, added to the passes before, then the epilogue on the total. The chain of a row
 /// leaves out steps at which it is zero: exact zeros added to a running sum from +0, which change
-/// no bit. The kernel reads X in place, with nothing packed.
+/// no bit. The kernel reads X in place, with nothing packed; a byte input and the float the
+/// dense path made of it are the same value, so the bytes give the same sums.
 /// - A 128-column panel runs two images side by side, each over its own nonzero inputs, 2 × 8
 ///   accumulators: no step of an image is spent on another's pixels (`mlp-128`, family 26, one
 ///   thread: 27.2–27.7 µs a step for the forward products against 31.2–33.8 with slivers of 3).
@@ -59,8 +61,28 @@ enum SparseForwardScratch {
 /// parameters that follow W); the lanes past n are never stored. `epilogue` is a forward one
 /// (`.biasActivation`), whose tile is the sliver.
 func sparseForward(
-    masks: NonzeroMasks, origin: Int, m: Int, n: Int, k: Int, x: UnsafePointer<Float>, ldx: Int,
+    masks: NonzeroMasks, origin: Int, m: Int, n: Int, k: Int, inputs: SparseInputs,
     w: UnsafePointer<Float>, ldw: Int, packed: MatrixOperand? = nil, c: UnsafeMutablePointer<Float>, ldc: Int,
+    epilogue: Epilogue, scratch: UnsafeMutableRawPointer
+) {
+    switch inputs {
+    case .floats(let x):
+        sparseForward(
+            masks: masks, origin: origin, m: m, n: n, k: k, x: x, w: w, ldw: ldw, packed: packed, c: c, ldc: ldc,
+            epilogue: epilogue, scratch: scratch)
+    case .bytes(let x):
+        sparseForward(
+            masks: masks, origin: origin, m: m, n: n, k: k, x: x, w: w, ldw: ldw, packed: packed, c: c, ldc: ldc,
+            epilogue: epilogue, scratch: scratch)
+    }
+}
+
+/// ``sparseForward(masks:origin:m:n:k:inputs:w:ldw:packed:c:ldc:epilogue:scratch:)`` for one
+/// kind of input rows.
+@inline(__always)
+private func sparseForward<X: InputRows>(
+    masks: NonzeroMasks, origin: Int, m: Int, n: Int, k: Int, x: X,
+    w: UnsafePointer<Float>, ldw: Int, packed: MatrixOperand?, c: UnsafeMutablePointer<Float>, ldc: Int,
     epilogue: Epilogue, scratch: UnsafeMutableRawPointer
 ) {
     precondition(sparseForwardCovers(columns: n), "sparseForward: no tile for \(n) columns")
@@ -70,7 +92,7 @@ func sparseForward(
         let floatBytes = MemoryLayout<Float>.stride
         for j in stride(from: 0, to: n, by: 128) {
             runPaired(
-                masks: masks, origin: origin, m: m, columns: j..<j + 128, k: k, x: x, ldx: ldx,
+                masks: masks, origin: origin, m: m, columns: j..<j + 128, k: k, x: x,
                 w: packed.base + j / KernelConfig.nr * packed.panelStride, stepBytes: KernelConfig.nr * floatBytes,
                 rows: { GroupedRows($0, groupBytes: packed.panelStride * floatBytes) }, c: c, ldc: ldc,
                 epilogue: epilogue, scratch: scratch)
@@ -84,12 +106,12 @@ func sparseForward(
         if width > 112 {
             let floatBytes = MemoryLayout<Float>.stride
             runPaired(
-                masks: masks, origin: origin, m: m, columns: j..<j + width, k: k, x: x, ldx: ldx, w: w + j,
+                masks: masks, origin: origin, m: m, columns: j..<j + width, k: k, x: x, w: w + j,
                 stepBytes: ldw * floatBytes, rows: { ContiguousRows(base: $0) }, c: c, ldc: ldc, epilogue: epilogue,
                 scratch: scratch)
         } else {
             runBlocked(
-                SliverBlock3x7.self, masks: masks, origin: origin, m: m, columns: j..<j + width, k: k, x: x, ldx: ldx,
+                SliverBlock3x7.self, masks: masks, origin: origin, m: m, columns: j..<j + width, k: k, x: x,
                 w: w, ldw: ldw, c: c, ldc: ldc, epilogue: epilogue, scratch: scratch)
         }
         j += width
@@ -100,9 +122,9 @@ func sparseForward(
 /// of the chunk in turn; a sliver's accumulators are saved to scratch between blocks and loaded
 /// back, which continues the same chain of FMAs.
 @inline(__always)
-private func runBlocked<Block: SliverBlock>(
-    _: Block.Type, masks: NonzeroMasks, origin: Int, m: Int, columns: Range<Int>, k: Int, x: UnsafePointer<Float>,
-    ldx: Int, w: UnsafePointer<Float>, ldw: Int, c: UnsafeMutablePointer<Float>, ldc: Int, epilogue: Epilogue,
+private func runBlocked<Block: SliverBlock, X: InputRows>(
+    _: Block.Type, masks: NonzeroMasks, origin: Int, m: Int, columns: Range<Int>, k: Int, x: X,
+    w: UnsafePointer<Float>, ldw: Int, c: UnsafeMutablePointer<Float>, ldc: Int, epilogue: Epilogue,
     scratch: UnsafeMutableRawPointer
 ) {
     let w = w + columns.lowerBound
@@ -134,7 +156,7 @@ private func runBlocked<Block: SliverBlock>(
                     let slot = partials + (i - c0) * rowBytes
                     var block = Block()
                     if b0 > 0 { block.load(slot, rowBytes: rowBytes) }
-                    let rows = SliverRows(x + i * ldx + pc + b0, ldx: ldx, height: height)
+                    let rows = SliverRows(x, i, from: pc + b0, height: height)
                     while mask != 0 {
                         let s = mask.trailingZeroBitCount
                         mask &= mask &- 1
@@ -164,13 +186,14 @@ private func runBlocked<Block: SliverBlock>(
 }
 
 /// The rows of a sliver of 3 (the first row again past `height`; those sums are never stored).
-struct SliverRows {
-    let r0, r1, r2: UnsafePointer<Float>
+struct SliverRows<Row: InputRow> {
+    let r0, r1, r2: Row
 
-    @inline(__always) init(_ first: UnsafePointer<Float>, ldx: Int, height: Int) {
-        r0 = first
-        r1 = height > 1 ? first + ldx : first
-        r2 = height > 2 ? first + 2 * ldx : first
+    /// Rows `i ..< i + height` of `x`, from input `first`.
+    @inline(__always) init<X: InputRows>(_ x: X, _ i: Int, from first: Int, height: Int) where X.Row == Row {
+        r0 = x.row(i).advanced(by: first)
+        r1 = height > 1 ? x.row(i + 1).advanced(by: first) : r0
+        r2 = height > 2 ? x.row(i + 2).advanced(by: first) : r0
     }
 }
 
@@ -201,7 +224,7 @@ private protocol SliverBlock {
     static var vectors: Int { get }
     init()
     /// Step `s`: row r's x[s] times W's row at `w`, added to row r's accumulators.
-    mutating func add(_ x: SliverRows, _ s: Int, _ w: UnsafeRawPointer)
+    mutating func add<Row: InputRow>(_ x: SliverRows<Row>, _ s: Int, _ w: UnsafeRawPointer)
     /// The accumulators as `save` left them, rows `rowBytes` apart.
     mutating func load(_ p: UnsafeRawPointer, rowBytes: Int)
     func save(_ p: UnsafeMutableRawPointer, rowBytes: Int)
@@ -216,7 +239,7 @@ private struct SliverBlock3x7: SliverBlock {
     var c10 = Vector(), c11 = Vector(), c12 = Vector(), c13 = Vector(), c14 = Vector(), c15 = Vector(), c16 = Vector()
     var c20 = Vector(), c21 = Vector(), c22 = Vector(), c23 = Vector(), c24 = Vector(), c25 = Vector(), c26 = Vector()
     @inline(__always) init() {}
-    @inline(__always) mutating func add(_ x: SliverRows, _ s: Int, _ w: UnsafeRawPointer) {
+    @inline(__always) mutating func add<Row: InputRow>(_ x: SliverRows<Row>, _ s: Int, _ w: UnsafeRawPointer) {
         let x0 = x.r0[s]
         let x1 = x.r1[s]
         let x2 = x.r2[s]
@@ -253,16 +276,16 @@ private struct SliverBlock3x7: SliverBlock {
 }
 
 /// The kernel for a 128-column panel over pairs of images, each walking its own nonzero inputs,
-/// blocked over k as ``runBlocked(_:masks:origin:m:columns:k:x:ldx:w:ldw:c:ldc:epilogue:scratch:)``:
+/// blocked over k as ``runBlocked(_:masks:origin:m:columns:k:x:w:ldw:c:ldc:epilogue:scratch:)``:
 /// in each block the two chains advance together while both have steps left, then the longer
 /// one alone. Padding the shorter chain with one of its own zero inputs (one loop, no tails)
 /// measured slower: 37.9–40.0 µs a step against 36.7–37.1 on a busy machine. The blocked walk
-/// is written out here and in ``runBlocked(_:masks:origin:m:columns:k:x:ldx:w:ldw:c:ldc:epilogue:scratch:)``:
+/// is written out here and in ``runBlocked(_:masks:origin:m:columns:k:x:w:ldw:c:ldc:epilogue:scratch:)``:
 /// one walk handing each unit of rows to a closure cost 1.5–1.8 µs a step on both workloads.
 @inline(__always)
-private func runPaired<Rows: RowsOfW>(
-    masks: NonzeroMasks, origin: Int, m: Int, columns: Range<Int>, k: Int, x: UnsafePointer<Float>,
-    ldx: Int, w: UnsafePointer<Float>, stepBytes wStep: Int, rows makeRows: (UnsafeRawPointer) -> Rows,
+private func runPaired<Rows: RowsOfW, X: InputRows>(
+    masks: NonzeroMasks, origin: Int, m: Int, columns: Range<Int>, k: Int, x: X,
+    w: UnsafePointer<Float>, stepBytes wStep: Int, rows makeRows: (UnsafeRawPointer) -> Rows,
     c: UnsafeMutablePointer<Float>, ldc: Int, epilogue: Epilogue, scratch: UnsafeMutableRawPointer
 ) {
     let width = 128
@@ -287,8 +310,8 @@ private func runPaired<Rows: RowsOfW>(
                     let height = min(2, c1 - i)
                     var mask0 = masks.bits(row: origin + i, first: pc + b0, count: steps)
                     var mask1 = height > 1 ? masks.bits(row: origin + i + 1, first: pc + b0, count: steps) : 0
-                    let x0 = x + i * ldx + pc + b0
-                    let x1 = height > 1 ? x0 + ldx : x0
+                    let x0 = x.row(i).advanced(by: pc + b0)
+                    let x1 = height > 1 ? x.row(i + 1).advanced(by: pc + b0) : x0
                     let slot = partials + (i - c0) * rowBytes
                     var block = ImagePair8()
                     if b0 > 0 { block.load(slot, rowBytes: rowBytes) }

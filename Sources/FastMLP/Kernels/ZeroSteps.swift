@@ -48,6 +48,23 @@ final class NonzeroMasks {
         return count
     }
 
+    /// Marks the nonzero bytes of `x` (`inputs` bytes, then at least 63 more that may be read) as
+    /// row `row`; returns how many there are. A byte is nonzero exactly when the float it stands
+    /// for is (``ByteRows``), so these are the masks of those floats.
+    @discardableResult
+    func build(row: Int, fromBytes x: UnsafePointer<UInt8>) -> Int {
+        let out = bits + row * words
+        var count = 0
+        for w in 0..<words {
+            let first = w * 64, width = min(64, inputs - first)
+            var mask = fastmlp_nonzero_mask64_bytes_and(x + first, 0xff)
+            if width < 64 { mask &= (1 << UInt64(width)) - 1 }
+            out[w] = mask
+            count += mask.nonzeroBitCount
+        }
+        return count
+    }
+
     /// Byte `group` of row `row`'s mask: bit j is input 8·group + j.
     @inline(__always) func byte(row: Int, group: Int) -> UInt8 {
         UnsafeRawPointer(bits).load(fromByteOffset: row &* words &* 8 &+ group, as: UInt8.self)
@@ -132,10 +149,25 @@ struct StepLists {
 /// GEMM's sliver of eight (MNIST: it keeps 22 % of them against 39 %), and dZ, the only operand
 /// it streams, is small enough to stay in L1. As in the GEMM, the sum runs over the batch in
 /// passes of kc rows, each a chain of fused multiply-adds from zero that is then added to the
-/// passes before; a row left out adds an exact zero. `x` is the batch (`ldx` floats per row),
-/// `dz` its deltas (`n` per row); `list` has room for kc indices.
+/// passes before; a row left out adds an exact zero. `x` is the batch (floats, or bytes with
+/// their values), `dz` its deltas (`n` per row).
 func sparseWeightGradient(
-    masks: NonzeroMasks, x: UnsafePointer<Float>, ldx: Int, inputs: Range<Int>, count: Int,
+    masks: NonzeroMasks, x: SparseInputs, inputs: Range<Int>, count: Int,
+    dz: UnsafePointer<Float>, n: Int, gradient: UnsafeMutablePointer<Float>, scratch: UnsafeMutableRawPointer
+) {
+    switch x {
+    case .floats(let x):
+        sparseWeightGradient(
+            masks: masks, x: x, inputs: inputs, count: count, dz: dz, n: n, gradient: gradient, scratch: scratch)
+    case .bytes(let x):
+        sparseWeightGradient(
+            masks: masks, x: x, inputs: inputs, count: count, dz: dz, n: n, gradient: gradient, scratch: scratch)
+    }
+}
+
+/// ``sparseWeightGradient(masks:x:inputs:count:dz:n:gradient:scratch:)`` for one kind of input rows.
+private func sparseWeightGradient<X: InputRows>(
+    masks: NonzeroMasks, x: X, inputs: Range<Int>, count: Int,
     dz: UnsafePointer<Float>, n: Int, gradient: UnsafeMutablePointer<Float>, scratch: UnsafeMutableRawPointer
 ) {
     var first = inputs.lowerBound
@@ -143,16 +175,16 @@ func sparseWeightGradient(
         // Blocks of at most 128 inputs, ending on a group boundary.
         let last = min(inputs.upperBound, (first & ~7) + 128)
         sparseWeightGradientBlock(
-            masks: masks, x: x, ldx: ldx, inputs: first..<last, count: count, dz: dz, n: n,
+            masks: masks, x: x, inputs: first..<last, count: count, dz: dz, n: n,
             gradient: gradient + (first - inputs.lowerBound) * n, scratch: scratch)
         first = last
     }
 }
 
-/// ``sparseWeightGradient(masks:x:ldx:inputs:count:dz:n:gradient:scratch:)`` for at most 17
+/// ``sparseWeightGradient(masks:x:inputs:count:dz:n:gradient:scratch:)`` for at most 17
 /// groups of 8 inputs.
-private func sparseWeightGradientBlock(
-    masks: NonzeroMasks, x: UnsafePointer<Float>, ldx: Int, inputs: Range<Int>, count: Int,
+private func sparseWeightGradientBlock<X: InputRows>(
+    masks: NonzeroMasks, x: X, inputs: Range<Int>, count: Int,
     dz: UnsafePointer<Float>, n: Int, gradient: UnsafeMutablePointer<Float>, scratch: UnsafeMutableRawPointer
 ) {
     let list = scratch.bindMemory(to: Int32.self, capacity: SparseGradientScratch.listCapacity)
@@ -185,7 +217,7 @@ private func sparseWeightGradientBlock(
                 p += 64
             }
             let rows = PairRows(
-                x: x + k, ldx: ldx, list: list, count: listed, height: height,
+                x: x, input: k, list: list, count: listed, height: height,
                 output: gradient + (k - inputs.lowerBound) * n, accumulate: s0 > 0)
             var j = 0
             while j < n {
@@ -212,7 +244,7 @@ private func sparseWeightGradientBlock(
     } while s0 < count
 }
 
-/// The scratch ``sparseWeightGradient(masks:x:ldx:inputs:count:dz:n:gradient:scratch:)`` takes:
+/// The scratch ``sparseWeightGradient(masks:x:inputs:count:dz:n:gradient:scratch:)`` takes:
 /// a list of kc batch rows, then the masks' bytes of a block of up to 17 groups of 8 inputs for
 /// kc rows, each padded for a 64-byte read.
 enum SparseGradientScratch {
@@ -226,10 +258,10 @@ enum SparseGradientScratch {
 }
 
 /// One pass of one pair of dW's rows: the listed batch rows, and where the pair's sums go.
-private struct PairRows {
-    /// The batch at the pair's first input.
-    let x: UnsafePointer<Float>
-    let ldx: Int
+private struct PairRows<X: InputRows> {
+    /// The batch, and the pair's first input.
+    let x: X
+    let input: Int
     let list: UnsafePointer<Int32>
     let count: Int
     let height: Int
@@ -245,9 +277,9 @@ private struct PairRows {
         var block = Block()
         for e in 0..<count {
             let s = Int(list[e])
-            let row = x + s &* ldx
-            // With one input, the second lane reads the next float and its sums are dropped.
-            block.add(row[0], row[1], base + s &* bytes)
+            let row = x.row(s)
+            // With one input, the second lane reads the next input and its sums are dropped.
+            block.add(row[input], row[input &+ 1], base + s &* bytes)
         }
         block.finish(PairSink(
             output: output + column, n: n, columns: min(Block.vectors * Vector.scalarCount, n - column),

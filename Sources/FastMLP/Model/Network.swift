@@ -96,10 +96,18 @@ public final class Network {
     /// `nonzeroMasks` (the batch's, for all of its rows), the first layer's product leaves out the
     /// inputs that are zero in every row of a sliver (exact, so again the same results). A row's results do not depend on which
     /// other rows share its tile.
+    ///
+    /// With `inputBytes` too (the batch's rows as bytes, from its first row; only when
+    /// ``sparseKernelsRunFirstLayer(packed:)``), the first layer reads its inputs there rather than
+    /// from `workspace.activations[0]`: the same values, so again the same results.
     func forward(
         _ workspace: Workspace, rows: Range<Int>, activateOutput: Bool = true, dropout: Dropout? = nil,
-        packed: PackedWeights? = nil, nonzeroMasks: NonzeroMasks? = nil, scratch: UnsafeMutablePointer<Float>
+        packed: PackedWeights? = nil, nonzeroMasks: NonzeroMasks? = nil, inputBytes: ByteRows? = nil,
+        scratch: UnsafeMutablePointer<Float>
     ) {
+        precondition(
+            inputBytes == nil || (nonzeroMasks != nil && sparseKernelsRunFirstLayer(packed: packed)),
+            "Network.forward: input bytes need the sparse kernels")
         let r0 = rows.lowerBound
         for (l, layer) in layers.enumerated() {
             let isOutput = l == layers.count - 1
@@ -113,9 +121,11 @@ public final class Network {
             if l == 0, let nonzeroMasks, sparseForwardCovers(columns: layer.outputs),
                 packedW == nil || sparseForwardReadsPanels(columns: layer.outputs)
             {
+                let x: SparseInputs = inputBytes.map { .bytes($0.from(row: r0)) }
+                    ?? .floats(FloatRows(base: input, ldx: layer.inputs))
                 sparseForward(
-                    masks: nonzeroMasks, origin: r0, m: rows.count, n: layer.outputs, k: layer.inputs, x: input,
-                    ldx: layer.inputs, w: parameters.base + layer.weightOffset, ldw: layer.outputs, packed: packedW,
+                    masks: nonzeroMasks, origin: r0, m: rows.count, n: layer.outputs, k: layer.inputs, inputs: x,
+                    w: parameters.base + layer.weightOffset, ldw: layer.outputs, packed: packedW,
                     c: output, ldc: layer.outputs, epilogue: epilogue, scratch: UnsafeMutableRawPointer(scratch))
             } else {
                 gemmSerial(
@@ -131,6 +141,15 @@ public final class Network {
                 softmaxRows(output, rows: rows.count, columns: layer.outputs)
             }
         }
+    }
+
+    /// Whether a sparse batch's first layer runs on the sparse kernels — the forward product
+    /// (reading W from `packed` when given) and the weight gradient — so that its inputs may be
+    /// read as bytes and need never be made into floats.
+    func sparseKernelsRunFirstLayer(packed: PackedWeights?) -> Bool {
+        let n = layers[0].outputs
+        return KernelConfig.wideKernel && sparseForwardCovers(columns: n)
+            && (packed?.forward(0) == nil || sparseForwardReadsPanels(columns: n))
     }
 
     /// The forward pass on the first `count` rows of `workspace.activations[0]`, in row tiles
@@ -179,14 +198,20 @@ public final class Network {
     /// Rows `inputs` of layer `layer`'s weight gradient, dW = Xᵀ·dZ over the batch's first
     /// `count` rows in sample order, into `workspace.gradients`. With `nonzeroMasks`, the first
     /// layer's product leaves out the samples whose inputs are all zero in a sliver of rows.
+    /// With `inputBytes` too (the batch's rows as bytes), the first layer reads its inputs there.
     func weightGradient(
         _ workspace: Workspace, layer index: Int, inputs: Range<Int>, count: Int, nonzeroMasks: NonzeroMasks? = nil,
-        scratch: UnsafeMutablePointer<Float>
+        inputBytes: ByteRows? = nil, scratch: UnsafeMutablePointer<Float>
     ) {
         let layer = layers[index]
+        precondition(
+            inputBytes == nil || (nonzeroMasks != nil && KernelConfig.wideKernel),
+            "Network.weightGradient: input bytes need the sparse kernel")
         if index == 0, let nonzeroMasks, KernelConfig.wideKernel {
+            let x: SparseInputs = inputBytes.map { .bytes($0) }
+                ?? .floats(FloatRows(base: workspace.activations[0].base, ldx: layer.inputs))
             sparseWeightGradient(
-                masks: nonzeroMasks, x: workspace.activations[0].base, ldx: layer.inputs, inputs: inputs, count: count,
+                masks: nonzeroMasks, x: x, inputs: inputs, count: count,
                 dz: workspace.deltas[0].base, n: layer.outputs,
                 gradient: workspace.gradients.base + layer.weightOffset + inputs.lowerBound * layer.outputs,
                 scratch: UnsafeMutableRawPointer(scratch))

@@ -53,6 +53,12 @@ final class TrainingStep: RegionJob {
     /// The batch's nonzero inputs, marked by the row tiles as they gather.
     private let nonzeroMasks: NonzeroMasks
     private var batchIsSparse = false
+    /// The batch as bytes, when the first layer's sparse kernels cover it: a batch of images is
+    /// gathered here and made into floats only where a tile or the batch turns out dense (the
+    /// sparse kernels read the bytes, a quarter of the memory, through the same values).
+    private let pixelBatch: PixelBatch?
+    /// Whether each row tile's inputs are also in `workspace.activations[0]` as floats.
+    private let tileHasFloats: UnsafeMutablePointer<Bool>
     /// The tasks of region 2, in a fixed order.
     let gradientTiles: [GradientTile]
     /// Per-phase timing, when a benchmark asks for it.
@@ -80,12 +86,17 @@ final class TrainingStep: RegionJob {
         tileNonzeros = .allocate(capacity: tiles)
         tileNonzeros.initialize(repeating: 0, count: tiles)
         nonzeroMasks = NonzeroMasks(inputs: architecture.inputCount, capacity: capacity)
+        pixelBatch = network.sparseKernelsRunFirstLayer(packed: packed)
+            ? PixelBatch(width: architecture.inputCount, capacity: capacity) : nil
+        tileHasFloats = .allocate(capacity: tiles)
+        tileHasFloats.initialize(repeating: true, count: tiles)
     }
 
     deinit {
         labels.deallocate()
         tileLoss.deallocate()
         tileNonzeros.deallocate()
+        tileHasFloats.deallocate()
     }
 
     /// Rows per task of region 1: a quarter of the batch (at least 16 rows, so that a tile reads
@@ -129,7 +140,8 @@ final class TrainingStep: RegionJob {
             packed?.refresh()
             parametersChanged = false
         }
-        batch = Batch(data: data, indices: indices, next: next, dropout: dropout)
+        let inBytes = skipsZeroInputs && pixelBatch != nil && data.hasPixels && !data.isRegression
+        batch = Batch(data: data, indices: indices, next: next, dropout: dropout, inBytes: inBytes)
         defer { batch = nil }
 
         // Region 1: row tiles, gather → forward → loss → deltas.
@@ -144,6 +156,13 @@ final class TrainingStep: RegionJob {
         guard total.isFinite else { return total }
         batchIsSparse = isSparse(nonzeros: nonzeros, rows: rows)
         if batchIsSparse { stepsSkippingZeroInputs += 1 }
+        if !batchIsSparse, inBytes, let pixelBatch {
+            // The dense weight gradient reads floats: make those of the tiles that were sparse.
+            for t in 0..<tiles where !tileHasFloats[t] {
+                let range = t * rowTile..<min(rows, (t + 1) * rowTile)
+                pixelBatch.convert(range, into: workspace.activations[0].base + range.lowerBound * pixelBatch.width)
+            }
+        }
 
         // Region 2: weight-gradient tiles, each updated in place.
         batch?.rule = optimizer?.beginStep(learningRate: learningRate)
@@ -164,6 +183,8 @@ final class TrainingStep: RegionJob {
         let indices: UnsafeBufferPointer<Int32>
         let next: UnsafeBufferPointer<Int32>?
         let dropout: Dropout?
+        /// Whether the batch is gathered into `pixelBatch`.
+        let inBytes: Bool
         var rule: UpdateRule?
     }
     private var batch: Batch?
@@ -187,9 +208,11 @@ final class TrainingStep: RegionJob {
         case .rowChains:
             rowChain(
                 tile: task, rows: batch.indices.count, data: batch.data, indices: batch.indices, dropout: batch.dropout,
-                worker: worker)
+                pixels: batch.inBytes ? pixelBatch : nil, worker: worker)
         case .gradientTiles:
-            gradientTile(gradientTiles[task], rows: batch.indices.count, rule: batch.rule, worker: worker)
+            gradientTile(
+                gradientTiles[task], rows: batch.indices.count, rule: batch.rule,
+                inputBytes: batchIsSparse && batch.inBytes ? pixelBatch?.rows() : nil, worker: worker)
             if let next = batch.next {
                 // Each task fetches its share of the next batch, spread over the region.
                 let tasks = gradientTiles.count
@@ -198,32 +221,42 @@ final class TrainingStep: RegionJob {
         }
     }
 
-    /// Region 1's task: rows `tile·rowTile ..< …` of the batch, start to finish.
+    /// Region 1's task: rows `tile·rowTile ..< …` of the batch, start to finish; with `pixels`,
+    /// the rows are gathered as bytes, and made into floats only if the tile is dense.
+    @inline(never)  // a function of its own: inlined into the pool's loop, its kernels' loads and stores were not
     private func rowChain(
-        tile: Int, rows: Int, data: Dataset, indices: UnsafeBufferPointer<Int32>, dropout: Dropout?, worker: Int
+        tile: Int, rows: Int, data: Dataset, indices: UnsafeBufferPointer<Int32>, dropout: Dropout?,
+        pixels: PixelBatch?, worker: Int
     ) {
         let architecture = network.architecture
-        let outputs = architecture.outputCount
+        let outputs = architecture.outputCount, width = architecture.inputCount
         let range = tile * rowTile..<min(rows, (tile + 1) * rowTile)
         let scratch = workspace.gemm.scratch[worker].base
         var clock = profile?.clock(worker: worker)
         let batchTargets = data.isRegression ? targets.base + range.lowerBound * outputs : nil
-        data.gather(
-            UnsafeBufferPointer(rebasing: indices[range]),
-            into: workspace.activations[0].base + range.lowerBound * architecture.inputCount,
-            labels: labels + range.lowerBound, targets: batchTargets)
-        let inputs = workspace.activations[0].base + range.lowerBound * architecture.inputCount
+        let inputs = workspace.activations[0].base + range.lowerBound * width
         var nonzeros = 0
-        if skipsZeroInputs {
-            for r in range {
-                nonzeros += nonzeroMasks.build(row: r, from: inputs + (r - range.lowerBound) * architecture.inputCount)
+        if let pixels {
+            data.gather(
+                UnsafeBufferPointer(rebasing: indices[range]), intoBytes: pixels.bytes + range.lowerBound * width,
+                labels: labels + range.lowerBound)
+            for r in range { nonzeros += nonzeroMasks.build(row: r, fromBytes: pixels.bytes + r * width) }
+        } else {
+            data.gather(
+                UnsafeBufferPointer(rebasing: indices[range]), into: inputs, labels: labels + range.lowerBound,
+                targets: batchTargets)
+            if skipsZeroInputs {
+                for r in range { nonzeros += nonzeroMasks.build(row: r, from: inputs + (r - range.lowerBound) * width) }
             }
         }
+        let sparse = isSparse(nonzeros: nonzeros, rows: range.count)
+        if let pixels, !sparse { pixels.convert(range, into: inputs) }
+        tileHasFloats[tile] = pixels == nil || !sparse
         tileNonzeros[tile] = nonzeros
         clock?.lap(.gather)
         network.forward(
             workspace, rows: range, activateOutput: !loss.consumesLogits, dropout: dropout, packed: packed,
-            nonzeroMasks: isSparse(nonzeros: nonzeros, rows: range.count) ? nonzeroMasks : nil,
+            nonzeroMasks: sparse ? nonzeroMasks : nil, inputBytes: sparse ? pixels?.rows() : nil,
             scratch: scratch)
         clock?.lap(.forward)
         tileLoss[tile] = loss.evaluate(
@@ -244,12 +277,15 @@ final class TrainingStep: RegionJob {
 
     /// Region 2's task: one block of a layer's weight gradient (and at row 0 its bias gradient),
     /// then the optimiser on exactly those parameters.
-    private func gradientTile(_ tile: GradientTile, rows: Int, rule: UpdateRule?, worker: Int) {
+    @inline(never)  // as rowChain
+    private func gradientTile(
+        _ tile: GradientTile, rows: Int, rule: UpdateRule?, inputBytes: ByteRows?, worker: Int
+    ) {
         let layer = network.layers[tile.layer]
         var clock = profile?.clock(worker: worker)
         network.weightGradient(
             workspace, layer: tile.layer, inputs: tile.rows, count: rows, nonzeroMasks: batchIsSparse ? nonzeroMasks : nil,
-            scratch: workspace.gemm.scratch[worker].base)
+            inputBytes: tile.layer == 0 ? inputBytes : nil, scratch: workspace.gemm.scratch[worker].base)
         if tile.rows.lowerBound == 0 { network.biasGradient(workspace, layer: tile.layer, count: rows) }
         clock?.lap(.weightGradient)
         guard let rule else { return }
