@@ -349,6 +349,23 @@ struct GEMMTests {
         }
     }
 
+    @Test("the masks' bytes transposed by 8 × 8 blocks and ragged edges are the masks' bytes")
+    func transposedMaskBytes() {
+        let x = Self.sparseMatrix(rows: 70, columns: 784, seed: 9)
+        let masks = Self.masks(x, rows: 70, columns: 784)
+        for (rows, groups) in [(0..<64, 0..<16), (3..<62, 1..<98), (5..<6, 96..<98), (64..<70, 90..<97)] {
+            let stride = 80
+            var out = [UInt8](repeating: 0xee, count: groups.count * stride)
+            out.withUnsafeMutableBufferPointer {
+                masks.transposeBytes(rows: rows, groups: groups, into: $0.baseAddress!, stride: stride)
+            }
+            let expected = groups.flatMap { g in
+                (0..<stride).map { r in r < rows.count ? masks.byte(row: rows.lowerBound + r, group: g) : 0xee }
+            }
+            #expect(out == expected, "rows \(rows), groups \(groups)")
+        }
+    }
+
     @Test("the sparse weight gradient gives bitwise the GEMM's Xᵀ·dY, on whole and partial row ranges, from floats or bytes",
           arguments: [false, true])
     func sparseWeightGradientIsExact(bytes: Bool) {

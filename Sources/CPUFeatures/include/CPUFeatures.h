@@ -66,6 +66,21 @@ static inline __attribute__((always_inline)) unsigned long long fastmlp_nonzero_
     return mask;
 }
 
+/// Transposes an 8 × 8 block of bytes: byte c of row r (8 bytes at `in + r·inStride`) goes to byte r
+/// of row c (at `out + c·outStride`). One permute of a 64-byte vector (`vpermb` with AVX-512 VBMI).
+static inline __attribute__((always_inline)) void fastmlp_transpose8x8_bytes(
+    const unsigned char *in, long inStride, unsigned char *out, long outStride) {
+    typedef unsigned char u8x64 __attribute__((ext_vector_type(64)));
+    u8x64 v;
+    for (int r = 0; r < 8; r++) __builtin_memcpy((unsigned char *)&v + 8 * r, in + r * inStride, 8);
+    u8x64 t = __builtin_shufflevector(v, v,
+        0, 8, 16, 24, 32, 40, 48, 56, 1, 9, 17, 25, 33, 41, 49, 57,
+        2, 10, 18, 26, 34, 42, 50, 58, 3, 11, 19, 27, 35, 43, 51, 59,
+        4, 12, 20, 28, 36, 44, 52, 60, 5, 13, 21, 29, 37, 45, 53, 61,
+        6, 14, 22, 30, 38, 46, 54, 62, 7, 15, 23, 31, 39, 47, 55, 63);
+    for (int c = 0; c < 8; c++) __builtin_memcpy(out + c * outStride, (unsigned char *)&t + 8 * c, 8);
+}
+
 /// Writes `first + i` for every set bit i of `mask`, ascending, to `out`; returns how many. With
 /// AVX-512 without a branch per bit: each 16 bits compress a vector of indices in a register
 /// (`vpcompressd`, not its slow form that stores to memory), which is stored whole, so `out` needs

@@ -65,6 +65,26 @@ final class NonzeroMasks {
         return count
     }
 
+    /// Bytes `groups` of rows `rows`' masks, transposed: byte `g` of row `r` goes to
+    /// `out[(g − groups.lowerBound)·stride + r − rows.lowerBound]`, so that one group's bytes for
+    /// all the rows lie together. 8 × 8 blocks at a time, the ragged edges byte by byte.
+    func transposeBytes(rows: Range<Int>, groups: Range<Int>, into out: UnsafeMutablePointer<UInt8>, stride: Int) {
+        let source = UnsafeRawPointer(bits).assumingMemoryBound(to: UInt8.self)
+        let rowBytes = words * 8
+        let fullRows = rows.count / 8 * 8, fullGroups = groups.count / 8 * 8
+        for r in Swift.stride(from: 0, to: fullRows, by: 8) {
+            for g in Swift.stride(from: 0, to: fullGroups, by: 8) {
+                fastmlp_transpose8x8_bytes(
+                    source + (rows.lowerBound + r) * rowBytes + groups.lowerBound + g, rowBytes, out + g * stride + r,
+                    stride)
+            }
+        }
+        for g in 0..<groups.count {
+            let from = g < fullGroups ? fullRows : 0
+            for r in from..<rows.count { out[g * stride + r] = byte(row: rows.lowerBound + r, group: groups.lowerBound + g) }
+        }
+    }
+
     /// Byte `group` of row `row`'s mask: bit j is input 8·group + j.
     @inline(__always) func byte(row: Int, group: Int) -> UInt8 {
         UnsafeRawPointer(bits).load(fromByteOffset: row &* words &* 8 &+ group, as: UInt8.self)
@@ -198,10 +218,9 @@ private func sparseWeightGradientBlock<X: InputRows>(
     var s0 = 0
     repeat {
         let depth = min(KernelConfig.kc, count - s0)
-        for g in 0..<groupCount {
-            let bytes = groups + g * SparseGradientScratch.groupStride
-            for s in 0..<depth { bytes[s] = masks.byte(row: s0 + s, group: firstGroup + g) }
-        }
+        masks.transposeBytes(
+            rows: s0..<s0 + depth, groups: firstGroup..<firstGroup + groupCount, into: groups,
+            stride: SparseGradientScratch.groupStride)
         var k = inputs.lowerBound
         while k < inputs.upperBound {
             // A pair never straddles a group of 8 inputs, so that one byte of the masks covers it.
