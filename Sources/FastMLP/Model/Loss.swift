@@ -41,13 +41,20 @@ public enum Loss: String, Codable, Sendable, CaseIterable, CustomStringConvertib
     ///
     /// `output` holds logits for the cross-entropies and activated outputs for MSE. With
     /// `targets` (regression, `rows × columns`), MSE compares with them instead of one-hot labels.
+    /// With `rowLosses`, each row's loss is also written there (for a sum over a batch in row
+    /// order, whatever tiles evaluated it).
     func evaluate(
         output: UnsafePointer<Float>, labels: UnsafePointer<Int32>, targets: UnsafePointer<Float>? = nil,
         rows: Int, columns: Int, outputActivation: Activation, gradient: UnsafeMutablePointer<Float>?,
-        gradientScale: Float
+        gradientScale: Float, rowLosses: UnsafeMutablePointer<Double>? = nil
     ) -> Double {
         var total: Double = 0
         for r in 0..<rows {
+            var rowLoss: Double = 0
+            defer {
+                total += rowLoss
+                rowLosses?[r] = rowLoss
+            }
             let y = output + r * columns
             let label = targets == nil ? Int(labels[r]) : -1
             @inline(__always) func target(_ j: Int) -> Float {
@@ -58,7 +65,7 @@ public enum Loss: String, Codable, Sendable, CaseIterable, CustomStringConvertib
             case .binaryCrossEntropy:
                 let z = y[0]
                 let t = targets.map { $0[r] } ?? Float(labels[r])
-                total += Double(max(z, 0) - z * t + _log1pFloat(_exp(-abs(z))))
+                rowLoss = Double(max(z, 0) - z * t + _log1pFloat(_exp(-abs(z))))
                 if let g = gradient?.advanced(by: r * columns) {
                     g[0] = (1 / (1 + _exp(-z)) - t) * gradientScale
                 }
@@ -78,14 +85,14 @@ public enum Loss: String, Codable, Sendable, CaseIterable, CustomStringConvertib
                 } else {
                     for j in 0..<columns { sum += _exp(y[j] - maximum) }
                 }
-                total += Double(maximum + _logFloat(sum) - y[label])
+                rowLoss = Double(maximum + _logFloat(sum) - y[label])
             case .meanSquaredError:
                 var sum: Float = 0
                 for j in 0..<columns {
                     let d = y[j] - target(j)
                     sum += d * d
                 }
-                total += Double(sum / Float(columns))
+                rowLoss = Double(sum / Float(columns))
                 if let g = gradient?.advanced(by: r * columns) {
                     let scale = 2 * gradientScale / Float(columns)
                     for j in 0..<columns { g[j] = (y[j] - target(j)) * scale }

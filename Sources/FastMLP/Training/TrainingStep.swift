@@ -29,15 +29,16 @@ final class TrainingStep: RegionJob {
     /// `nil`: compute the gradients only (into `workspace.gradients`) and update nothing.
     let optimizer: Optimizer?
     let workspace: Workspace
-    /// Rows of the batch per task of region 1.
-    let rowTile: Int
+    /// Rows of the batch per task of region 1 when the regions run on more than one thread (see
+    /// ``rowTile``).
+    let parallelRowTile: Int
     /// The weights in the kernels' B layout, when the step runs on a pool (Hogwild threads,
     /// which share the weights, pack per product instead).
     let packed: PackedWeights?
     /// Set when the parameters may have changed outside the step; the next run repacks them.
     var parametersChanged = true
     /// Whether the regions run on the pool; false runs them on the calling thread alone, with the
-    /// same tiles and so the same results (see `ThreadChoice`).
+    /// whole batch as one row tile (``rowTile``) and the same results (see `ThreadChoice`).
     var usesPool = true
     /// Whether the first layer's products may skip the inputs that are zero across a sliver of
     /// rows (exact: the same bits either way). They do when at most ``sparseDensityLimit`` of the
@@ -65,7 +66,8 @@ final class TrainingStep: RegionJob {
     var profile: StepProfile?
     private let labels: UnsafeMutablePointer<Int32>
     private let targets: FloatBuffer
-    private let tileLoss: UnsafeMutablePointer<Double>
+    /// Each row's loss, summed in row order whatever the tiles.
+    private let rowLosses: UnsafeMutablePointer<Double>
 
     /// A step for batches of up to `capacity` rows, run on `pool` when one is given.
     init(network: Network, loss: Loss, optimizer: Optimizer?, capacity: Int, pool: ThreadPool? = nil) {
@@ -74,15 +76,16 @@ final class TrainingStep: RegionJob {
         self.optimizer = optimizer
         let architecture = network.architecture
         workspace = Workspace(architecture: architecture, capacity: capacity, pool: pool)
-        rowTile = pool != nil ? Self.rowTile(capacity: capacity, widest: architecture.layerSizes.dropFirst().max() ?? 1) : capacity
+        parallelRowTile = pool.map { $0.threadCount > 1 } ?? false
+            ? Self.rowTile(capacity: capacity, widest: architecture.layerSizes.dropFirst().max() ?? 1) : capacity
         packed = pool != nil ? PackedWeights(network: network) : nil
         gradientTiles = Self.gradientTiles(network.layers)
         labels = .allocate(capacity: capacity)
         labels.initialize(repeating: 0, count: capacity)
         targets = FloatBuffer(count: capacity * architecture.outputCount)
-        let tiles = ceilDivide(capacity, rowTile)
-        tileLoss = .allocate(capacity: tiles)
-        tileLoss.initialize(repeating: 0, count: tiles)
+        let tiles = ceilDivide(capacity, parallelRowTile)
+        rowLosses = .allocate(capacity: capacity)
+        rowLosses.initialize(repeating: 0, count: capacity)
         tileNonzeros = .allocate(capacity: tiles)
         tileNonzeros.initialize(repeating: 0, count: tiles)
         nonzeroMasks = NonzeroMasks(inputs: architecture.inputCount, capacity: capacity)
@@ -94,15 +97,21 @@ final class TrainingStep: RegionJob {
 
     deinit {
         labels.deallocate()
-        tileLoss.deallocate()
+        rowLosses.deallocate()
         tileNonzeros.deallocate()
         tileHasFloats.deallocate()
     }
 
-    /// Rows per task of region 1: a quarter of the batch (at least 16 rows, so that a tile reads
-    /// each panel of W at least twice from L1), or half of it when a layer is 512 or more wide
-    /// (W then streams from L3, and a 64-row tile reuses each panel eight times); whole register
-    /// tiles, at most 64 rows. A function of the shapes alone.
+    /// Rows per task of region 1 in this step: on one thread the whole batch (each block of W
+    /// serves every row: `mlp-128`, family 26, forward products 28.8–29.2 → 27.5–28.0 µs a step),
+    /// on more ``parallelRowTile``. Which rows share a tile changes no bit of any row's results,
+    /// and the loss is summed row by row, so the results are the same either way.
+    var rowTile: Int { usesPool ? parallelRowTile : workspace.capacity }
+
+    /// Rows per task of region 1 on more than one thread: a quarter of the batch (at least 16
+    /// rows, so that a tile reads each panel of W at least twice from L1), or half of it when a
+    /// layer is 512 or more wide (W then streams from L3, and a 64-row tile reuses each panel
+    /// eight times); whole register tiles, at most 64 rows. A function of the shapes alone.
     static func rowTile(capacity: Int, widest: Int) -> Int {
         let share = widest >= 512 ? ceilDivide(capacity, 2) : ceilDivide(capacity, 4)
         return min(64, roundUp(max(16, share), to: KernelConfig.mr))
@@ -141,18 +150,17 @@ final class TrainingStep: RegionJob {
             parametersChanged = false
         }
         let inBytes = skipsZeroInputs && pixelBatch != nil && data.hasPixels && !data.isRegression
-        batch = Batch(data: data, indices: indices, next: next, dropout: dropout, inBytes: inBytes)
+        let rowTile = self.rowTile
+        batch = Batch(data: data, indices: indices, next: next, dropout: dropout, inBytes: inBytes, rowTile: rowTile)
         defer { batch = nil }
 
         // Region 1: row tiles, gather → forward → loss → deltas.
         let tiles = ceilDivide(rows, rowTile)
         region(.rowChains, tasks: tiles)
         var total: Double = 0
+        for r in 0..<rows { total += rowLosses[r] }
         var nonzeros = 0
-        for t in 0..<tiles {
-            total += tileLoss[t]
-            nonzeros += tileNonzeros[t]
-        }
+        for t in 0..<tiles { nonzeros += tileNonzeros[t] }
         guard total.isFinite else { return total }
         batchIsSparse = isSparse(nonzeros: nonzeros, rows: rows)
         if batchIsSparse { stepsSkippingZeroInputs += 1 }
@@ -185,6 +193,8 @@ final class TrainingStep: RegionJob {
         let dropout: Dropout?
         /// Whether the batch is gathered into `pixelBatch`.
         let inBytes: Bool
+        /// Rows per task of region 1.
+        let rowTile: Int
         var rule: UpdateRule?
     }
     private var batch: Batch?
@@ -207,8 +217,8 @@ final class TrainingStep: RegionJob {
         switch current {
         case .rowChains:
             rowChain(
-                tile: task, rows: batch.indices.count, data: batch.data, indices: batch.indices, dropout: batch.dropout,
-                pixels: batch.inBytes ? pixelBatch : nil, worker: worker)
+                tile: task, rowTile: batch.rowTile, rows: batch.indices.count, data: batch.data, indices: batch.indices,
+                dropout: batch.dropout, pixels: batch.inBytes ? pixelBatch : nil, worker: worker)
         case .gradientTiles:
             gradientTile(
                 gradientTiles[task], rows: batch.indices.count, rule: batch.rule,
@@ -225,7 +235,7 @@ final class TrainingStep: RegionJob {
     /// the rows are gathered as bytes, and made into floats only if the tile is dense.
     @inline(never)  // a function of its own: inlined into the pool's loop, its kernels' loads and stores were not
     private func rowChain(
-        tile: Int, rows: Int, data: Dataset, indices: UnsafeBufferPointer<Int32>, dropout: Dropout?,
+        tile: Int, rowTile: Int, rows: Int, data: Dataset, indices: UnsafeBufferPointer<Int32>, dropout: Dropout?,
         pixels: PixelBatch?, worker: Int
     ) {
         let architecture = network.architecture
@@ -259,12 +269,12 @@ final class TrainingStep: RegionJob {
             nonzeroMasks: sparse ? nonzeroMasks : nil, inputBytes: sparse ? pixels?.rows() : nil,
             scratch: scratch)
         clock?.lap(.forward)
-        tileLoss[tile] = loss.evaluate(
+        _ = loss.evaluate(
             output: workspace.activations[architecture.layerCount].base + range.lowerBound * outputs,
             labels: labels + range.lowerBound, targets: batchTargets.map { UnsafePointer($0) }, rows: range.count,
             columns: outputs, outputActivation: architecture.outputActivation,
             gradient: workspace.deltas[architecture.layerCount - 1].base + range.lowerBound * outputs,
-            gradientScale: 1 / Float(rows))
+            gradientScale: 1 / Float(rows), rowLosses: rowLosses + range.lowerBound)
         clock?.lap(.loss)
         network.backpropagateDeltas(workspace, rows: range, dropout: dropout, packed: packed, scratch: scratch)
         clock?.lap(.backward)
