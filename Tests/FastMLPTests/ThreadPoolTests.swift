@@ -266,17 +266,41 @@ struct ThreadChoiceTests {
 
         var slow = ThreadChoice()
         _ = run(&slow, steps: 2 * window, parallel: 2, serial: 1)
-        #expect(run(&slow, steps: 100, parallel: 2, serial: 1).allSatisfy { !$0 })
+        #expect(run(&slow, steps: ThreadChoice.firstSerialRecheck, parallel: 2, serial: 1).allSatisfy { !$0 })
     }
 
-    @Test("probes again after recheckSteps, and when the chosen way slows down")
+    @Test("one slow step in a probe's window does not decide it: the medians do")
+    func medianDecides() {
+        let window = ThreadChoice.warmupSteps + ThreadChoice.windowSteps
+        var choice = ThreadChoice()
+        for step in 0..<2 * window {
+            let way = choice.parallel
+            // The parallel window's second timed step takes 50 (an interrupt); the others 1, serial 2.
+            choice.record(seconds: way ? (step == ThreadChoice.warmupSteps + 1 ? 50 : 1) : 2)
+        }
+        #expect(choice.parallel)
+    }
+
+    @Test("probes again after recheckSteps — sooner after choosing one thread — and when the chosen way slows down")
     func probesAgain() {
         let window = ThreadChoice.warmupSteps + ThreadChoice.windowSteps
         var choice = ThreadChoice()
         _ = run(&choice, steps: 2 * window, parallel: 2, serial: 1)
-        // Serial was faster; after the recheck interval the threads are tried again, and now win.
-        let serialRun = run(&choice, steps: ThreadChoice.recheckSteps, parallel: 0.5, serial: 1)
-        #expect(serialRun.allSatisfy { !$0 })
+        // Serial was faster: it probes again after firstSerialRecheck steps, then after twice as
+        // many each time serial wins again.
+        var interval = ThreadChoice.firstSerialRecheck
+        for _ in 0..<3 {
+            #expect(run(&choice, steps: interval, parallel: 2, serial: 1).allSatisfy { !$0 })
+            let probe = run(&choice, steps: 2 * window, parallel: 2, serial: 1)
+            #expect(probe.prefix(window).allSatisfy { $0 } && probe.suffix(window).allSatisfy { !$0 })
+            interval *= 2
+        }
+        // Now the threads are faster: tried after the next interval, they win, and are kept for
+        // recheckSteps steps.
+        #expect(run(&choice, steps: interval, parallel: 0.5, serial: 1).allSatisfy { !$0 })
+        _ = run(&choice, steps: 2 * window, parallel: 0.5, serial: 1)
+        #expect(choice.parallel)
+        #expect(run(&choice, steps: ThreadChoice.recheckSteps, parallel: 0.5, serial: 1).allSatisfy { $0 })
         _ = run(&choice, steps: 2 * window, parallel: 0.5, serial: 1)
         #expect(choice.parallel)
         // The parallel steps then slow down threefold: within a few dozen steps it probes, and

@@ -8,16 +8,24 @@
 /// core saves for a small network (`mlp-128` then takes 0.137 s/epoch on two threads against
 /// 0.13 s on one), while a large one still gains.
 ///
-/// So the trainer times a window of steps each way and keeps the faster. It measures again when
+/// So the trainer times a window of steps each way and keeps the one whose median step is
+/// faster (one slow step — an interrupt, a page fault — does not decide). It measures again when
 /// the chosen way's steps slow down by a quarter against its window (the machine changed), and
-/// every `recheckSteps` steps in any case (a serial run cannot see the cores come closer). The
-/// probes cost one serial window per recheck: under 1 % of an epoch for the shipped profiles.
+/// every `recheckSteps` steps in any case (a serial run cannot see the cores come closer). After
+/// choosing one thread it measures again sooner, after 64 steps and then twice as many each
+/// time up to `recheckSteps`: at the start of a run the second thread often shares the first
+/// one's core for a few milliseconds until the kernel moves it, and the first probe then sees no
+/// gain (`speedrun`, 3 epochs of batch 128 on two threads with the cores near: one run in two
+/// took its first 1,024 steps on one thread, 0.34 s instead of 0.23). The probes cost one serial
+/// window per recheck: about 1 % of an epoch for the shipped profiles.
 struct ThreadChoice {
     /// Steps timed each way per probe, after `warmupSteps` untimed ones (the first steps after a
     /// switch find the other core's weights in the wrong cache).
     static let windowSteps = 6
     static let warmupSteps = 2
     static let recheckSteps = 1024
+    /// The first recheck after choosing one thread.
+    static let firstSerialRecheck = 64
     /// How much slower than at the probe the chosen way's steps must run before probing again.
     static let slowdown = 1.25
 
@@ -27,11 +35,14 @@ struct ThreadChoice {
     }
 
     private var phase = Phase.probing(parallel: true, step: 0)
-    private var parallelSeconds = 0.0
-    private var serialSeconds = 0.0
+    /// The probe's step times each way, the first `windowSteps` lanes.
+    private var parallelSteps = SIMD8<Double>()
+    private var serialSteps = SIMD8<Double>()
     /// The chosen way's mean step time in its probe window, and a running mean since.
     private var reference = 0.0
     private var recent = 0.0
+    /// Steps until the next probe after the next decision for one thread.
+    private var serialRecheck = firstSerialRecheck
     /// Whether the next step should run on all threads.
     private(set) var parallel = true
     /// Whether the next step is part of a probe rather than of a decision.
@@ -46,7 +57,11 @@ struct ThreadChoice {
         switch phase {
         case .probing(let isParallel, let step):
             if step >= Self.warmupSteps {
-                if isParallel { parallelSeconds += seconds } else { serialSeconds += seconds }
+                if isParallel {
+                    parallelSteps[step - Self.warmupSteps] = seconds
+                } else {
+                    serialSteps[step - Self.warmupSteps] = seconds
+                }
             }
             if step + 1 < window {
                 phase = .probing(parallel: isParallel, step: step + 1)
@@ -54,10 +69,17 @@ struct ThreadChoice {
                 phase = .probing(parallel: false, step: 0)
                 parallel = false
             } else {
-                parallel = parallelSeconds <= serialSeconds
-                reference = min(parallelSeconds, serialSeconds) / Double(Self.windowSteps)
+                let parallelMedian = Self.median(parallelSteps), serialMedian = Self.median(serialSteps)
+                parallel = parallelMedian <= serialMedian
+                reference = min(parallelMedian, serialMedian)
                 recent = reference
-                phase = .decided(stepsLeft: Self.recheckSteps)
+                if parallel {
+                    serialRecheck = Self.firstSerialRecheck
+                    phase = .decided(stepsLeft: Self.recheckSteps)
+                } else {
+                    phase = .decided(stepsLeft: serialRecheck)
+                    serialRecheck = min(Self.recheckSteps, 2 * serialRecheck)
+                }
             }
         case .decided(let stepsLeft):
             // An exponential mean over about 32 steps, so that one slow step does not trigger a probe.
@@ -74,7 +96,21 @@ struct ThreadChoice {
     mutating func restart() {
         phase = .probing(parallel: true, step: 0)
         parallel = true
-        parallelSeconds = 0
-        serialSeconds = 0
+        parallelSteps = SIMD8()
+        serialSteps = SIMD8()
+    }
+
+    /// The median of the first `windowSteps` lanes.
+    static func median(_ steps: SIMD8<Double>) -> Double {
+        var sorted = steps
+        for i in 1..<windowSteps {
+            var j = i
+            while j > 0 && sorted[j - 1] > sorted[j] {
+                (sorted[j - 1], sorted[j]) = (sorted[j], sorted[j - 1])
+                j -= 1
+            }
+        }
+        let middle = windowSteps / 2
+        return windowSteps % 2 == 1 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2
     }
 }
