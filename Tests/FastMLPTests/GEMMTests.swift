@@ -419,6 +419,53 @@ struct GEMMTests {
         }
     }
 
+    @Test("the packed copies of W hold W in the kernels' panels, also when written with streaming stores and refreshed a block of rows at a time")
+    func packedWeights() throws {
+        // 784 × 1024 and 1024 × 1024 are written with streaming stores, 1024 × 10 and 10 × 3 are not.
+        for sizes in [[784, 1024, 1024, 10], [20, 10, 3]] {
+            let architecture = try Architecture(layerSizes: sizes, hiddenActivation: .relu, outputActivation: .softmax)
+            let network = try Network(
+                architecture: architecture, parameters: randomValues(architecture.parameterCount, seed: 8))
+            let packed = PackedWeights(network: network)
+            func expectLayout(_ note: String) {
+                for (l, layer) in network.layers.enumerated() {
+                    let w = network.parameters.base + layer.weightOffset
+                    let (inputs, n) = (layer.inputs, layer.outputs)
+                    if let forward = packed.forward(l) {
+                        let width = GEMMPanels.width(columns: n)
+                        var same = true
+                        for i in 0..<inputs {
+                            for j in 0..<roundUp(n, to: width) {
+                                let value = forward.base[j / width * forward.panelStride + i * width + j % width]
+                                same = same && value == (j < n ? w[i * n + j] : 0)
+                            }
+                        }
+                        #expect(same, "\(sizes) layer \(l) forward copy, \(note)")
+                    }
+                    guard l > 0 else { continue }
+                    let transposed = packed.transposed(l), width = GEMMPanels.width(columns: inputs)
+                    var same = true
+                    for j in 0..<n {
+                        for c in 0..<roundUp(inputs, to: width) {
+                            let value = transposed.base[c / width * transposed.panelStride + j * width + c % width]
+                            same = same && value == (c < inputs ? w[c * n + j] : 0)
+                        }
+                    }
+                    #expect(same, "\(sizes) layer \(l) transposed copy, \(note)")
+                }
+            }
+            expectLayout("built")
+            // Change every weight, then refresh each layer a block of 64 rows at a time.
+            for i in 0..<architecture.parameterCount { network.parameters.base[i] += 1 }
+            for (l, layer) in network.layers.enumerated() {
+                for first in stride(from: 0, to: layer.inputs, by: 64) {
+                    packed.refresh(layer: l, rows: first..<min(layer.inputs, first + 64))
+                }
+            }
+            expectLayout("refreshed")
+        }
+    }
+
     @Test("a leading dimension wider than n leaves the rest of each row alone")
     func leadingDimension() {
         for (m, n, k) in [(7, 13, 5), (64, 100, 784), (9, 40, 300)] {

@@ -114,6 +114,22 @@ static inline __attribute__((always_inline)) int fastmlp_set_bit_indices64(
 /// Sixteen floats, imported into Swift as SIMD16<Float>.
 typedef float fastmlp_float16 __attribute__((ext_vector_type(16)));
 
+/// Stores 16 floats at the 64-byte-aligned `p` without first reading the line into the cache,
+/// and without keeping it there (`vmovntps`): for copies too large to be in a cache when they
+/// are next read. Other threads may read them only after `fastmlp_store_fence`.
+static inline __attribute__((always_inline)) void fastmlp_stream16(float *p, fastmlp_float16 v) {
+    __builtin_nontemporal_store(v, (fastmlp_float16 *)p);
+}
+
+/// Orders the streaming stores before it before any store after it (`sfence`).
+static inline void fastmlp_store_fence(void) {
+#if defined(__x86_64__) || defined(__i386__)
+    __builtin_ia32_sfence();
+#else
+    __atomic_thread_fence(__ATOMIC_SEQ_CST);
+#endif
+}
+
 /// The square root of every lane, as one vector instruction where the target has one (Swift's
 /// SIMD `squareRoot()` calls the C library once per lane). Compiled by Swift's Clang importer for
 /// the same target CPU as the Swift code, and inlined into it.

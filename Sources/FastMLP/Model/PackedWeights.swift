@@ -1,3 +1,4 @@
+import CPUFeatures
 /// Copies of a network's weights in the layout the GEMM reads its B operand from — panels of
 /// the micro-kernel's width, each panel's rows one after another, zero-padded — for the two
 /// products of a training step that read W: the forward X·W and the deltas dZ·Wᵀ.
@@ -46,6 +47,11 @@ final class PackedWeights {
         outputs >= 512
     }
 
+    /// Whether a layer's copies are written with streaming stores: W of 1 MiB or more.
+    static func streams(_ layer: DenseLayer) -> Bool {
+        layer.inputs * layer.outputs * MemoryLayout<Float>.stride >= 1 << 20
+    }
+
     /// The B operand of layer `l`'s forward product, when it has a packed copy.
     func forward(_ l: Int) -> MatrixOperand? {
         guard layers[l].packsForward else { return nil }
@@ -65,10 +71,23 @@ final class PackedWeights {
     /// Rewrites rows `rows` of layer `l`'s W in both copies. `rows` must start at a multiple of
     /// the transposed panel width (16 or 32; a step's weight-gradient tiles start at multiples of
     /// 64), so that the rows' transposed panels belong to this call alone.
+    ///
+    /// The copies of a W of 1 MiB or more are written with streaming stores: larger than a core's
+    /// L2 (and together larger than L3 for `mlp-wide`), they are not in a cache when the next
+    /// step reads them anyway, and a streaming store does not first read the line it overwrites.
     func refresh(layer l: Int, rows: Range<Int>) {
         let layer = network.layers[l], packed = layers[l]
         let w = network.parameters.base + layer.weightOffset
         let n = layer.outputs, width = packed.forwardWidth, inputs = layer.inputs
+        let streams = Self.streams(layer)
+        defer { if streams { fastmlp_store_fence() } }
+        @inline(__always) func store(_ v: Vector, _ to: UnsafeMutablePointer<Float>) {
+            if streams {
+                fastmlp_stream16(to, v)
+            } else {
+                UnsafeMutableRawPointer(to).storeBytes(of: v, as: Vector.self)
+            }
+        }
         // Forward: row i of panel p holds W[i, p·width ..< p·width + width].
         for p in 0..<ceilDivide(n, width) where packed.packsForward {
             let columns = min(width, n - p * width)
@@ -79,8 +98,7 @@ final class PackedWeights {
                     // A whole panel row, a vector at a time (a call to memmove per 128 bytes
                     // cost a third of the repacking).
                     for v in stride(from: 0, to: width, by: Vector.scalarCount) {
-                        UnsafeMutableRawPointer(to + v).storeBytes(
-                            of: UnsafeRawPointer(from + v).loadUnaligned(as: Vector.self), as: Vector.self)
+                        store(UnsafeRawPointer(from + v).loadUnaligned(as: Vector.self), to + v)
                     }
                 } else {
                     to.update(from: from, count: columns)
@@ -99,7 +117,9 @@ final class PackedWeights {
             let fullColumns = count / 16 * 16, fullSteps = n / 16 * 16
             for c0 in stride(from: 0, to: fullColumns, by: 16) {
                 for j0 in stride(from: 0, to: fullSteps, by: 16) {
-                    transpose16x16(from: w + (first + c0) * n + j0, rowStride: n, to: panel + j0 * tw + c0, rowStride: tw)
+                    transpose16x16(
+                        from: w + (first + c0) * n + j0, rowStride: n, to: panel + j0 * tw + c0, rowStride: tw,
+                        store: store)
                 }
                 for c in c0..<c0 + 16 {
                     for j in fullSteps..<n { panel[j * tw + c] = w[(first + c) * n + j] }
@@ -122,7 +142,8 @@ final class PackedWeights {
 @inline(__always)
 func transpose16x16(
     from source: UnsafePointer<Float>, rowStride sourceStride: Int, to target: UnsafeMutablePointer<Float>,
-    rowStride targetStride: Int
+    rowStride targetStride: Int,
+    store write: (Vector, UnsafeMutablePointer<Float>) -> Void = { UnsafeMutableRawPointer($1).storeBytes(of: $0, as: Vector.self) }
 ) {
     typealias V = SIMD16<Float>
     @inline(__always) func load(_ r: Int) -> V { UnsafeRawPointer(source + r * sourceStride).loadUnaligned(as: V.self) }
@@ -136,7 +157,7 @@ func transpose16x16(
              odd(a.0, a.1), odd(a.2, a.3), odd(a.4, a.5), odd(a.6, a.7),
              odd(a.8, a.9), odd(a.10, a.11), odd(a.12, a.13), odd(a.14, a.15))
     }
-    @inline(__always) func store(_ v: V, _ r: Int) { UnsafeMutableRawPointer(target + r * targetStride).storeBytes(of: v, as: V.self) }
+    @inline(__always) func store(_ v: V, _ r: Int) { write(v, target + r * targetStride) }
     store(a.0, 0); store(a.1, 1); store(a.2, 2); store(a.3, 3); store(a.4, 4); store(a.5, 5); store(a.6, 6); store(a.7, 7)
     store(a.8, 8); store(a.9, 9); store(a.10, 10); store(a.11, 11); store(a.12, 12); store(a.13, 13); store(a.14, 14)
     store(a.15, 15)
