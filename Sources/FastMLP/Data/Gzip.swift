@@ -148,7 +148,8 @@ enum Gzip {
 
         let ceiling = limit == Int.max ? limit : limit + 1
         let chunkLimit = Int(UInt32.max)
-        var output = [UInt8](repeating: 0, count: initialCapacity(source, limit: limit))
+        // The image set is read at random places a batch at a time: on 2 MiB pages where the system allows.
+        var output = bytesOnHugePages(count: initialCapacity(source, limit: limit))
         var produced = 0
         /// Points zlib at the next piece of input, starting with the `kept` unconsumed bytes.
         func feed(keeping kept: Int = 0) throws(DataError) {
