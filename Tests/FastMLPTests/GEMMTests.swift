@@ -427,31 +427,34 @@ struct GEMMTests {
             let network = try Network(
                 architecture: architecture, parameters: randomValues(architecture.parameterCount, seed: 8))
             let packed = PackedWeights(network: network)
+            /// Expects the panels at `panels` (`rows` × `columns` padded to panels of `width`
+            /// columns) to hold `value(row, column)`, zero in the padding.
+            func expectPanels(
+                _ panels: MatrixOperand, rows: Int, columns: Int, width: Int, _ note: String,
+                value: (Int, Int) -> Float
+            ) {
+                var same = true
+                for i in 0..<rows {
+                    for j in 0..<roundUp(columns, to: width) {
+                        let held = panels.base[j / width * panels.panelStride + i * width + j % width]
+                        same = same && held == (j < columns ? value(i, j) : 0)
+                    }
+                }
+                #expect(same, "\(sizes): \(note)")
+            }
             func expectLayout(_ note: String) {
                 for (l, layer) in network.layers.enumerated() {
                     let w = network.parameters.base + layer.weightOffset
                     let (inputs, n) = (layer.inputs, layer.outputs)
                     if let forward = packed.forward(l) {
-                        let width = GEMMPanels.width(columns: n)
-                        var same = true
-                        for i in 0..<inputs {
-                            for j in 0..<roundUp(n, to: width) {
-                                let value = forward.base[j / width * forward.panelStride + i * width + j % width]
-                                same = same && value == (j < n ? w[i * n + j] : 0)
-                            }
-                        }
-                        #expect(same, "\(sizes) layer \(l) forward copy, \(note)")
+                        expectPanels(
+                            forward, rows: inputs, columns: n, width: GEMMPanels.width(columns: n),
+                            "layer \(l) forward copy, \(note)") { i, j in w[i * n + j] }
                     }
                     guard l > 0 else { continue }
-                    let transposed = packed.transposed(l), width = GEMMPanels.width(columns: inputs)
-                    var same = true
-                    for j in 0..<n {
-                        for c in 0..<roundUp(inputs, to: width) {
-                            let value = transposed.base[c / width * transposed.panelStride + j * width + c % width]
-                            same = same && value == (c < inputs ? w[c * n + j] : 0)
-                        }
-                    }
-                    #expect(same, "\(sizes) layer \(l) transposed copy, \(note)")
+                    expectPanels(
+                        packed.transposed(l), rows: n, columns: inputs, width: GEMMPanels.width(columns: inputs),
+                        "layer \(l) transposed copy, \(note)") { j, c in w[c * n + j] }
                 }
             }
             expectLayout("built")

@@ -31,21 +31,15 @@ final class NonzeroMasks {
     /// Marks the nonzero values of `x` (`inputs` floats) as row `row`; returns how many there are.
     @discardableResult
     func build(row: Int, from x: UnsafePointer<Float>) -> Int {
-        let out = bits + row * words
-        var count = 0
-        for w in 0..<words {
-            let first = w * 64, width = min(64, inputs - first)
-            var mask: UInt64 = 0
-            if width == 64 {
-                mask = UInt64(fastmlp_nonzero_mask16(x + first)) | UInt64(fastmlp_nonzero_mask16(x + first + 16)) << 16
-                    | UInt64(fastmlp_nonzero_mask16(x + first + 32)) << 32 | UInt64(fastmlp_nonzero_mask16(x + first + 48)) << 48
-            } else {
+        build(row: row) { first, width in
+            guard width == 64 else {
+                var mask: UInt64 = 0
                 for j in 0..<width where x[first + j] != 0 { mask |= 1 << UInt64(j) }
+                return mask
             }
-            out[w] = mask
-            count += mask.nonzeroBitCount
+            return UInt64(fastmlp_nonzero_mask16(x + first)) | UInt64(fastmlp_nonzero_mask16(x + first + 16)) << 16
+                | UInt64(fastmlp_nonzero_mask16(x + first + 32)) << 32 | UInt64(fastmlp_nonzero_mask16(x + first + 48)) << 48
         }
-        return count
     }
 
     /// Marks the nonzero bytes of `x` (`inputs` bytes, then at least 63 more that may be read) as
@@ -53,12 +47,21 @@ final class NonzeroMasks {
     /// for is (``ByteRows``), so these are the masks of those floats.
     @discardableResult
     func build(row: Int, fromBytes x: UnsafePointer<UInt8>) -> Int {
+        build(row: row) { first, width in
+            let mask = fastmlp_nonzero_mask64_bytes_and(x + first, 0xff)
+            return width < 64 ? mask & ((1 << UInt64(width)) - 1) : mask
+        }
+    }
+
+    /// Row `row`'s words from `word(first, width)`, the mask of inputs `first ..< first + width`;
+    /// returns how many bits are set.
+    @inline(__always)
+    private func build(row: Int, word: (_ first: Int, _ width: Int) -> UInt64) -> Int {
         let out = bits + row * words
         var count = 0
         for w in 0..<words {
-            let first = w * 64, width = min(64, inputs - first)
-            var mask = fastmlp_nonzero_mask64_bytes_and(x + first, 0xff)
-            if width < 64 { mask &= (1 << UInt64(width)) - 1 }
+            let first = w * 64
+            let mask = word(first, min(64, inputs - first))
             out[w] = mask
             count += mask.nonzeroBitCount
         }
