@@ -60,8 +60,6 @@ final class TrainingStep: RegionJob {
     /// gathered here and made into floats only where a tile or the batch turns out dense (the
     /// sparse kernels read the bytes, a quarter of the memory, through the same values).
     private let pixelBatch: PixelBatch?
-    /// Whether each row tile's inputs are also in `workspace.activations[0]` as floats.
-    private let tileHasFloats: UnsafeMutablePointer<Bool>
     /// The tasks of region 2, in a fixed order.
     let gradientTiles: [GradientTile]
     /// Per-phase timing, when a benchmark asks for it.
@@ -92,15 +90,12 @@ final class TrainingStep: RegionJob {
         nonzeroMasks = NonzeroMasks(inputs: architecture.inputCount, capacity: capacity)
         pixelBatch = network.sparseKernelsRunFirstLayer(packed: packed)
             ? PixelBatch(width: architecture.inputCount, capacity: capacity) : nil
-        tileHasFloats = .allocate(capacity: tiles)
-        tileHasFloats.initialize(repeating: true, count: tiles)
     }
 
     deinit {
         labels.deallocate()
         rowLosses.deallocate()
         tileNonzeros.deallocate()
-        tileHasFloats.deallocate()
     }
 
     /// Rows per task of region 1 in this step: on one thread the whole batch (each block of W
@@ -167,9 +162,11 @@ final class TrainingStep: RegionJob {
         batchIsSparse = isSparse(nonzeros: nonzeros, rows: rows)
         if batchIsSparse { stepsSkippingZeroInputs += 1 }
         if !batchIsSparse, inBytes, let pixelBatch {
-            // The dense weight gradient reads floats: make those of the tiles that were sparse.
-            for t in 0..<tiles where !tileHasFloats[t] {
-                let range = t * rowTile..<min(rows, (t + 1) * rowTile)
+            // The dense weight gradient reads floats: make those of the tiles that were sparse (a
+            // dense tile made its own).
+            for t in 0..<tiles {
+                let range = Self.tileRows(t, rowTile: rowTile, rows: rows)
+                guard isSparse(nonzeros: tileNonzeros[t], rows: range.count) else { continue }
                 pixelBatch.convert(range, into: workspace.activations[0].base + range.lowerBound * pixelBatch.width)
             }
         }
@@ -233,6 +230,11 @@ final class TrainingStep: RegionJob {
         }
     }
 
+    /// The rows of row tile `tile` in a batch of `rows`.
+    private static func tileRows(_ tile: Int, rowTile: Int, rows: Int) -> Range<Int> {
+        tile * rowTile..<min(rows, (tile + 1) * rowTile)
+    }
+
     /// Region 1's task: rows `tile·rowTile ..< …` of the batch, start to finish; with `pixels`,
     /// the rows are gathered as bytes, and made into floats only if the tile is dense.
     @inline(never)  // a function of its own: inlined into the pool's loop, its kernels' loads and stores were not
@@ -242,7 +244,7 @@ final class TrainingStep: RegionJob {
     ) {
         let architecture = network.architecture
         let outputs = architecture.outputCount, width = architecture.inputCount
-        let range = tile * rowTile..<min(rows, (tile + 1) * rowTile)
+        let range = Self.tileRows(tile, rowTile: rowTile, rows: rows)
         let scratch = workspace.gemm.scratch[worker].base
         var clock = profile?.clock(worker: worker)
         let batchTargets = data.isRegression ? targets.base + range.lowerBound * outputs : nil
@@ -263,7 +265,6 @@ final class TrainingStep: RegionJob {
         }
         let sparse = isSparse(nonzeros: nonzeros, rows: range.count)
         if let pixels, !sparse { pixels.convert(range, into: inputs) }
-        tileHasFloats[tile] = pixels == nil || !sparse
         tileNonzeros[tile] = nonzeros
         clock?.lap(.gather)
         network.forward(
