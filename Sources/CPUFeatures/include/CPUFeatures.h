@@ -39,6 +39,12 @@ static inline void fastmlp_prefetch(const void *address) {
     __builtin_prefetch(address, 0, 2);
 }
 
+/// Asks for the cache line holding `address` in a state it may be written in (`prefetchw`):
+/// a hint only, never a fault.
+static inline void fastmlp_prefetch_write(const void *address) {
+    __builtin_prefetch(address, 1, 3);
+}
+
 /// Bit i of the result is set when the float p[i] is nonzero (±0 count as zero), for the 16
 /// floats at `p`: one compare into a mask register with AVX-512.
 static inline __attribute__((always_inline)) unsigned fastmlp_nonzero_mask16(const float *p) {
