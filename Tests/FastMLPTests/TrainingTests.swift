@@ -58,7 +58,13 @@ struct TrainingTests {
         #expect(workspace.activations[2].array == [2])
         #expect(firstLoss == 1)  // (2 − 1)²
         // dy = 2; dW1 = (3.5, 0); db1 = 2; dz1 = (2, −4) ⊙ (1, 0) = (2, 0); dW0 = [[4, 0], [2, 0]]; db0 = (2, 0).
-        #expect(workspace.gradients.array == [4, 0, 2, 0, 2, 0, 3.5, 0, 2])
+        // (A step that updates keeps its weight gradients in per-thread tiles; one that does not
+        // leaves them all in the workspace.)
+        let initial = try Network(architecture: architecture, parameters: [0.5, -1, 0.25, 0.5, 0.5, 0, 1, -2, 0.25])
+        let gradientStep = TrainingStep(network: initial, loss: .meanSquaredError, optimizer: nil, capacity: 1)
+        _ = [Int32(0)].withUnsafeBufferPointer { gradientStep.gradients(on: sample, indices: $0) }
+        #expect(gradientStep.workspace.gradients.array == [4, 0, 2, 0, 2, 0, 3.5, 0, 2])
+        #expect(Array(workspace.gradients.array[4..<6]) == [2, 0] && workspace.gradients.array[8] == 2)
         // First step: v = g, w −= 0.125·g.
         #expect(network.parameterValues == [0, -1, 0, 0.5, 0.25, 0, 0.5625, -2, 0])
 
@@ -185,6 +191,50 @@ struct TrainingTests {
         let plain = train(pool: nil)
         #expect(train(pool: ThreadPool(threadCount: 1)) == plain)
         #expect(train(pool: ThreadPool(threadCount: 2)) == plain)
+    }
+
+    @Test(
+        "a step's update, tile by tile from per-thread gradient tiles, is bitwise the optimiser's step on the whole gradient",
+        arguments: [
+            OptimizerConfiguration(kind: .sgd, learningRate: 0.05, momentum: 0.9, nesterov: true, weightDecay: 0.001),
+            OptimizerConfiguration(kind: .adam, learningRate: 0.01),
+            OptimizerConfiguration(kind: .rmsprop, learningRate: 0.01, momentum: 0.5),
+        ])
+    func tiledUpdateMatchesWholeStep(_ configuration: OptimizerConfiguration) throws {
+        // 150 inputs make three weight-gradient tiles of layer 1 (64, 64 and 22 rows), 520 outputs
+        // tiles of 128 rows; the tiles' ends fall inside vectors of the flat parameters.
+        let architecture = try Architecture(layerSizes: [150, 520, 37, 10], hiddenActivation: .relu, outputActivation: .softmax)
+        let start = Network(architecture: architecture, weightInitializer: .heNormal, seed: 5)
+        var generator = Xoshiro256StarStar(seed: 8)
+        let data = try Dataset(
+            features: (0..<(40 * 150)).map { _ in generator.nextUnitFloat() }, featureCount: 150,
+            labels: (0..<40).map { _ in UInt8(generator.nextIndex(below: 10)) }, classCount: 10)
+        let order = (0..<Int32(40)).map { $0 }
+        let count = architecture.parameterCount
+        // The whole gradient, then one optimiser step over all the parameters.
+        let reference = start.copy()
+        let gradientStep = TrainingStep(network: reference, loss: .softmaxCrossEntropy, optimizer: nil, capacity: 20)
+        let optimizer = Optimizer(configuration: configuration, parameterCount: count)
+        order.withUnsafeBufferPointer { order in
+            for first in [0, 20] {
+                _ = gradientStep.gradients(on: data, indices: UnsafeBufferPointer(rebasing: order[first..<first + 20]))
+                optimizer.step(
+                    parameters: reference.parameters.base, gradients: gradientStep.workspace.gradients.base, count: count)
+            }
+        }
+        for threads in [1, 2] {
+            let network = start.copy()
+            let step = TrainingStep(
+                network: network, loss: .softmaxCrossEntropy,
+                optimizer: Optimizer(configuration: configuration, parameterCount: count), capacity: 20,
+                pool: ThreadPool(threadCount: threads))
+            order.withUnsafeBufferPointer { order in
+                for first in [0, 20] {
+                    _ = step.run(on: data, indices: UnsafeBufferPointer(rebasing: order[first..<first + 20]))
+                }
+            }
+            #expect(network.parameterValues.map(\.bitPattern) == reference.parameterValues.map(\.bitPattern), "\(threads) threads")
+        }
     }
 
     @Test("a non-finite loss leaves the parameters and the optimiser untouched")

@@ -199,11 +199,16 @@ public final class Network {
     /// `count` rows in sample order, into `workspace.gradients`. With `nonzeroMasks`, the first
     /// layer's product leaves out the samples whose inputs are all zero in a sliver of rows.
     /// With `inputBytes` too (the batch's rows as bytes), the first layer reads its inputs there.
+    ///
+    /// With `destination`, the rows go there instead (`layer.outputs` apart, the first of `inputs`
+    /// first): a training step's per-thread tile, which the optimiser reads while it is in cache.
     func weightGradient(
         _ workspace: Workspace, layer index: Int, inputs: Range<Int>, count: Int, nonzeroMasks: NonzeroMasks? = nil,
-        inputBytes: ByteRows? = nil, scratch: UnsafeMutablePointer<Float>
+        inputBytes: ByteRows? = nil, into destination: UnsafeMutablePointer<Float>? = nil,
+        scratch: UnsafeMutablePointer<Float>
     ) {
         let layer = layers[index]
+        let gradient = destination ?? workspace.gradients.base + layer.weightOffset + inputs.lowerBound * layer.outputs
         precondition(
             inputBytes == nil || (nonzeroMasks != nil && KernelConfig.wideKernel),
             "Network.weightGradient: input bytes need the sparse kernel")
@@ -212,8 +217,7 @@ public final class Network {
                 ?? .floats(FloatRows(base: workspace.activations[0].base, ldx: layer.inputs))
             sparseWeightGradient(
                 masks: nonzeroMasks, x: x, inputs: inputs, count: count,
-                dz: workspace.deltas[0].base, n: layer.outputs,
-                gradient: workspace.gradients.base + layer.weightOffset + inputs.lowerBound * layer.outputs,
+                dz: workspace.deltas[0].base, n: layer.outputs, gradient: gradient,
                 scratch: UnsafeMutableRawPointer(scratch))
             return
         }
@@ -222,8 +226,7 @@ public final class Network {
             m: inputs.count, n: layer.outputs, k: count,
             a: MatrixOperand(rowMajor: input, leadingDimension: layer.inputs).transposed,
             b: MatrixOperand(rowMajor: workspace.deltas[index].base, leadingDimension: layer.outputs),
-            c: workspace.gradients.base + layer.weightOffset + inputs.lowerBound * layer.outputs, ldc: layer.outputs,
-            epilogue: .store, scratch: scratch)
+            c: gradient, ldc: layer.outputs, epilogue: .store, scratch: scratch)
     }
 
     /// Layer `layer`'s bias gradient, db = Σ_rows dZ over the batch's first `count` rows.

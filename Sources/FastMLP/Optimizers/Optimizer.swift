@@ -166,6 +166,19 @@ struct UpdateRule {
         UpdateRule(rule: .rmsprop(rmsprop, squareAverage: squareAverage, momentumBuffer: momentumBuffer))
     }
 
+    /// The same rule with its state buffers' elements counted from `offset`: applied to
+    /// `parameters + offset` it updates the same parameters from the same state.
+    func advanced(by offset: Int) -> UpdateRule {
+        switch rule {
+        case .sgd(let sgd, let velocity):
+            return .sgd(sgd, velocity: velocity + offset)
+        case .adam(let adam, let m, let v):
+            return .adam(adam, m: m + offset, v: v + offset)
+        case .rmsprop(let rmsprop, let squareAverage, let momentumBuffer):
+            return .rmsprop(rmsprop, squareAverage: squareAverage + offset, momentumBuffer: momentumBuffer.map { $0 + offset })
+        }
+    }
+
     /// Updates `parameters[range]` from `gradients[range]` (and the state at the same offsets).
     @inline(__always)
     func apply(parameters: UnsafeMutablePointer<Float>, gradients: UnsafePointer<Float>, range: Range<Int>) {

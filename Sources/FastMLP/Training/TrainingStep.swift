@@ -68,6 +68,10 @@ final class TrainingStep: RegionJob {
     private let targets: FloatBuffer
     /// Each row's loss, summed in row order whatever the tiles.
     private let rowLosses: UnsafeMutablePointer<Double>
+    /// Per thread, room for one weight-gradient tile (when the step updates): the tile's
+    /// gradient is made here and read by the optimiser at once, from L2, rather than written to
+    /// a gradient buffer as large as W, whose lines would come from memory every step.
+    private let gradientBuffers: [FloatBuffer]
 
     /// A step for batches of up to `capacity` rows, run on `pool` when one is given.
     init(network: Network, loss: Loss, optimizer: Optimizer?, capacity: Int, pool: ThreadPool? = nil) {
@@ -79,6 +83,8 @@ final class TrainingStep: RegionJob {
         parallelRowTile = Self.rowTile(capacity: capacity, threads: pool?.threadCount ?? 1)
         packed = pool != nil ? PackedWeights(network: network) : nil
         gradientTiles = Self.gradientTiles(network.layers)
+        let tileFloats = gradientTiles.map { $0.rows.count * network.layers[$0.layer].outputs }.max() ?? 0
+        gradientBuffers = optimizer == nil ? [] : (0..<(pool?.threadCount ?? 1)).map { _ in FloatBuffer(count: tileFloats) }
         labels = .allocate(capacity: capacity)
         labels.initialize(repeating: 0, count: capacity)
         targets = FloatBuffer(count: capacity * architecture.outputCount)
@@ -296,15 +302,17 @@ final class TrainingStep: RegionJob {
     ) {
         let layer = network.layers[tile.layer]
         var clock = profile?.clock(worker: worker)
+        let tileGradient = rule != nil ? gradientBuffers[worker].base : nil
         network.weightGradient(
             workspace, layer: tile.layer, inputs: tile.rows, count: rows, nonzeroMasks: batchIsSparse ? nonzeroMasks : nil,
-            inputBytes: tile.layer == 0 ? inputBytes : nil, scratch: workspace.gemm.scratch[worker].base)
+            inputBytes: tile.layer == 0 ? inputBytes : nil, into: tileGradient, scratch: workspace.gemm.scratch[worker].base)
         if tile.rows.lowerBound == 0 { network.biasGradient(workspace, layer: tile.layer, count: rows) }
         clock?.lap(.weightGradient)
-        guard let rule else { return }
+        guard let rule, let tileGradient else { return }
         let parameters = network.parameters.base, gradients = workspace.gradients.base
         let first = layer.weightOffset + tile.rows.lowerBound * layer.outputs
-        rule.apply(parameters: parameters, gradients: gradients, range: first..<first + tile.rows.count * layer.outputs)
+        rule.advanced(by: first).apply(
+            parameters: parameters + first, gradients: tileGradient, range: 0..<tile.rows.count * layer.outputs)
         if tile.rows.lowerBound == 0 {
             rule.apply(parameters: parameters, gradients: gradients, range: layer.biasOffset..<layer.biasOffset + layer.outputs)
         }
