@@ -163,16 +163,20 @@ struct TrainingTests {
         #expect(zip(single, expected).map { abs(Double($0) - $1) }.max()! / scale < 1e-4)
     }
 
-    @Test("steps on packed weights (a pool) are bitwise those on the plain weights, wide and ragged layers included")
+    @Test("steps on packed weights (a pool) are bitwise those on the plain weights, wide and ragged layers included, one row tile or several")
     func packedWeightsMatchPlain() throws {
-        // 520 outputs get a packed forward copy; 37 and 50 inputs end in partial transposed panels.
-        let architecture = try Architecture(layerSizes: [50, 520, 37, 10], hiddenActivation: .relu, outputActivation: .softmax)
+        // 520 outputs get a packed forward copy (the first layer's and a deeper one's); 37 and 50
+        // inputs end in partial transposed panels.
+        let architecture = try Architecture(
+            layerSizes: [50, 520, 37, 520, 10], hiddenActivation: .relu, outputActivation: .softmax)
         let start = Network(architecture: architecture, weightInitializer: .heNormal, seed: 9)
         var generator = Xoshiro256StarStar(seed: 2)
         let data = try Dataset(
             features: (0..<(60 * 50)).map { _ in generator.nextUnitFloat() }, featureCount: 50,
             labels: (0..<60).map { _ in UInt8(generator.nextIndex(below: 10)) }, classCount: 10)
-        func train(pool: ThreadPool?) -> [UInt32] {
+        // `alternating`: every other step on the calling thread as one row tile, which reads W in
+        // place and lets the wide layer's forward copy go stale; the next pooled step rebuilds it.
+        func train(pool: ThreadPool?, alternating: Bool = false) -> [UInt32] {
             let network = start.copy()
             let step = TrainingStep(
                 network: network, loss: .softmaxCrossEntropy,
@@ -183,6 +187,7 @@ struct TrainingTests {
             let order = (0..<Int32(60)).map { $0 }
             order.withUnsafeBufferPointer { order in
                 for start in stride(from: 0, to: 60, by: 19) {
+                    if alternating { step.usesPool = start % 38 != 0 }
                     _ = step.run(on: data, indices: UnsafeBufferPointer(rebasing: order[start..<min(60, start + 19)]))
                 }
             }
@@ -191,6 +196,8 @@ struct TrainingTests {
         let plain = train(pool: nil)
         #expect(train(pool: ThreadPool(threadCount: 1)) == plain)
         #expect(train(pool: ThreadPool(threadCount: 2)) == plain)
+        let alternating = train(pool: ThreadPool(threadCount: 2), alternating: true)
+        #expect(alternating == plain, "one row tile and several in turn: \(zip(alternating, plain).filter { $0 != $1 }.count) parameters differ")
     }
 
     @Test(

@@ -25,6 +25,23 @@ final class PackedWeights {
     private let network: Network
     private let layers: [Layer]
 
+    /// Whether the forward copies of the layers after the first are kept and read. They pay when
+    /// several row tiles read them (each tile would otherwise pack every panel of W itself; two
+    /// threads, `mlp-wide`, family 26: step 4140–4172 µs with the copies, 4550–4605 without). With
+    /// the whole batch as one row tile, the GEMM packs each kc × nr panel of W as it reaches it,
+    /// which costs less than writing a copy of W every step (one thread, `mlp-wide`: repacking
+    /// 402–461 → 247–275 µs a step, step 5683–5752 → 5418–5582). The first layer's copy is always
+    /// kept: the sparse forward kernel reads W₁ there. While this is off those copies go stale, and
+    /// turning it back on rebuilds them. Set it between steps; the products' bits are the same either way.
+    var keepsDeepForwardCopies = true {
+        didSet {
+            guard keepsDeepForwardCopies, !oldValue else { return }
+            for (l, layer) in network.layers.enumerated() where l > 0 && layers[l].packsForward {
+                refresh(layer: l, rows: 0..<layer.inputs, transposed: false)
+            }
+        }
+    }
+
     init(network: Network) {
         self.network = network
         layers = network.layers.enumerated().map { l, layer in
@@ -54,7 +71,7 @@ final class PackedWeights {
 
     /// The B operand of layer `l`'s forward product, when it has a packed copy.
     func forward(_ l: Int) -> MatrixOperand? {
-        guard layers[l].packsForward else { return nil }
+        guard layers[l].packsForward, l == 0 || keepsDeepForwardCopies else { return nil }
         return .scratch(layers[l].forward.base, panelStride: layers[l].forwardWidth * network.layers[l].inputs)
     }
 
@@ -68,7 +85,7 @@ final class PackedWeights {
         for (l, layer) in network.layers.enumerated() { refresh(layer: l, rows: 0..<layer.inputs) }
     }
 
-    /// Rewrites rows `rows` of layer `l`'s W in both copies. `rows` must start at a multiple of
+    /// Rewrites rows `rows` of layer `l`'s W in both copies (the forward one only while it is kept). `rows` must start at a multiple of
     /// the transposed panel width (16 or 32; a step's weight-gradient tiles start at multiples of
     /// 64), so that the rows' transposed panels belong to this call alone.
     ///
@@ -76,7 +93,13 @@ final class PackedWeights {
     /// L2 (and together larger than L3 for `mlp-wide`), they are not in a cache when the next
     /// step reads them anyway, and a streaming store does not first read the line it overwrites.
     func refresh(layer l: Int, rows: Range<Int>) {
+        refresh(layer: l, rows: rows, transposed: true)
+    }
+
+    /// ``refresh(layer:rows:)``, the transposed copy only when `transposed`.
+    private func refresh(layer l: Int, rows: Range<Int>, transposed writesTransposed: Bool) {
         let layer = network.layers[l], packed = layers[l]
+        let writesForward = packed.packsForward && (l == 0 || keepsDeepForwardCopies)
         let w = network.parameters.base + layer.weightOffset
         let n = layer.outputs, width = packed.forwardWidth, inputs = layer.inputs
         let streams = Self.streams(layer)
@@ -89,7 +112,7 @@ final class PackedWeights {
             }
         }
         // Forward: row i of panel p holds W[i, p·width ..< p·width + width].
-        for p in 0..<ceilDivide(n, width) where packed.packsForward {
+        for p in 0..<ceilDivide(n, width) where writesForward {
             let columns = min(width, n - p * width)
             for i in rows {
                 let to = packed.forward.base + p * width * inputs + i * width
@@ -108,7 +131,7 @@ final class PackedWeights {
         }
         // Transposed: row j of panel q holds W[q·width' ..< q·width' + width', j], built from
         // 16 × 16 blocks transposed in registers; the ragged edges go one element at a time.
-        guard let transposed = packed.transposed else { return }
+        guard writesTransposed, let transposed = packed.transposed else { return }
         let tw = packed.transposedWidth
         var q = rows.lowerBound / tw
         while q * tw < rows.upperBound {
