@@ -421,7 +421,8 @@ struct GEMMTests {
 
     @Test("the packed copies of W hold W in the kernels' panels, also when written with streaming stores and refreshed a block of rows at a time")
     func packedWeights() throws {
-        // 784 × 1024 and 1024 × 1024 are written with streaming stores, 1024 × 10 and 10 × 3 are not.
+        // 784 × 1024 and 1024 × 1024 are written with streaming stores for one row tile, 1024 × 10
+        // and 10 × 3 never.
         for sizes in [[784, 1024, 1024, 10], [20, 10, 3]] {
             let architecture = try Architecture(layerSizes: sizes, hiddenActivation: .relu, outputActivation: .softmax)
             let network = try Network(
@@ -458,14 +459,22 @@ struct GEMMTests {
                 }
             }
             expectLayout("built")
-            // Change every weight, then refresh each layer a block of 64 rows at a time.
-            for i in 0..<architecture.parameterCount { network.parameters.base[i] += 1 }
-            for (l, layer) in network.layers.enumerated() {
-                for first in stride(from: 0, to: layer.inputs, by: 64) {
-                    packed.refresh(layer: l, rows: first..<min(layer.inputs, first + 64))
+            // Change every weight, then refresh each layer a block of 64 rows at a time: for
+            // several row tiles (plain stores), for one (streaming stores, no forward copies after
+            // the first layer's), and for several again (those copies rebuilt first).
+            for several in [true, false, true] {
+                let wasSeveral = packed.severalRowTiles
+                packed.severalRowTiles = several
+                if several && !wasSeveral { expectLayout("rebuilt for several row tiles") }
+                for i in 0..<architecture.parameterCount { network.parameters.base[i] += 1 }
+                for (l, layer) in network.layers.enumerated() {
+                    for first in stride(from: 0, to: layer.inputs, by: 64) {
+                        packed.refresh(layer: l, rows: first..<min(layer.inputs, first + 64))
+                    }
                 }
+                expectLayout("refreshed for \(several ? "several row tiles" : "one row tile")")
+                #expect(packed.forward(1) != nil || !several || sizes[2] < 512)
             }
-            expectLayout("refreshed")
         }
     }
 

@@ -25,17 +25,23 @@ final class PackedWeights {
     private let network: Network
     private let layers: [Layer]
 
-    /// Whether the forward copies of the layers after the first are kept and read. They pay when
-    /// several row tiles read them (each tile would otherwise pack every panel of W itself; two
-    /// threads, `mlp-wide`, family 26: step 4140–4172 µs with the copies, 4550–4605 without). With
-    /// the whole batch as one row tile, the GEMM packs each kc × nr panel of W as it reaches it,
-    /// which costs less than writing a copy of W every step (one thread, `mlp-wide`: repacking
-    /// 402–461 → 247–275 µs a step, step 5683–5752 → 5418–5582). The first layer's copy is always
-    /// kept: the sparse forward kernel reads W₁ there. While this is off those copies go stale, and
-    /// turning it back on rebuilds them. Set it between steps; the products' bits are the same either way.
-    var keepsDeepForwardCopies = true {
+    /// Whether several row tiles read the copies in the coming steps (the step runs on more
+    /// than one thread), rather than the whole batch as one tile.
+    /// - The forward copies of the layers after the first are kept only then. With several tiles
+    ///   each would otherwise pack every panel of W itself (two threads, `mlp-wide`, family 26:
+    ///   step 4140–4172 µs with the copies, 4550–4605 without); one tile lets the GEMM pack each
+    ///   kc × nr panel of W as it reaches it, which costs less than writing a copy every step (one
+    ///   thread: repacking 402–461 → 247–275 µs a step, step 5683–5752 → 5418–5582). The first
+    ///   layer's copy is always kept: the sparse forward kernel reads W₁ there. While they are not
+    ///   kept those copies go stale, and keeping them again rebuilds them.
+    /// - The copies of a W of 1 MiB or more are written with streaming stores only for one tile
+    ///   (see ``refresh(layer:rows:)``); for several, plain stores leave them in cache for the other
+    ///   core (two threads, `mlp-wide`: step 3223 → 3065–3081 µs; one thread plain stores measured
+    ///   slower, repacking 291–311 → 407–409 µs).
+    /// Set it between steps; the products' bits are the same either way.
+    var severalRowTiles = true {
         didSet {
-            guard keepsDeepForwardCopies, !oldValue else { return }
+            guard severalRowTiles, !oldValue else { return }
             for (l, layer) in network.layers.enumerated() where l > 0 && layers[l].packsForward {
                 refresh(layer: l, rows: 0..<layer.inputs, transposed: false)
             }
@@ -64,14 +70,15 @@ final class PackedWeights {
         outputs >= 512
     }
 
-    /// Whether a layer's copies are written with streaming stores: W of 1 MiB or more.
+    /// Whether a layer's copies are written with streaming stores when the whole batch is one
+    /// row tile: W of 1 MiB or more.
     static func streams(_ layer: DenseLayer) -> Bool {
         layer.inputs * layer.outputs * MemoryLayout<Float>.stride >= 1 << 20
     }
 
     /// The B operand of layer `l`'s forward product, when it has a packed copy.
     func forward(_ l: Int) -> MatrixOperand? {
-        guard layers[l].packsForward, l == 0 || keepsDeepForwardCopies else { return nil }
+        guard layers[l].packsForward, l == 0 || severalRowTiles else { return nil }
         return .scratch(layers[l].forward.base, panelStride: layers[l].forwardWidth * network.layers[l].inputs)
     }
 
@@ -85,13 +92,15 @@ final class PackedWeights {
         for (l, layer) in network.layers.enumerated() { refresh(layer: l, rows: 0..<layer.inputs) }
     }
 
-    /// Rewrites rows `rows` of layer `l`'s W in both copies (the forward one only while it is kept). `rows` must start at a multiple of
-    /// the transposed panel width (16 or 32; a step's weight-gradient tiles start at multiples of
-    /// 64), so that the rows' transposed panels belong to this call alone.
+    /// Rewrites rows `rows` of layer `l`'s W in both copies (the forward one only while it is
+    /// kept). `rows` must start at a multiple of the transposed panel width (16 or 32; a step's
+    /// weight-gradient tiles start at multiples of 64), so that the rows' transposed panels belong
+    /// to this call alone.
     ///
-    /// The copies of a W of 1 MiB or more are written with streaming stores: larger than a core's
-    /// L2 (and together larger than L3 for `mlp-wide`), they are not in a cache when the next
-    /// step reads them anyway, and a streaming store does not first read the line it overwrites.
+    /// On one row tile the copies of a W of 1 MiB or more are written with streaming stores:
+    /// larger than a core's L2, they are not in its cache when the next step reads them anyway,
+    /// and a streaming store does not first read the line it overwrites. With several tiles the
+    /// other core reads them next, and plain stores leave them where it finds them sooner.
     func refresh(layer l: Int, rows: Range<Int>) {
         refresh(layer: l, rows: rows, transposed: true)
     }
@@ -99,10 +108,10 @@ final class PackedWeights {
     /// ``refresh(layer:rows:)``, the transposed copy only when `transposed`.
     private func refresh(layer l: Int, rows: Range<Int>, transposed writesTransposed: Bool) {
         let layer = network.layers[l], packed = layers[l]
-        let writesForward = packed.packsForward && (l == 0 || keepsDeepForwardCopies)
+        let writesForward = packed.packsForward && (l == 0 || severalRowTiles)
         let w = network.parameters.base + layer.weightOffset
         let n = layer.outputs, width = packed.forwardWidth, inputs = layer.inputs
-        let streams = Self.streams(layer)
+        let streams = Self.streams(layer) && !severalRowTiles
         defer { if streams { fastmlp_store_fence() } }
         @inline(__always) func store(_ v: Vector, _ to: UnsafeMutablePointer<Float>) {
             if streams {

@@ -154,8 +154,7 @@ final class TrainingStep: RegionJob {
         }
         let inBytes = skipsZeroInputs && pixelBatch != nil && data.hasPixels && !data.isRegression
         let rowTile = self.rowTile
-        // Several row tiles share the wide layers' packed forward copies; one tile reads W in place.
-        packed?.keepsDeepForwardCopies = ceilDivide(rows, rowTile) > 1
+        packed?.severalRowTiles = ceilDivide(rows, rowTile) > 1
         batch = Batch(data: data, indices: indices, next: next, dropout: dropout, inBytes: inBytes, rowTile: rowTile)
         defer { batch = nil }
 
