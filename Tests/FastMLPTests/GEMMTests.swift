@@ -419,10 +419,10 @@ struct GEMMTests {
         }
     }
 
-    @Test("the packed copies of W hold W in the kernels' panels, also when written with streaming stores and refreshed a block of rows at a time")
+    @Test("the packed copies of W hold W in the kernels' panels, for one row tile (streaming stores) or several, built, rebuilt and refreshed a block of rows at a time")
     func packedWeights() throws {
-        // 784 × 1024 and 1024 × 1024 are written with streaming stores for one row tile, 1024 × 10
-        // and 10 × 3 never.
+        // 784 × 1024 and 1024 × 1024 are large: for one row tile only the first one's forward copy
+        // is kept, written with streaming stores. 1024 × 10 and 10 × 3 keep plain copies.
         for sizes in [[784, 1024, 1024, 10], [20, 10, 3]] {
             let architecture = try Architecture(layerSizes: sizes, hiddenActivation: .relu, outputActivation: .softmax)
             let network = try Network(
@@ -452,9 +452,9 @@ struct GEMMTests {
                             forward, rows: inputs, columns: n, width: GEMMPanels.width(columns: n),
                             "layer \(l) forward copy, \(note)") { i, j in w[i * n + j] }
                     }
-                    guard l > 0 else { continue }
+                    guard l > 0, let transposed = packed.transposed(l) else { continue }
                     expectPanels(
-                        packed.transposed(l), rows: n, columns: inputs, width: GEMMPanels.width(columns: inputs),
+                        transposed, rows: n, columns: inputs, width: GEMMPanels.width(columns: inputs),
                         "layer \(l) transposed copy, \(note)") { j, c in w[c * n + j] }
                 }
             }
@@ -473,7 +473,12 @@ struct GEMMTests {
                     }
                 }
                 expectLayout("refreshed for \(several ? "several row tiles" : "one row tile")")
-                #expect(packed.forward(1) != nil || !several || sizes[2] < 512)
+                // One row tile keeps no copy of a large W but the first layer's forward one.
+                for (l, layer) in network.layers.enumerated() {
+                    let kept = several || !PackedWeights.isLarge(layer)
+                    #expect((packed.forward(l) != nil) == (layer.outputs >= 512 && (l == 0 || kept)), "\(sizes) layer \(l)")
+                    #expect((packed.transposed(l) != nil) == (l > 0 && kept), "\(sizes) layer \(l)")
+                }
             }
         }
     }

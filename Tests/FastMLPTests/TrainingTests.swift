@@ -165,17 +165,17 @@ struct TrainingTests {
 
     @Test("steps on packed weights (a pool) are bitwise those on the plain weights, wide and ragged layers included, one row tile or several")
     func packedWeightsMatchPlain() throws {
-        // 520 outputs get a packed forward copy (the first layer's and a deeper one's); 37 and 50
-        // inputs end in partial transposed panels.
+        // 520 outputs get a packed forward copy; the 520 × 520 layer's W is large, so that one row
+        // tile keeps neither of its copies; 37 and 520 inputs end in partial transposed panels.
         let architecture = try Architecture(
-            layerSizes: [50, 520, 37, 520, 10], hiddenActivation: .relu, outputActivation: .softmax)
+            layerSizes: [50, 520, 520, 37, 10], hiddenActivation: .relu, outputActivation: .softmax)
         let start = Network(architecture: architecture, weightInitializer: .heNormal, seed: 9)
         var generator = Xoshiro256StarStar(seed: 2)
         let data = try Dataset(
             features: (0..<(60 * 50)).map { _ in generator.nextUnitFloat() }, featureCount: 50,
             labels: (0..<60).map { _ in UInt8(generator.nextIndex(below: 10)) }, classCount: 10)
-        // `alternating`: every other step on the calling thread as one row tile, which reads W in
-        // place and lets the wide layer's forward copy go stale; the next pooled step rebuilds it.
+        // `alternating`: every other step on the calling thread as one row tile, which reads the
+        // large W in place and lets its copies go stale; the next pooled step rebuilds them.
         func train(pool: ThreadPool?, alternating: Bool = false) -> [UInt32] {
             let network = start.copy()
             let step = TrainingStep(

@@ -261,6 +261,16 @@ func packB(
             let out = destination + s * nr
             for cIndex in 0..<nr { out[cIndex] = cIndex < width ? source[cIndex] : 0 }
         }
+    } else if b.rowStride == 1 && width == nr && nr % 16 == 0 && depth % 16 == 0 {
+        // Transposed source (Wᵀ, read in place when a step keeps no copy of a large W) in whole
+        // 16 × 16 blocks, transposed in registers: a row of W per 16 steps rather than a float.
+        for c0 in stride(from: 0, to: nr, by: 16) {
+            for s0 in stride(from: 0, to: depth, by: 16) {
+                transpose16x16(
+                    from: origin + c0 * b.columnStride + s0, rowStride: b.columnStride,
+                    to: destination + s0 * nr + c0, rowStride: nr)
+            }
+        }
     } else {
         // Transposed source (Wᵀ): walk each column along its contiguous depth.
         for cIndex in 0..<nr {

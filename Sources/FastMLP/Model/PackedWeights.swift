@@ -8,8 +8,10 @@ import CPUFeatures
 /// repack it), a partial last panel (100 = 3·32 + 4) is repacked by every tile, and Wᵀ has to be
 /// packed by every tile that reads it. Here each product's packing happens once per step, inside
 /// the update: the task that updates rows i0..<i1 of W rewrites those rows of both copies while
-/// they are in its cache. The copies are derived state: ``refresh()`` rebuilds them from the
-/// parameters whenever those may have changed from outside the step.
+/// they are in its cache. When the whole batch is one row tile, a large W keeps no copies and is
+/// packed by the GEMM as it goes (``severalRowTiles``). The copies are derived state:
+/// ``refresh()`` rebuilds them from the parameters whenever those may have changed from outside
+/// the step.
 final class PackedWeights {
     private struct Layer {
         /// W (inputs × outputs) as B of X·W: panels of `forwardWidth` output columns.
@@ -26,24 +28,27 @@ final class PackedWeights {
     private let layers: [Layer]
 
     /// Whether several row tiles read the copies in the coming steps (the step runs on more
-    /// than one thread), rather than the whole batch as one tile.
-    /// - The forward copies of the layers after the first are kept only then. With several tiles
-    ///   each would otherwise pack every panel of W itself (two threads, `mlp-wide`, family 26:
-    ///   step 4140–4172 µs with the copies, 4550–4605 without); one tile lets the GEMM pack each
-    ///   kc × nr panel of W as it reaches it, which costs less than writing a copy every step (one
-    ///   thread: repacking 402–461 → 247–275 µs a step, step 5683–5752 → 5418–5582). The first
-    ///   layer's copy is always kept: the sparse forward kernel reads W₁ there. While they are not
-    ///   kept those copies go stale, and keeping them again rebuilds them.
-    /// - The copies of a W of 1 MiB or more are written with streaming stores only for one tile
-    ///   (see ``refresh(layer:rows:)``); for several, plain stores leave them in cache for the other
-    ///   core (two threads, `mlp-wide`: step 3223 → 3065–3081 µs; one thread plain stores measured
-    ///   slower, repacking 291–311 → 407–409 µs).
-    /// Set it between steps; the products' bits are the same either way.
+    /// than one thread), rather than the whole batch as one tile. Set it between steps; the
+    /// products' bits are the same either way.
+    /// - With several tiles every copy is kept: each tile would otherwise pack every panel of W
+    ///   itself (two threads, `mlp-wide`, family 26: step 4140–4172 µs with the forward copies,
+    ///   4550–4605 without). They are written with plain stores, which leave them in cache for the
+    ///   other core (step 2950–3065 → 2850–2938 µs against streaming stores).
+    /// - With one tile the copies of a large W (``isLarge(_:)``) are not kept, but for the first
+    ///   layer's forward copy, which the sparse forward kernel reads: the GEMM packs each kc × nr
+    ///   panel of W or Wᵀ as it reaches it, which costs less than writing a copy every step (one
+    ///   thread, `mlp-wide`: without the forward copy of W₂, repacking 402–461 → 247–275 µs a step
+    ///   and step 5683–5752 → 5418–5582; without its transposed copy too, step 6653–6793 →
+    ///   6486–6604 on a slower day). The first layer's copy is written with streaming stores:
+    ///   larger than L2, it is not in cache when the next step reads it anyway, and a streaming
+    ///   store does not first read the line it overwrites (plain stores measured slower here,
+    ///   repacking 291–311 → 407–409 µs).
+    /// While copies are not kept they go stale; keeping them again rebuilds them.
     var severalRowTiles = true {
         didSet {
             guard severalRowTiles, !oldValue else { return }
-            for (l, layer) in network.layers.enumerated() where l > 0 && layers[l].packsForward {
-                refresh(layer: l, rows: 0..<layer.inputs, transposed: false)
+            for (l, layer) in network.layers.enumerated() where l > 0 && Self.isLarge(layer) {
+                refresh(layer: l, rows: 0..<layer.inputs)
             }
         }
     }
@@ -70,21 +75,27 @@ final class PackedWeights {
         outputs >= 512
     }
 
-    /// Whether a layer's copies are written with streaming stores when the whole batch is one
-    /// row tile: W of 1 MiB or more.
-    static func streams(_ layer: DenseLayer) -> Bool {
+    /// Whether a layer's W is 1 MiB or more: beyond a core's share of L2, so that its copies are
+    /// kept only for several row tiles (``severalRowTiles``).
+    static func isLarge(_ layer: DenseLayer) -> Bool {
         layer.inputs * layer.outputs * MemoryLayout<Float>.stride >= 1 << 20
+    }
+
+    /// Whether layer `l`'s copies other than the first layer's forward one are kept now.
+    private func keepsCopies(_ l: Int) -> Bool {
+        severalRowTiles || !Self.isLarge(network.layers[l])
     }
 
     /// The B operand of layer `l`'s forward product, when it has a packed copy.
     func forward(_ l: Int) -> MatrixOperand? {
-        guard layers[l].packsForward, l == 0 || severalRowTiles else { return nil }
+        guard layers[l].packsForward, l == 0 || keepsCopies(l) else { return nil }
         return .scratch(layers[l].forward.base, panelStride: layers[l].forwardWidth * network.layers[l].inputs)
     }
 
-    /// The B operand of layer `l`'s delta product (Wᵀ); `l` ≥ 1.
-    func transposed(_ l: Int) -> MatrixOperand {
-        .scratch(layers[l].transposed!.base, panelStride: layers[l].transposedWidth * network.layers[l].outputs)
+    /// The B operand of layer `l`'s delta product (Wᵀ), when it has a packed copy; `l` ≥ 1.
+    func transposed(_ l: Int) -> MatrixOperand? {
+        guard keepsCopies(l), let transposed = layers[l].transposed else { return nil }
+        return .scratch(transposed.base, panelStride: layers[l].transposedWidth * network.layers[l].outputs)
     }
 
     /// Rebuilds every copy from the network's parameters.
@@ -92,26 +103,17 @@ final class PackedWeights {
         for (l, layer) in network.layers.enumerated() { refresh(layer: l, rows: 0..<layer.inputs) }
     }
 
-    /// Rewrites rows `rows` of layer `l`'s W in both copies (the forward one only while it is
-    /// kept). `rows` must start at a multiple of the transposed panel width (16 or 32; a step's
-    /// weight-gradient tiles start at multiples of 64), so that the rows' transposed panels belong
-    /// to this call alone.
-    ///
-    /// On one row tile the copies of a W of 1 MiB or more are written with streaming stores:
-    /// larger than a core's L2, they are not in its cache when the next step reads them anyway,
-    /// and a streaming store does not first read the line it overwrites. With several tiles the
-    /// other core reads them next, and plain stores leave them where it finds them sooner.
+    /// Rewrites rows `rows` of layer `l`'s W in the copies kept now (``severalRowTiles``). `rows`
+    /// must start at a multiple of the transposed panel width (16 or 32; a step's weight-gradient
+    /// tiles start at multiples of 64), so that the rows' transposed panels belong to this call
+    /// alone. A large W's copies are written with streaming stores on one row tile, plain stores
+    /// on several.
     func refresh(layer l: Int, rows: Range<Int>) {
-        refresh(layer: l, rows: rows, transposed: true)
-    }
-
-    /// ``refresh(layer:rows:)``, the transposed copy only when `transposed`.
-    private func refresh(layer l: Int, rows: Range<Int>, transposed writesTransposed: Bool) {
         let layer = network.layers[l], packed = layers[l]
-        let writesForward = packed.packsForward && (l == 0 || severalRowTiles)
+        let writesForward = packed.packsForward && (l == 0 || keepsCopies(l))
         let w = network.parameters.base + layer.weightOffset
         let n = layer.outputs, width = packed.forwardWidth, inputs = layer.inputs
-        let streams = Self.streams(layer) && !severalRowTiles
+        let streams = Self.isLarge(layer) && !severalRowTiles
         defer { if streams { fastmlp_store_fence() } }
         @inline(__always) func store(_ v: Vector, _ to: UnsafeMutablePointer<Float>) {
             if streams {
@@ -140,7 +142,7 @@ final class PackedWeights {
         }
         // Transposed: row j of panel q holds W[q·width' ..< q·width' + width', j], built from
         // 16 × 16 blocks transposed in registers; the ragged edges go one element at a time.
-        guard writesTransposed, let transposed = packed.transposed else { return }
+        guard keepsCopies(l), let transposed = packed.transposed else { return }
         let tw = packed.transposedWidth
         var q = rows.lowerBound / tw
         while q * tw < rows.upperBound {
