@@ -38,8 +38,8 @@ final class PackedWeights {
     ///   layer's forward copy, which the sparse forward kernel reads: the GEMM packs each kc × nr
     ///   panel of W or Wᵀ as it reaches it, which costs less than writing a copy every step (one
     ///   thread, `mlp-wide`: without the forward copy of W₂, repacking 402–461 → 247–275 µs a step
-    ///   and step 5683–5752 → 5418–5582; without its transposed copy too, step 6653–6793 →
-    ///   6486–6604 on a slower day). The first layer's copy is written with streaming stores:
+    ///   and step 5683–5752 → 5418–5582; without its transposed copy too, step 5207–5305 →
+    ///   4935–5053). The first layer's copy is written with streaming stores:
     ///   larger than L2, it is not in cache when the next step reads it anyway, and a streaming
     ///   store does not first read the line it overwrites (plain stores measured slower here,
     ///   repacking 291–311 → 407–409 µs).
