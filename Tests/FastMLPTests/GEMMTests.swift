@@ -419,10 +419,10 @@ struct GEMMTests {
         }
     }
 
-    @Test("the packed copies of W hold W in the kernels' panels, for one row tile (streaming stores) or several, built, rebuilt and refreshed a block of rows at a time")
+    @Test("the packed copies of W hold W in the kernels' panels, for one row tile or several, with streaming stores or not, built, rebuilt and refreshed a block of rows at a time")
     func packedWeights() throws {
-        // 784 × 1024 and 1024 × 1024 are large: for one row tile only the first one's forward copy
-        // is kept, written with streaming stores. 1024 × 10 and 10 × 3 keep plain copies.
+        // 784 × 1024 and 1024 × 1024 are large, written with streaming stores: for one row tile
+        // only the first one's forward copy is kept. 1024 × 10 and 10 × 3 keep plain copies.
         for sizes in [[784, 1024, 1024, 10], [20, 10, 3]] {
             let architecture = try Architecture(layerSizes: sizes, hiddenActivation: .relu, outputActivation: .softmax)
             let network = try Network(
@@ -460,8 +460,8 @@ struct GEMMTests {
             }
             expectLayout("built")
             // Change every weight, then refresh each layer a block of 64 rows at a time: for
-            // several row tiles (plain stores), for one (streaming stores, no forward copies after
-            // the first layer's), and for several again (those copies rebuilt first).
+            // several row tiles, for one (no copies of a large W after the first layer's forward
+            // one), and for several again (those copies rebuilt first).
             for several in [true, false, true] {
                 let wasSeveral = packed.severalRowTiles
                 packed.severalRowTiles = several

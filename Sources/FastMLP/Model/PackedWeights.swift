@@ -32,17 +32,13 @@ final class PackedWeights {
     /// products' bits are the same either way.
     /// - With several tiles every copy is kept: each tile would otherwise pack every panel of W
     ///   itself (two threads, `mlp-wide`, family 26: step 4140–4172 µs with the forward copies,
-    ///   4550–4605 without). They are written with plain stores, which leave them in cache for the
-    ///   other core (step 2950–3065 → 2850–2938 µs against streaming stores).
+    ///   4550–4605 without).
     /// - With one tile the copies of a large W (``isLarge(_:)``) are not kept, but for the first
     ///   layer's forward copy, which the sparse forward kernel reads: the GEMM packs each kc × nr
     ///   panel of W or Wᵀ as it reaches it, which costs less than writing a copy every step (one
     ///   thread, `mlp-wide`: without the forward copy of W₂, repacking 402–461 → 247–275 µs a step
     ///   and step 5683–5752 → 5418–5582; without its transposed copy too, step 5207–5305 →
-    ///   4935–5053). The first layer's copy is written with streaming stores:
-    ///   larger than L2, it is not in cache when the next step reads it anyway, and a streaming
-    ///   store does not first read the line it overwrites (plain stores measured slower here,
-    ///   repacking 291–311 → 407–409 µs).
+    ///   4935–5053).
     /// While copies are not kept they go stale; keeping them again rebuilds them.
     var severalRowTiles = true {
         didSet {
@@ -75,8 +71,8 @@ final class PackedWeights {
         outputs >= 512
     }
 
-    /// Whether a layer's W is 1 MiB or more: beyond a core's share of L2, so that its copies are
-    /// kept only for several row tiles (``severalRowTiles``).
+    /// Whether a layer's W is 1 MiB or more: beyond a core's L2, so that its copies are kept only
+    /// for several row tiles (``severalRowTiles``) and written with streaming stores.
     static func isLarge(_ layer: DenseLayer) -> Bool {
         layer.inputs * layer.outputs * MemoryLayout<Float>.stride >= 1 << 20
     }
@@ -106,14 +102,20 @@ final class PackedWeights {
     /// Rewrites rows `rows` of layer `l`'s W in the copies kept now (``severalRowTiles``). `rows`
     /// must start at a multiple of the transposed panel width (16 or 32; a step's weight-gradient
     /// tiles start at multiples of 64), so that the rows' transposed panels belong to this call
-    /// alone. A large W's copies are written with streaming stores on one row tile, plain stores
-    /// on several.
+    /// alone.
+    ///
+    /// A large W's copies are written with streaming stores: they are not in the core's cache when
+    /// the next step reads them anyway, and a streaming store does not first read the line it
+    /// overwrites (one thread, `mlp-wide`: repacking 737–782 → 460–483 µs a step). Plain stores,
+    /// which leave the copies in cache for the other core, measured faster on two threads with
+    /// the cores near (step 2950–3065 → 2850–2938 µs) but much slower with them far apart
+    /// (3754–3773 → 4346–4374 µs: repacking 193–205 → 741–751).
     func refresh(layer l: Int, rows: Range<Int>) {
         let layer = network.layers[l], packed = layers[l]
         let writesForward = packed.packsForward && (l == 0 || keepsCopies(l))
         let w = network.parameters.base + layer.weightOffset
         let n = layer.outputs, width = packed.forwardWidth, inputs = layer.inputs
-        let streams = Self.isLarge(layer) && !severalRowTiles
+        let streams = Self.isLarge(layer)
         defer { if streams { fastmlp_store_fence() } }
         @inline(__always) func store(_ v: Vector, _ to: UnsafeMutablePointer<Float>) {
             if streams {
