@@ -7,7 +7,9 @@ final class Workspace {
     let activations: [FloatBuffer]
     /// deltas[l]: ∂loss/∂ pre-activation of layer l, (capacity, outputs of l).
     let deltas: [FloatBuffer]
-    /// ∂loss/∂parameters, laid out like ``Network/parameterValues``.
+    /// ∂loss/∂parameters, laid out like ``Network/parameterValues``. A training step that
+    /// updates makes its weight gradients in per-thread tiles instead and leaves only the biases'
+    /// here; a step without an optimiser leaves them all.
     let gradients: FloatBuffer
     let gemm: GEMMWorkspace
 

@@ -28,7 +28,8 @@ final class TrainingStep: RegionJob {
 
     let network: Network
     let loss: Loss
-    /// `nil`: compute the gradients only (into `workspace.gradients`) and update nothing.
+    /// `nil`: compute the gradients only (all of them into `workspace.gradients`) and update
+    /// nothing.
     let optimizer: Optimizer?
     let workspace: Workspace
     /// Rows of the batch per task of region 1 when the regions run on more than one thread (see
@@ -148,13 +149,13 @@ final class TrainingStep: RegionJob {
         let rows = indices.count
         precondition(rows <= workspace.capacity, "TrainingStep: batch larger than the workspace")
         let stepStart = profile != nil ? StepProfile.now() : 0
+        let rowTile = self.rowTile
+        packed?.severalRowTiles = ceilDivide(rows, rowTile) > 1
         if parametersChanged {
             packed?.refresh()
             parametersChanged = false
         }
         let inBytes = skipsZeroInputs && pixelBatch != nil && data.hasPixels && !data.isRegression
-        let rowTile = self.rowTile
-        packed?.severalRowTiles = ceilDivide(rows, rowTile) > 1
         batch = Batch(data: data, indices: indices, next: next, dropout: dropout, inBytes: inBytes, rowTile: rowTile)
         defer { batch = nil }
 
