@@ -75,7 +75,7 @@ struct CheckpointTests {
         let straight = try Trainer(configuration: configuration)
         try await straight.fit(on: data)
         let (a, b) = (resumed.network.parameterValues, straight.network.parameterValues)
-        #expect(a.map(\.bitPattern) == b.map(\.bitPattern))
+        expectSameBits(a, b)
     }
 
     @Test("damaged checkpoints give a typed error naming the file")

@@ -138,7 +138,7 @@ struct GEMMTests {
                 }
                 let serial = product(GEMMWorkspace())
                 let parallel = product(GEMMWorkspace(pool: ThreadPool(threadCount: threads)))
-                #expect(serial.map(\.bitPattern) == parallel.map(\.bitPattern), "\(form) \(m)×\(n)×\(k) at \(threads) threads")
+                expectSameBits(serial, parallel, "\(form) \(m)×\(n)×\(k) at \(threads) threads")
             }
         }
     }
@@ -189,8 +189,8 @@ struct GEMMTests {
                     }
                 }
             }
-            #expect(serial.map(\.bitPattern) == pooled.map(\.bitPattern), "\(form) \(m)×\(n)×\(k): serial")
-            #expect(packed.map(\.bitPattern) == pooled.map(\.bitPattern), "\(form) \(m)×\(n)×\(k): packed panels")
+            expectSameBits(serial, pooled, "\(form) \(m)×\(n)×\(k): serial")
+            expectSameBits(packed, pooled, "\(form) \(m)×\(n)×\(k): packed panels")
         }
     }
 
@@ -248,7 +248,7 @@ struct GEMMTests {
                     }
                 }
             }
-            #expect(skipping.map(\.bitPattern) == full.map(\.bitPattern), "\(form) \(m)×\(n)×\(k)")
+            expectSameBits(skipping, full, "\(form) \(m)×\(n)×\(k)")
         }
     }
 

@@ -65,7 +65,7 @@ struct IOTests {
         #expect(loaded.network.architecture == model.network.architecture)
         #expect(loaded.loss == model.loss)
         #expect(loaded.classes == nil)
-        #expect(loaded.network.parameterValues.map(\.bitPattern) == model.network.parameterValues.map(\.bitPattern))
+        expectSameBits(loaded.network.parameterValues, model.network.parameterValues)
         let test = shippedMNIST.test.prefix(500)
         #expect(try loaded.network.predictions(for: test) == model.network.predictions(for: test))
         #expect(try loaded.network.evaluate(on: test, loss: .softmaxCrossEntropy)

@@ -220,7 +220,7 @@ struct ParallelTrainingTests {
         #expect((0..<64).allSatisfy { r in (0..<13).allSatisfy { fromBytes.word(row: r, $0) == masks.word(row: r, $0) } })
         var floats = [Float](repeating: .nan, count: 64 * 784)
         floats.withUnsafeMutableBufferPointer { bytes.convert(0..<64, into: $0.baseAddress!) }
-        #expect(floats.map(\.bitPattern) == images.map(\.bitPattern))
+        expectSameBits(floats, images)
         // ±0 count as zero; NaN does not.
         let odd = NonzeroMasks(inputs: 5, capacity: 1)
         #expect([Float]([0, -0.0, 1, .nan, -2]).withUnsafeBufferPointer { odd.build(row: 0, from: $0.baseAddress!) } == 3)

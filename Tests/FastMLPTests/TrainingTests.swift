@@ -90,7 +90,8 @@ struct TrainingTests {
             return trainer.network.parameterValues
         }
         let first = try run(seed: 7)
-        #expect(try run(seed: 7).map(\.bitPattern) == first.map(\.bitPattern))
+        let again = try run(seed: 7)
+        expectSameBits(again, first)
         #expect(try run(seed: 8) != first)
     }
 
@@ -103,7 +104,7 @@ struct TrainingTests {
         let expected = Network(
             architecture: try configuration.architecture(), weightInitializer: configuration.weightInitializer,
             biasInitializer: 0.25, seed: 11)
-        #expect(trainer.network.parameterValues.map(\.bitPattern) == expected.parameterValues.map(\.bitPattern))
+        expectSameBits(trainer.network.parameterValues, expected.parameterValues)
         // Invalid settings come back typed, naming the setting.
         configuration.optimizer.learningRate = 0
         #expect(throws: ModelError.invalidConfiguration(.outOfRange(.learningRate, value: 0, expected: "a positive number"))) {
@@ -143,7 +144,7 @@ struct TrainingTests {
                 step.run(on: subset, indices: UnsafeBufferPointer(rebasing: order[batch]))
             }
         }
-        #expect(replica.parameterValues.map(\.bitPattern) == network.parameterValues.map(\.bitPattern))
+        expectSameBits(replica.parameterValues, network.parameterValues)
         #expect(abs(meanLoss - total / 100) < 1e-12)
     }
 
@@ -154,7 +155,7 @@ struct TrainingTests {
         let (_, single) = try problem.fast(.softmaxCrossEntropy, dropout: dropout)
         for threads in [2, 3] {
             let (_, parallel) = try problem.fast(.softmaxCrossEntropy, dropout: dropout, threads: threads)
-            #expect(parallel.map(\.bitPattern) == single.map(\.bitPattern), "\(threads) threads")
+            expectSameBits(parallel, single, "\(threads) threads")
         }
         let expected = Reference.gradient(
             problem.architecture, loss: .softmaxCrossEntropy, parameters: problem.parameters.map(Double.init),
@@ -242,7 +243,7 @@ struct TrainingTests {
                     _ = step.run(on: data, indices: UnsafeBufferPointer(rebasing: order[first..<first + 20]))
                 }
             }
-            #expect(network.parameterValues.map(\.bitPattern) == reference.parameterValues.map(\.bitPattern), "\(threads) threads")
+            expectSameBits(network.parameterValues, reference.parameterValues, "\(threads) threads")
         }
     }
 
