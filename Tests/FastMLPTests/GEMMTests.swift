@@ -75,6 +75,8 @@ let gemmShapes: [(Int, Int, Int)] = [
     (13, 17, 257), (97, 33, 520), (1, 40, 3), (5, 3, 0), (130, 70, 9),
     // Xᵀ·dY with X's rows a multiple of 1 KiB (its transpose is packed): one pass and two.
     (256, 96, 40), (512, 128, 300),
+    // B's rows 2 KiB apart with enough rows of A to pack it, in groups of whole panels.
+    (24, 512, 70),
     // mlp-128, seed-sigmoid and mlp-wide: X·W, Xᵀ·dY, dY·Wᵀ shapes of every layer.
     (64, 128, 784), (784, 128, 64), (64, 784, 128), (64, 10, 128), (128, 10, 64), (64, 128, 10),
     (32, 100, 784), (784, 100, 32), (32, 10, 100), (100, 10, 32), (32, 100, 10),

@@ -1,5 +1,5 @@
-/// Per-thread scratch memory of the GEMM, allocated once and reused by every product: room for one
-/// packed kc × nr panel of B and the step lists of ``StepLists`` (`KernelConfig.scratchCount` floats).
+/// Per-thread scratch memory of the GEMM, allocated once and reused by every product: room for a
+/// few packed kc × nr panels of B and the step lists of ``StepLists`` (`KernelConfig.scratchCount` floats).
 @_spi(Benchmarks)
 public final class GEMMWorkspace {
     let scratch: [FloatBuffer]
@@ -36,9 +36,10 @@ enum GEMMPanels {
 /// slivers of A) around the micro-kernel. Operands are read in place when their layout allows:
 /// A at any strides (X, dY and Xᵀ all qualify) but an Xᵀ whose steps are a multiple of 1 KiB
 /// apart, B when its rows are contiguous (W and dY); a transposed B (Wᵀ), a B whose rows are a
-/// multiple of 2 KiB apart and a partial last panel are packed, one kc × nr panel at a time into
-/// the thread's scratch. With k > kc the tile is stored raw after every pass but the last, and the
-/// epilogue runs on the last pass only.
+/// multiple of 2 KiB apart and a partial last panel are packed into the thread's scratch, one
+/// kc × nr panel at a time (a B with rows 2 KiB apart: a few whole panels at a time). With k > kc
+/// the tile is stored raw after every pass but the last, and the epilogue runs on the last pass
+/// only.
 ///
 /// Every element of C is computed by one thread, summing over k in the same order whatever the
 /// tiling, so results are bitwise the same for any number of threads.
@@ -121,9 +122,15 @@ private func gemmTile(
     // A B whose rows are a multiple of 2 KiB apart maps a panel's steps onto one or two L1
     // sets (a 1024-wide W thrashes L1); pack it when enough row slivers reuse the packed panel.
     let packAlways = b.rowStride % 512 == 0 && rows.count > 2 * mr
+    // Such a B with contiguous rows (W in the forward product when a step keeps no copy of it,
+    // dZ in the weight gradient) is packed `panelGroup` whole panels at a time: each step's run
+    // of 512 bytes is read in order, not 128 bytes from each 4 KiB row of a 1024-wide W
+    // (`mlp-wide`, one thread: forward products 2073–2131 → 1952–1982 µs a step, step
+    // 5960–6201 → 5829–5884).
+    let grouped = packAlways && b.panelStride == 0 && b.columnStride == 1 && !skinny && KernelConfig.wideKernel
     // Zero steps are skipped in the 8 × 32 tile.
     let skipping = zeroSteps != nil && KernelConfig.wideKernel && !skinny
-    let lists = StepLists(UnsafeMutableRawPointer(scratch + KernelConfig.kc * KernelConfig.nr))
+    let lists = StepLists(UnsafeMutableRawPointer(scratch + KernelConfig.kc * KernelConfig.nr * KernelConfig.panelGroup))
     // A transposed A whose steps are a multiple of 1 KiB apart (Hᵀ of a layer 256 or more wide,
     // in the weight gradient) reads each step's mr floats from a new line of one L1 set, which
     // evicts the B panel; such an A is packed per pass, mr floats a step, sliver after sliver
@@ -132,7 +139,7 @@ private func gemmTile(
     let packsA = !skinny && KernelConfig.wideKernel && a.rowStride == 1 && a.columnStride % 256 == 0
         && zeroSteps == nil && columns.count > 2 * KernelConfig.nr
         && (columns.count - 1) % KernelConfig.nr >= KernelConfig.skinnyNR
-    let packedA = scratch + KernelConfig.kc * KernelConfig.nr + StepLists.size
+    let packedA = scratch + KernelConfig.kc * KernelConfig.nr * KernelConfig.panelGroup + StepLists.size
     let accumulateFirst: Bool
     if case .accumulate = epilogue { accumulateFirst = true } else { accumulateFirst = false }
     var pc = 0
@@ -160,6 +167,16 @@ private func gemmTile(
             } else if b.columnStride == 1 && width == nr && !packAlways {
                 panel = b.base + pc * b.rowStride + j
                 panelStride = b.rowStride
+            } else if grouped && width == nr {
+                // Whole panels of a B with contiguous rows: pack `panelGroup` of them at once,
+                // reading each step's run of up to 1 KiB in order.
+                let index = (j - columns.lowerBound) / nr % KernelConfig.panelGroup
+                if index == 0 {
+                    let whole = (columns.upperBound - j) / nr
+                    packBPanels(b, row: pc, column: j, depth: kc, panels: min(whole, KernelConfig.panelGroup), into: scratch)
+                }
+                panel = UnsafePointer(scratch + index * kc * nr)
+                panelStride = nr
             } else {
                 let packedWidth = narrow ? KernelConfig.skinnyNR : nr
                 packB(b, row: pc, column: j, depth: kc, width: width, panelWidth: packedWidth, into: scratch)
@@ -202,6 +219,28 @@ private func gemmTile(
         }
         pc += kc
     } while pc < k
+}
+
+/// Packs `panels` whole nr-wide panels of a B with contiguous rows, B[row..<row+depth,
+/// column..<column+panels·nr], panel p at p·depth·nr: each step's run read once, in order.
+func packBPanels(
+    _ b: MatrixOperand, row: Int, column: Int, depth: Int, panels: Int, into destination: UnsafeMutablePointer<Float>
+) {
+    let nr = KernelConfig.nr
+    let origin = b.base + row * b.rowStride + column
+    let vectors = nr / Vector.scalarCount
+    for s in 0..<depth {
+        let source = UnsafeRawPointer(origin + s * b.rowStride)
+        let out = UnsafeMutableRawPointer(destination + s * nr)
+        for p in 0..<panels {
+            for v in 0..<vectors {
+                let offset = (p * nr + v * Vector.scalarCount) * MemoryLayout<Float>.stride
+                out.storeBytes(
+                    of: source.loadUnaligned(fromByteOffset: offset, as: Vector.self),
+                    toByteOffset: (p * depth * nr + v * Vector.scalarCount) * MemoryLayout<Float>.stride, as: Vector.self)
+            }
+        }
+    }
 }
 
 /// Packs A[rows, step..<step+depth] of an A whose rows are adjacent (`rowStride` 1: a transposed
