@@ -421,10 +421,11 @@ struct GEMMTests {
         }
     }
 
-    @Test("the packed copies of W hold W in the kernels' panels, for one row tile or several, with streaming stores or not, built, rebuilt and refreshed a block of rows at a time")
+    @Test("the packed copies of W hold W in the kernels' panels, for short row tiles or not, with streaming stores or not, built, rebuilt and refreshed a block of rows at a time")
     func packedWeights() throws {
         // 784 × 1024 and 1024 × 1024 are large, written with streaming stores: for one row tile
-        // only the first one's forward copy is kept. 1024 × 10 and 10 × 3 keep plain copies.
+        // only the first one's forward copy is kept unless the row tiles are short. 1024 × 10 and
+        // 10 × 3 keep plain copies.
         for sizes in [[784, 1024, 1024, 10], [20, 10, 3]] {
             let architecture = try Architecture(layerSizes: sizes, hiddenActivation: .relu, outputActivation: .softmax)
             let network = try Network(
@@ -461,23 +462,23 @@ struct GEMMTests {
                 }
             }
             expectLayout("built")
-            // Change every weight, then refresh each layer a block of 64 rows at a time: for
-            // several row tiles, for one (no copies of a large W after the first layer's forward
-            // one), and for several again (those copies rebuilt first).
-            for several in [true, false, true] {
-                let wasSeveral = packed.severalRowTiles
-                packed.severalRowTiles = several
-                if several && !wasSeveral { expectLayout("rebuilt for several row tiles") }
+            // Change every weight, then refresh each layer a block of 64 rows at a time: for short
+            // row tiles, for tiles that pack W (no copies of a large W after the first layer's
+            // forward one), and for short ones again (those copies rebuilt first).
+            for short in [true, false, true] {
+                let wasShort = packed.shortRowTiles
+                packed.shortRowTiles = short
+                if short && !wasShort { expectLayout("rebuilt for short row tiles") }
                 for i in 0..<architecture.parameterCount { network.parameters.base[i] += 1 }
                 for (l, layer) in network.layers.enumerated() {
                     for first in stride(from: 0, to: layer.inputs, by: 64) {
                         packed.refresh(layer: l, rows: first..<min(layer.inputs, first + 64))
                     }
                 }
-                expectLayout("refreshed for \(several ? "several row tiles" : "one row tile")")
-                // One row tile keeps no copy of a large W but the first layer's forward one.
+                expectLayout("refreshed for \(short ? "short row tiles" : "row tiles that pack W")")
+                // Tiles that pack W keep no copy of a large W but the first layer's forward one.
                 for (l, layer) in network.layers.enumerated() {
-                    let kept = several || !PackedWeights.isLarge(layer)
+                    let kept = short || !PackedWeights.isLarge(layer)
                     #expect((packed.forward(l) != nil) == (layer.outputs >= 512 && (l == 0 || kept)), "\(sizes) layer \(l)")
                     #expect((packed.transposed(l) != nil) == (l > 0 && kept), "\(sizes) layer \(l)")
                 }

@@ -164,10 +164,11 @@ struct TrainingTests {
         #expect(zip(single, expected).map { abs(Double($0) - $1) }.max()! / scale < 1e-4)
     }
 
-    @Test("steps on packed weights (a pool) are bitwise those on the plain weights, wide and ragged layers included, one row tile or several")
+    @Test("steps on packed weights (a pool) are bitwise those on the plain weights, wide and ragged layers included, short row tiles or not")
     func packedWeightsMatchPlain() throws {
-        // 520 outputs get a packed forward copy; the 520 × 520 layer's W is large, so that one row
-        // tile keeps neither of its copies; 37 and 520 inputs end in partial transposed panels.
+        // 520 outputs get a packed forward copy; the 520 × 520 layer's W is large, so that a row
+        // tile of more than 16 rows keeps neither of its copies; 37 and 520 inputs end in partial
+        // transposed panels.
         let architecture = try Architecture(
             layerSizes: [50, 520, 520, 37, 10], hiddenActivation: .relu, outputActivation: .softmax)
         let start = Network(architecture: architecture, weightInitializer: .heNormal, seed: 9)
@@ -175,8 +176,9 @@ struct TrainingTests {
         let data = try Dataset(
             features: (0..<(60 * 50)).map { _ in generator.nextUnitFloat() }, featureCount: 50,
             labels: (0..<60).map { _ in UInt8(generator.nextIndex(below: 10)) }, classCount: 10)
-        // `alternating`: every other step on the calling thread as one row tile, which reads the
-        // large W in place and lets its copies go stale; the next pooled step rebuilds them.
+        // Two threads take row tiles of 16 and 3 rows, which read the copies. `alternating`: every
+        // other step on the calling thread as one tile of 19 rows, which packs the large W itself
+        // and lets its copies go stale; the next pooled step rebuilds them.
         func train(pool: ThreadPool?, alternating: Bool = false) -> [Float] {
             let network = start.copy()
             let step = TrainingStep(

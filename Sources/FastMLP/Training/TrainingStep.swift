@@ -150,7 +150,7 @@ final class TrainingStep: RegionJob {
         precondition(rows <= workspace.capacity, "TrainingStep: batch larger than the workspace")
         let stepStart = profile != nil ? StepProfile.now() : 0
         let rowTile = self.rowTile
-        packed?.severalRowTiles = ceilDivide(rows, rowTile) > 1
+        packed?.shortRowTiles = min(rows, rowTile) <= 2 * KernelConfig.mr
         if parametersChanged {
             packed?.refresh()
             parametersChanged = false
