@@ -202,6 +202,43 @@ struct TrainingTests {
         expectSameBits(train(pool: ThreadPool(threadCount: 2), alternating: true), plain, "one row tile and several in turn")
     }
 
+    @Test("large hidden layers' products over column tiles (two threads or three) are bitwise the one-thread step, with dropout")
+    func columnSplitMatchesOneThread() throws {
+        // Layers 1 and 4 (520 × 520) are large hidden layers: on a pool their forward and deltas
+        // products run over column tiles, with row tiles between them (layers 2–3 forward, then
+        // their deltas between the two deltas products).
+        let architecture = try Architecture(
+            layerSizes: [30, 520, 520, 40, 520, 520, 10], hiddenActivation: .relu, outputActivation: .softmax)
+        let start = Network(architecture: architecture, weightInitializer: .heNormal, seed: 4)
+        var generator = Xoshiro256StarStar(seed: 5)
+        let data = try Dataset(
+            features: (0..<(80 * 30)).map { _ in generator.nextUnitFloat() }, featureCount: 30,
+            labels: (0..<80).map { _ in UInt8(generator.nextIndex(below: 10)) }, classCount: 10)
+        func train(threads: Int) -> [Float] {
+            let network = start.copy()
+            let step = TrainingStep(
+                network: network, loss: .softmaxCrossEntropy,
+                optimizer: Optimizer(
+                    configuration: OptimizerConfiguration(learningRate: 0.02, momentum: 0.9),
+                    parameterCount: architecture.parameterCount),
+                capacity: 40, pool: threads > 1 ? ThreadPool(threadCount: threads) : nil)
+            #expect(step.columnSplitLayers == [1, 4])
+            let order = (0..<Int32(80)).map { $0 }
+            order.withUnsafeBufferPointer { order in
+                for (n, first) in stride(from: 0, to: 80, by: 40).enumerated() {
+                    _ = step.run(
+                        on: data, indices: UnsafeBufferPointer(rebasing: order[first..<first + 40]),
+                        dropout: Dropout(rate: 0.3, runSeed: 11, step: n))
+                }
+            }
+            return network.parameterValues
+        }
+        let one = train(threads: 1)
+        #expect(one.allSatisfy { $0.isFinite })
+        expectSameBits(train(threads: 2), one, "two threads")
+        expectSameBits(train(threads: 3), one, "three threads")
+    }
+
     @Test(
         "a step's update, tile by tile from per-thread gradient tiles, is bitwise the optimiser's step on the whole gradient",
         arguments: [

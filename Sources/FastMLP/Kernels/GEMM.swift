@@ -49,39 +49,61 @@ public func gemm(
     c: UnsafeMutablePointer<Float>, ldc: Int, epilogue: Epilogue, workspace: GEMMWorkspace
 ) {
     guard m > 0, n > 0 else { return }
-    // A skinny product (the output layer's n = 10) uses the 16 × 16 tile where there is one.
-    let skinny = KernelConfig.wideKernel && n <= KernelConfig.skinnyNR
-    let (mr, nr) = skinny ? (KernelConfig.skinnyMR, KernelConfig.skinnyNR) : (KernelConfig.mr, KernelConfig.nr)
-    let rowUnits = ceilDivide(m, mr), columnUnits = ceilDivide(n, nr)
     var threads = 1
     if let pool = workspace.pool, m * n * max(k, 1) >= KernelConfig.parallelThreshold {
         threads = pool.threadCount
     }
-    // Split columns first (each column range reads A once), then rows.
-    let target = threads == 1 ? 1 : threads * KernelConfig.tasksPerThread
-    let columnTiles = min(columnUnits, target)
-    var rowTiles = min(rowUnits, ceilDivide(target, columnTiles))
-    rowTiles = max(rowTiles, ceilDivide(m, KernelConfig.mc))
-    let rowsPerTile = roundUp(ceilDivide(m, rowTiles), to: mr)
-    let columnsPerTile = roundUp(ceilDivide(n, columnTiles), to: nr)
-    rowTiles = ceilDivide(m, rowsPerTile)
-    let tiles = rowTiles * ceilDivide(n, columnsPerTile)
-    let tilesPerColumn = rowTiles
+    let plan = GEMMPlan(m: m, n: n, k: k, a: a, b: b, c: c, ldc: ldc, epilogue: epilogue, threads: threads)
+    if threads > 1, plan.tiles > 1, let pool = workspace.pool {
+        pool.run(tasks: plan.tiles) { task, worker in plan.run(task: task, scratch: workspace.scratch[worker].base) }
+    } else {
+        for task in 0..<plan.tiles { plan.run(task: task, scratch: workspace.scratch[0].base) }
+    }
+}
 
-    // Tasks are numbered down each column of tiles first, so that the pool's contiguous blocks
-    // give each thread whole column ranges: the same columns of W (and of its gradient and
-    // optimiser state) stay with the same thread, in its cache, from one step to the next.
-    let body = { (task: Int, worker: Int) in
-        let i0 = task % tilesPerColumn * rowsPerTile
-        let j0 = task / tilesPerColumn * columnsPerTile
+/// The tiles of one product C = epilogue(A·B) for `threads` threads, each an independent task:
+/// what ``gemm(m:n:k:a:b:c:ldc:epilogue:workspace:)`` runs, and what a training step runs as a
+/// region of its own (which allocates nothing) for the products it splits by columns.
+struct GEMMPlan {
+    let m: Int, n: Int, k: Int
+    let a: MatrixOperand, b: MatrixOperand
+    let c: UnsafeMutablePointer<Float>, ldc: Int
+    let epilogue: Epilogue
+    let skinny: Bool
+    let rowsPerTile: Int, columnsPerTile: Int, rowTiles: Int
+    /// The number of tasks.
+    let tiles: Int
+
+    init(
+        m: Int, n: Int, k: Int, a: MatrixOperand, b: MatrixOperand, c: UnsafeMutablePointer<Float>, ldc: Int,
+        epilogue: Epilogue, threads: Int
+    ) {
+        (self.m, self.n, self.k, self.a, self.b, self.c, self.ldc, self.epilogue) = (m, n, k, a, b, c, ldc, epilogue)
+        // A skinny product (the output layer's n = 10) uses the 16 × 16 tile where there is one.
+        skinny = KernelConfig.wideKernel && n <= KernelConfig.skinnyNR
+        let (mr, nr) = skinny ? (KernelConfig.skinnyMR, KernelConfig.skinnyNR) : (KernelConfig.mr, KernelConfig.nr)
+        let rowUnits = ceilDivide(max(m, 1), mr), columnUnits = ceilDivide(max(n, 1), nr)
+        // Split columns first (each column range reads A once), then rows.
+        let target = threads == 1 ? 1 : threads * KernelConfig.tasksPerThread
+        let columnTiles = min(columnUnits, target)
+        var rowTiles = min(rowUnits, ceilDivide(target, columnTiles))
+        rowTiles = max(rowTiles, ceilDivide(m, KernelConfig.mc))
+        rowsPerTile = roundUp(ceilDivide(max(m, 1), rowTiles), to: mr)
+        columnsPerTile = roundUp(ceilDivide(max(n, 1), columnTiles), to: nr)
+        self.rowTiles = ceilDivide(max(m, 1), rowsPerTile)
+        tiles = m > 0 && n > 0 ? self.rowTiles * ceilDivide(n, columnsPerTile) : 0
+    }
+
+    /// Task `task`: one tile of C, with `scratch` (``KernelConfig/scratchCount`` floats). Tasks
+    /// are numbered down each column of tiles first, so that the pool's contiguous blocks give
+    /// each thread whole column ranges: the same columns of W (and of its gradient and optimiser
+    /// state) stay with the same thread, in its cache, from one step to the next.
+    func run(task: Int, scratch: UnsafeMutablePointer<Float>) {
+        let i0 = task % rowTiles * rowsPerTile
+        let j0 = task / rowTiles * columnsPerTile
         gemmTile(
             rows: i0..<min(m, i0 + rowsPerTile), columns: j0..<min(n, j0 + columnsPerTile), k: k, a: a, b: b,
-            c: c, ldc: ldc, epilogue: epilogue, skinny: skinny, scratch: workspace.scratch[worker].base)
-    }
-    if threads > 1, tiles > 1, let pool = workspace.pool {
-        pool.run(tasks: tiles, body)
-    } else {
-        for task in 0..<tiles { body(task, 0) }
+            c: c, ldc: ldc, epilogue: epilogue, skinny: skinny, scratch: scratch)
     }
 }
 

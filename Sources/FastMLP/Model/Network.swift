@@ -100,23 +100,23 @@ public final class Network {
     /// With `inputBytes` too (the batch's rows as bytes, from its first row; only when
     /// ``sparseKernelsRunFirstLayer(packed:)``), the first layer reads its inputs there rather than
     /// from `workspace.activations[0]`: the same values, so again the same results.
+    ///
+    /// With `layers`, only those layers run (a training step that runs a large layer's product
+    /// over column tiles runs the layers around it in row tiles).
     func forward(
-        _ workspace: Workspace, rows: Range<Int>, activateOutput: Bool = true, dropout: Dropout? = nil,
-        packed: PackedWeights? = nil, nonzeroMasks: NonzeroMasks? = nil, inputBytes: ByteRows? = nil,
-        scratch: UnsafeMutablePointer<Float>
+        _ workspace: Workspace, rows: Range<Int>, layers run: Range<Int>? = nil, activateOutput: Bool = true,
+        dropout: Dropout? = nil, packed: PackedWeights? = nil, nonzeroMasks: NonzeroMasks? = nil,
+        inputBytes: ByteRows? = nil, scratch: UnsafeMutablePointer<Float>
     ) {
         precondition(
             inputBytes == nil || (nonzeroMasks != nil && sparseKernelsRunFirstLayer(packed: packed)),
             "Network.forward: input bytes need the sparse kernels")
         let r0 = rows.lowerBound
-        for (l, layer) in layers.enumerated() {
-            let isOutput = l == layers.count - 1
-            let mask = isOutput ? nil : dropout?.mask(layer: l, width: layer.outputs).offset(row: r0, column: 0)
-            let activation = isOutput && !activateOutput ? .identity : layer.activation
-            let input = workspace.activations[l].base + r0 * layer.inputs         // (rows, inputs)
-            let output = workspace.activations[l + 1].base + r0 * layer.outputs   // (rows, outputs)
-            let epilogue = Epilogue.biasActivation(
-                bias: parameters.base + layer.biasOffset, activation: activation, dropout: mask)
+        for l in run ?? layers.indices {
+            let layer = layers[l]
+            let (input, output, epilogue) = forwardOperands(
+                workspace, layer: l, row: r0, activateOutput: activateOutput, dropout: dropout)
+            let activation = l == layers.count - 1 && !activateOutput ? Activation.identity : layer.activation
             let packedW = packed?.forward(l)
             if l == 0, let nonzeroMasks, sparseForwardCovers(columns: layer.outputs),
                 packedW == nil || sparseForwardReadsPanels(columns: layer.outputs)
@@ -141,6 +141,37 @@ public final class Network {
                 softmaxRows(output, rows: rows.count, columns: layer.outputs)
             }
         }
+    }
+
+    /// Layer `l`'s forward input and output from row `row` on, and its epilogue (bias,
+    /// activation, and the dropout mask of a hidden layer) for a tile starting at that row.
+    private func forwardOperands(
+        _ workspace: Workspace, layer l: Int, row r0: Int, activateOutput: Bool, dropout: Dropout?
+    ) -> (input: UnsafeMutablePointer<Float>, output: UnsafeMutablePointer<Float>, epilogue: Epilogue) {
+        let layer = layers[l]
+        let isOutput = l == layers.count - 1
+        let mask = isOutput ? nil : dropout?.mask(layer: l, width: layer.outputs).offset(row: r0, column: 0)
+        let activation = isOutput && !activateOutput ? .identity : layer.activation
+        return (
+            workspace.activations[l].base + r0 * layer.inputs,         // (rows, inputs)
+            workspace.activations[l + 1].base + r0 * layer.outputs,    // (rows, outputs)
+            .biasActivation(bias: parameters.base + layer.biasOffset, activation: activation, dropout: mask))
+    }
+
+    /// Hidden layer `l`'s forward product over the first `count` rows, as tiles for `threads`
+    /// threads (a training step's column-split product of a large layer): the same elements, each
+    /// summed in the same order, as ``forward(_:rows:layers:activateOutput:dropout:packed:nonzeroMasks:inputBytes:scratch:)``.
+    func forwardPlan(
+        _ workspace: Workspace, layer l: Int, count: Int, dropout: Dropout?, packed: PackedWeights?, threads: Int
+    ) -> GEMMPlan {
+        precondition(l < layers.count - 1, "Network.forwardPlan: hidden layers only")
+        let layer = layers[l]
+        let (input, output, epilogue) = forwardOperands(workspace, layer: l, row: 0, activateOutput: true, dropout: dropout)
+        return GEMMPlan(
+            m: count, n: layer.outputs, k: layer.inputs, a: MatrixOperand(rowMajor: input, leadingDimension: layer.inputs),
+            b: packed?.forward(l)
+                ?? MatrixOperand(rowMajor: parameters.base + layer.weightOffset, leadingDimension: layer.outputs),
+            c: output, ldc: layer.outputs, epilogue: epilogue, threads: threads)
     }
 
     /// Whether a sparse batch's first layer runs on the sparse kernels — the forward product
@@ -172,27 +203,38 @@ public final class Network {
     /// needs no gradient, so none is computed.
     ///
     /// `dropout` must be the one the forward pass used: the masks are recomputed, not stored.
+    ///
+    /// With `layers`, only those layers' deltas products run (each l in it, from the last down,
+    /// makes layer l − 1's deltas).
     func backpropagateDeltas(
-        _ workspace: Workspace, rows: Range<Int>, dropout: Dropout? = nil, packed: PackedWeights? = nil,
-        scratch: UnsafeMutablePointer<Float>
+        _ workspace: Workspace, rows: Range<Int>, layers run: Range<Int>? = nil, dropout: Dropout? = nil,
+        packed: PackedWeights? = nil, scratch: UnsafeMutablePointer<Float>
     ) {
-        let r0 = rows.lowerBound
-        for l in layers.indices.reversed() where l > 0 {
-            let layer = layers[l]
-            let delta = workspace.deltas[l].base + r0 * layer.outputs   // (rows, outputs)
-            gemmSerial(
-                m: rows.count, n: layer.inputs, k: layer.outputs,
-                a: MatrixOperand(rowMajor: delta, leadingDimension: layer.outputs),
-                b: packed?.transposed(l)
-                    ?? MatrixOperand(rowMajor: parameters.base + layer.weightOffset, leadingDimension: layer.outputs)
-                        .transposed,
-                c: workspace.deltas[l - 1].base + r0 * layer.inputs, ldc: layer.inputs,
-                epilogue: .activationGradient(
-                    output: workspace.activations[l].base + r0 * layer.inputs, outputStride: layer.inputs,
-                    activation: layers[l - 1].activation,
-                    dropout: dropout?.mask(layer: l - 1, width: layer.inputs).offset(row: r0, column: 0)),
-                scratch: scratch)
+        for l in (run ?? layers.indices).reversed() where l > 0 {
+            let p = deltaPlan(workspace, layer: l, row: rows.lowerBound, count: rows.count, dropout: dropout, packed: packed)
+            gemmSerial(m: p.m, n: p.n, k: p.k, a: p.a, b: p.b, c: p.c, ldc: p.ldc, epilogue: p.epilogue, scratch: scratch)
         }
+    }
+
+    /// Layer `l`'s deltas product (l ≥ 1), dZ_{l−1} = (dZ_l·W_lᵀ) ⊙ f′, over rows
+    /// `row ..< row + count`, as tiles for `threads` threads (one tile on one thread).
+    func deltaPlan(
+        _ workspace: Workspace, layer l: Int, row r0: Int = 0, count: Int, dropout: Dropout?, packed: PackedWeights?,
+        threads: Int = 1
+    ) -> GEMMPlan {
+        let layer = layers[l]
+        return GEMMPlan(
+            m: count, n: layer.inputs, k: layer.outputs,
+            a: MatrixOperand(rowMajor: workspace.deltas[l].base + r0 * layer.outputs, leadingDimension: layer.outputs),
+            b: packed?.transposed(l)
+                ?? MatrixOperand(rowMajor: parameters.base + layer.weightOffset, leadingDimension: layer.outputs)
+                    .transposed,
+            c: workspace.deltas[l - 1].base + r0 * layer.inputs, ldc: layer.inputs,
+            epilogue: .activationGradient(
+                output: workspace.activations[l].base + r0 * layer.inputs, outputStride: layer.inputs,
+                activation: layers[l - 1].activation,
+                dropout: dropout?.mask(layer: l - 1, width: layer.inputs).offset(row: r0, column: 0)),
+            threads: threads)
     }
 
     /// Rows `inputs` of layer `layer`'s weight gradient, dW = Xᵀ·dZ over the batch's first

@@ -34,7 +34,9 @@ final class PackedWeights {
     /// - Otherwise (one tile of the whole batch, or a share of it per thread) a large W keeps no
     ///   copies but the first layer's forward one, which the sparse forward kernel reads: each
     ///   row tile's GEMM packs the kc × nr panels of W or Wᵀ as it reaches them (W four panels at
-    ///   a time), which costs less than writing copies every step. `mlp-wide`, family 26, µs a
+    ///   a time), which costs less than writing copies every step. (On several threads a large
+    ///   hidden layer's products run over column tiles instead, each packing its own columns:
+    ///   `TrainingStep.columnSplitLayers`.) `mlp-wide`, family 26, µs a
     ///   step: one thread, without the forward copy of W₂, repacking 402–461 → 247–275 and step
     ///   5683–5752 → 5418–5582, without its transposed copy too, step 5207–5305 → 4935–5053; two
     ///   threads (cores near), with W packed four panels at a time, step 3181–3240 → 2989–3048.

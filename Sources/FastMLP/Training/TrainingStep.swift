@@ -11,6 +11,11 @@
 ///    in sample order, then applies the optimiser to those parameters while they are in cache.
 ///    No thread ever reduces another's partial sums. Layer 1 computes no input gradient.
 ///
+/// A network with large hidden layers (``columnSplitLayers``: `mlp-wide`'s 1024 × 1024) runs
+/// those layers' forward and deltas products, on more than one thread, as regions of their own
+/// over column tiles of the whole batch, with region 1's row tiles before, between and after
+/// them: two more barriers per such layer, and each thread packs only its own columns of W.
+///
 /// Between the regions the caller adds the rows' losses in row order and checks the sum: a
 /// non-finite loss returns before region 2, leaving parameters and optimiser state untouched.
 ///
@@ -63,6 +68,11 @@ final class TrainingStep: RegionJob {
     private let pixelBatch: PixelBatch?
     /// The tasks of region 2, in a fixed order.
     let gradientTiles: [GradientTile]
+    /// Hidden layers after the first whose W is large (``PackedWeights/isLarge(_:)``): on more
+    /// than one thread, their forward and deltas products run as regions of their own, over
+    /// column tiles of the whole batch, rather than in every row tile. Each thread then packs
+    /// only its columns of W, once, instead of every row tile packing all of W.
+    let columnSplitLayers: [Int]
     /// Per-phase timing, when a benchmark asks for it.
     var profile: StepProfile?
     private let labels: UnsafeMutablePointer<Int32>
@@ -84,6 +94,9 @@ final class TrainingStep: RegionJob {
         parallelRowTile = Self.rowTile(capacity: capacity, threads: pool?.threadCount ?? 1)
         packed = pool != nil ? PackedWeights(network: network) : nil
         gradientTiles = Self.gradientTiles(network.layers)
+        columnSplitLayers = network.layers.indices.filter { l in
+            l >= 1 && l < network.layers.count - 1 && PackedWeights.isLarge(network.layers[l])
+        }
         let tileFloats = gradientTiles.map { $0.rows.count * network.layers[$0.layer].outputs }.max() ?? 0
         gradientBuffers = optimizer == nil ? [] : (0..<(pool?.threadCount ?? 1)).map { _ in FloatBuffer(count: tileFloats) }
         labels = .allocate(capacity: capacity)
@@ -150,7 +163,10 @@ final class TrainingStep: RegionJob {
         precondition(rows <= workspace.capacity, "TrainingStep: batch larger than the workspace")
         let stepStart = profile != nil ? StepProfile.now() : 0
         let rowTile = self.rowTile
-        packed?.shortRowTiles = min(rows, rowTile) <= 2 * KernelConfig.mr
+        let tiles = ceilDivide(rows, rowTile)
+        let threads = usesPool ? pool?.threadCount ?? 1 : 1
+        let splitsColumns = tiles > 1 && threads > 1 && !columnSplitLayers.isEmpty
+        packed?.shortRowTiles = !splitsColumns && min(rows, rowTile) <= 2 * KernelConfig.mr
         if parametersChanged {
             packed?.refresh()
             parametersChanged = false
@@ -160,8 +176,12 @@ final class TrainingStep: RegionJob {
         defer { batch = nil }
 
         // Region 1: row tiles, gather → forward → loss → deltas.
-        let tiles = ceilDivide(rows, rowTile)
-        region(.rowChains, tasks: tiles)
+        if splitsColumns {
+            runSplittingColumns(rows: rows, tiles: tiles, threads: threads, dropout: dropout)
+        } else {
+            chain = ChainPart(gathers: true, forward: network.layers.indices, deltas: network.layers.indices)
+            region(.rowChains, tasks: tiles)
+        }
         var total: Double = 0
         for r in 0..<rows { total += rowLosses[r] }
         var nonzeros = 0
@@ -186,10 +206,54 @@ final class TrainingStep: RegionJob {
         return total
     }
 
-    /// The two parallel regions of a step.
-    private enum Region {
-        case rowChains, gradientTiles
+    /// Region 1 with the products of ``columnSplitLayers`` as regions of their own, over column
+    /// tiles of the whole batch: row tiles up to such a layer, its forward product, row tiles
+    /// on to the output, the loss and the deltas down to that layer, its deltas product, and so
+    /// on down. Each element is still computed by one task in the same order: the same bits.
+    private func runSplittingColumns(rows: Int, tiles: Int, threads: Int, dropout: Dropout?) {
+        let split = columnSplitLayers, layerCount = network.layers.count
+        var first = 0
+        for (i, l) in split.enumerated() {
+            chain = ChainPart(gathers: i == 0, forward: first..<l, deltas: 0..<0)
+            region(.rowChains, tasks: tiles)
+            product = network.forwardPlan(workspace, layer: l, count: rows, dropout: dropout, packed: packed, threads: threads)
+            productPhase = .forward
+            region(.product, tasks: product!.tiles)
+            first = l + 1
+        }
+        chain = ChainPart(gathers: false, forward: first..<layerCount, deltas: split.last! + 1..<layerCount)
+        region(.rowChains, tasks: tiles)
+        for (i, l) in split.enumerated().reversed() {
+            product = network.deltaPlan(workspace, layer: l, count: rows, dropout: dropout, packed: packed, threads: threads)
+            productPhase = .backward
+            region(.product, tasks: product!.tiles)
+            let below = i > 0 ? split[i - 1] + 1 : 1
+            if below < l {
+                chain = ChainPart(gathers: false, forward: 0..<0, deltas: below..<l)
+                region(.rowChains, tasks: tiles)
+            }
+        }
+        product = nil
     }
+
+    /// The parallel regions of a step: row tiles, column tiles of one product (with
+    /// ``columnSplitLayers``), weight-gradient tiles.
+    private enum Region {
+        case rowChains, product, gradientTiles
+    }
+
+    /// What a row tile of region 1 runs: with `gathers`, it gathers its rows first; it runs the
+    /// forward products of the layers in `forward`, and when those end at the output, the loss;
+    /// then the deltas products of the layers in `deltas` (from the last down, l ≥ 1).
+    private struct ChainPart {
+        var gathers: Bool
+        var forward: Range<Int>
+        var deltas: Range<Int>
+    }
+    private var chain = ChainPart(gathers: true, forward: 0..<0, deltas: 0..<0)
+    /// The product a `.product` region runs, and the phase its time is counted in.
+    private var product: GEMMPlan?
+    private var productPhase = StepProfile.Phase.forward
 
     /// What the tasks of the current step read; set by ``run(on:indices:next:learningRate:dropout:)``.
     /// The step hands itself to the pool as the regions' job, so that starting a region allocates nothing.
@@ -226,6 +290,10 @@ final class TrainingStep: RegionJob {
             rowChain(
                 tile: task, rowTile: batch.rowTile, rows: batch.indices.count, data: batch.data, indices: batch.indices,
                 dropout: batch.dropout, pixels: batch.inBytes ? pixelBatch : nil, worker: worker)
+        case .product:
+            var clock = profile?.clock(worker: worker)
+            product?.run(task: task, scratch: workspace.gemm.scratch[worker].base)
+            clock?.lap(productPhase)
         case .gradientTiles:
             gradientTile(
                 gradientTiles[task], rows: batch.indices.count, rule: batch.rule,
@@ -257,38 +325,49 @@ final class TrainingStep: RegionJob {
         var clock = profile?.clock(worker: worker)
         let batchTargets = data.isRegression ? targets.base + range.lowerBound * outputs : nil
         let inputs = workspace.activations[0].base + range.lowerBound * width
-        var nonzeros = 0
-        if let pixels {
-            data.gather(
-                UnsafeBufferPointer(rebasing: indices[range]), intoBytes: pixels.bytes + range.lowerBound * width,
-                labels: labels + range.lowerBound)
-            for r in range { nonzeros += nonzeroMasks.build(row: r, fromBytes: pixels.bytes + r * width) }
-        } else {
-            data.gather(
-                UnsafeBufferPointer(rebasing: indices[range]), into: inputs, labels: labels + range.lowerBound,
-                targets: batchTargets)
-            if skipsZeroInputs {
-                for r in range { nonzeros += nonzeroMasks.build(row: r, from: inputs + (r - range.lowerBound) * width) }
+        let part = chain
+        var sparse = false
+        if part.gathers {
+            var nonzeros = 0
+            if let pixels {
+                data.gather(
+                    UnsafeBufferPointer(rebasing: indices[range]), intoBytes: pixels.bytes + range.lowerBound * width,
+                    labels: labels + range.lowerBound)
+                for r in range { nonzeros += nonzeroMasks.build(row: r, fromBytes: pixels.bytes + r * width) }
+            } else {
+                data.gather(
+                    UnsafeBufferPointer(rebasing: indices[range]), into: inputs, labels: labels + range.lowerBound,
+                    targets: batchTargets)
+                if skipsZeroInputs {
+                    for r in range { nonzeros += nonzeroMasks.build(row: r, from: inputs + (r - range.lowerBound) * width) }
+                }
+            }
+            sparse = isSparse(nonzeros: nonzeros, rows: range.count)
+            if let pixels, !sparse { pixels.convert(range, into: inputs) }
+            tileNonzeros[tile] = nonzeros
+            clock?.lap(.gather)
+        }
+        if !part.forward.isEmpty {
+            network.forward(
+                workspace, rows: range, layers: part.forward, activateOutput: !loss.consumesLogits, dropout: dropout,
+                packed: packed, nonzeroMasks: sparse ? nonzeroMasks : nil, inputBytes: sparse ? pixels?.rows() : nil,
+                scratch: scratch)
+            clock?.lap(.forward)
+            if part.forward.upperBound == architecture.layerCount {
+                _ = loss.evaluate(
+                    output: workspace.activations[architecture.layerCount].base + range.lowerBound * outputs,
+                    labels: labels + range.lowerBound, targets: batchTargets.map { UnsafePointer($0) },
+                    rows: range.count, columns: outputs, outputActivation: architecture.outputActivation,
+                    gradient: workspace.deltas[architecture.layerCount - 1].base + range.lowerBound * outputs,
+                    gradientScale: 1 / Float(rows), rowLosses: rowLosses + range.lowerBound)
+                clock?.lap(.loss)
             }
         }
-        let sparse = isSparse(nonzeros: nonzeros, rows: range.count)
-        if let pixels, !sparse { pixels.convert(range, into: inputs) }
-        tileNonzeros[tile] = nonzeros
-        clock?.lap(.gather)
-        network.forward(
-            workspace, rows: range, activateOutput: !loss.consumesLogits, dropout: dropout, packed: packed,
-            nonzeroMasks: sparse ? nonzeroMasks : nil, inputBytes: sparse ? pixels?.rows() : nil,
-            scratch: scratch)
-        clock?.lap(.forward)
-        _ = loss.evaluate(
-            output: workspace.activations[architecture.layerCount].base + range.lowerBound * outputs,
-            labels: labels + range.lowerBound, targets: batchTargets.map { UnsafePointer($0) }, rows: range.count,
-            columns: outputs, outputActivation: architecture.outputActivation,
-            gradient: workspace.deltas[architecture.layerCount - 1].base + range.lowerBound * outputs,
-            gradientScale: 1 / Float(rows), rowLosses: rowLosses + range.lowerBound)
-        clock?.lap(.loss)
-        network.backpropagateDeltas(workspace, rows: range, dropout: dropout, packed: packed, scratch: scratch)
-        clock?.lap(.backward)
+        if !part.deltas.isEmpty {
+            network.backpropagateDeltas(
+                workspace, rows: range, layers: part.deltas, dropout: dropout, packed: packed, scratch: scratch)
+            clock?.lap(.backward)
+        }
     }
 
     /// Whether `rows` rows of inputs with `nonzeros` nonzero values should skip their zeros.
