@@ -258,9 +258,12 @@ struct GEMMTests {
     /// by the sparse forward kernel, with W row-major or (`packed`) in the GEMM's panels of nr
     /// columns; both results.
     /// With `bytes`, X is pixel bytes: the GEMM reads their floats, the kernel the bytes.
+    ///
+    /// With `passes`, the kernel runs twice, the even passes over k then the odd ones, and
+    /// ``finishPasses(_:rows:n:c:ldc:epilogue:)`` adds them up (a first layer split over k).
     static func forwardBothWays(
         m: Int, n: Int, k: Int, origin: Int, activation: Activation, packed: Bool, bytes: Bool = false,
-        scratch: FloatBuffer
+        passes: Bool = false, scratch: FloatBuffer
     ) -> (dense: [Float], sparse: [Float]) {
         let seed = UInt64(m * 13 + n + k)
         let pixels = PixelBatch(width: k, capacity: origin + m)
@@ -297,13 +300,31 @@ struct GEMMTests {
                         b: panelOperand ?? MatrixOperand(rowMajor: w.base, leadingDimension: n), c: $0.baseAddress!,
                         ldc: n, epilogue: epilogue, scratch: scratch.base)
                 }
-                sparse.withUnsafeMutableBufferPointer {
-                    sparseForward(
-                        masks: masks, origin: origin, m: m, n: n, k: k,
-                        inputs: bytes ? .bytes(pixels.rows(from: origin)) : .floats(FloatRows(base: rows, ldx: k)),
-                        w: w.base, ldw: n,
-                        packed: panelOperand, c: $0.baseAddress!, ldc: n, epilogue: epilogue,
-                        scratch: UnsafeMutableRawPointer(scratch.base))
+                sparse.withUnsafeMutableBufferPointer { c in
+                    let inputs: SparseInputs = bytes ? .bytes(pixels.rows(from: origin)) : .floats(FloatRows(base: rows, ldx: k))
+                    guard passes else {
+                        sparseForward(
+                            masks: masks, origin: origin, m: m, n: n, k: k, inputs: inputs, w: w.base, ldw: n,
+                            packed: panelOperand, c: c.baseAddress!, ldc: n, epilogue: epilogue,
+                            scratch: UnsafeMutableRawPointer(scratch.base))
+                        return
+                    }
+                    // Rows of the sums a vector longer than n, with NaN in every float left unwritten.
+                    let rowStride = roundUp(n, to: Vector.scalarCount) + Vector.scalarCount
+                    let count = ceilDivide(k, KernelConfig.kc)
+                    let sums = FloatBuffer([Float](repeating: .nan, count: count * m * rowStride))
+                    for first in 0..<2 {
+                        sparseForward(
+                            masks: masks, origin: origin, m: m, n: n, k: k, inputs: inputs, w: w.base, ldw: n,
+                            c: c.baseAddress!, ldc: n, epilogue: epilogue,
+                            passes: ForwardPasses(
+                                first: first, stride: 2, base: sums.base, rowStride: rowStride,
+                                passFloats: m * rowStride, count: count),
+                            scratch: UnsafeMutableRawPointer(scratch.base))
+                    }
+                    finishPasses(
+                        ForwardPasses(first: 0, stride: 1, base: sums.base, rowStride: rowStride, passFloats: m * rowStride, count: count),
+                        rows: 0..<m, n: n, c: c.baseAddress!, ldc: n, epilogue: epilogue)
                 }
             }
         }
@@ -337,6 +358,23 @@ struct GEMMTests {
         ] {
             Self.expectForwardBothWays(
                 m: m, n: n, k: k, origin: origin, activation: activation, packed: false, scratch: scratch)
+        }
+    }
+
+    @Test("the sparse forward kernel's passes over k, run in two sets and added up, give bitwise the GEMM's f(X·W + b)",
+          arguments: [Activation.relu, .sigmoid])
+    func sparseForwardPassesAreExact(_ activation: Activation) {
+        guard sparseForwardCovers(columns: 100) && sparseForwardCovers(columns: 256) else { return }
+        let scratch = FloatBuffer(count: KernelConfig.scratchCount)
+        for (m, n, k, origin) in [
+            (64, 128, 784, 0), (32, 100, 784, 0), (13, 105, 600, 4), (7, 112, 257, 2), (9, 256, 520, 1), (3, 120, 300, 5),
+        ] {
+            for bytes in [false, true] {
+                let (dense, sparse) = Self.forwardBothWays(
+                    m: m, n: n, k: k, origin: origin, activation: activation, packed: false, bytes: bytes, passes: true,
+                    scratch: scratch)
+                #expect(sparse.map(\.bitPattern) == dense.map(\.bitPattern), "\(m)×\(n)×\(k) from row \(origin), passes\(bytes ? ", bytes" : "")")
+            }
         }
     }
 

@@ -25,6 +25,25 @@ struct ThreadPoolTests {
         }
     }
 
+    @Test("with a first share, the calling thread's block is the first tasks and the others share the rest; every task runs once")
+    func firstShare() {
+        #expect((0...2).map { laneStart($0, of: 2, tasks: 15, firstShare: 8) } == [0, 8, 15])
+        #expect((0...3).map { laneStart($0, of: 3, tasks: 10, firstShare: 2) } == [0, 2, 6, 10])
+        #expect((0...2).map { laneStart($0, of: 2, tasks: 15, firstShare: nil) } == [0, 7, 15])
+        final class Counts: RegionJob, @unchecked Sendable {  // each task index is handed out once
+            var counts = [Int](repeating: 0, count: 15)
+            func run(task: Int, worker: Int) { counts[task] += 1 }
+        }
+        for backend in ThreadPool.Backend.allCases {
+            let pool = ThreadPool(threadCount: 2, backend: backend)
+            for share in [0, 1, 8, 15] {
+                let job = Counts()
+                for _ in 0..<20 { pool.run(tasks: 15, job: job, firstShare: share) }
+                #expect(job.counts == [Int](repeating: 20, count: 15), "\(backend), first share \(share)")
+            }
+        }
+    }
+
     @Test("workers that went to sleep wake up for the next region")
     func wakesSleepingWorkers() {
         let pool = ThreadPool(threadCount: 3)

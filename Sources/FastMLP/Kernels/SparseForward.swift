@@ -60,20 +60,23 @@ enum SparseForwardScratch {
 /// Reads up to 15 floats past the end of W's last row (within a `FloatBuffer`'s padding, or the
 /// parameters that follow W); the lanes past n are never stored. `epilogue` is a forward one
 /// (`.biasActivation`), whose tile is the sliver.
+///
+/// With `passes`, only those passes over k run, each leaving its sums unfinished where `passes`
+/// says (``finishPasses(_:rows:n:c:ldc:epilogue:)`` adds them up and applies the epilogue).
 func sparseForward(
     masks: NonzeroMasks, origin: Int, m: Int, n: Int, k: Int, inputs: SparseInputs,
     w: UnsafePointer<Float>, ldw: Int, packed: MatrixOperand? = nil, c: UnsafeMutablePointer<Float>, ldc: Int,
-    epilogue: Epilogue, scratch: UnsafeMutableRawPointer
+    epilogue: Epilogue, passes: ForwardPasses? = nil, scratch: UnsafeMutableRawPointer
 ) {
     switch inputs {
     case .floats(let x):
         sparseForward(
             masks: masks, origin: origin, m: m, n: n, k: k, x: x, w: w, ldw: ldw, packed: packed, c: c, ldc: ldc,
-            epilogue: epilogue, scratch: scratch)
+            epilogue: epilogue, passes: passes, scratch: scratch)
     case .bytes(let x):
         sparseForward(
             masks: masks, origin: origin, m: m, n: n, k: k, x: x, w: w, ldw: ldw, packed: packed, c: c, ldc: ldc,
-            epilogue: epilogue, scratch: scratch)
+            epilogue: epilogue, passes: passes, scratch: scratch)
     }
 }
 
@@ -83,9 +86,11 @@ func sparseForward(
 private func sparseForward<X: InputRows>(
     masks: NonzeroMasks, origin: Int, m: Int, n: Int, k: Int, x: X,
     w: UnsafePointer<Float>, ldw: Int, packed: MatrixOperand?, c: UnsafeMutablePointer<Float>, ldc: Int,
-    epilogue: Epilogue, scratch: UnsafeMutableRawPointer
+    epilogue: Epilogue, passes: ForwardPasses?, scratch: UnsafeMutableRawPointer
 ) {
     precondition(sparseForwardCovers(columns: n), "sparseForward: no tile for \(n) columns")
+    precondition(
+        passes.map { $0.rowStride >= roundUp(n, to: Vector.scalarCount) } ?? true, "sparseForward: pass rows too short")
     if let packed {
         // W in the GEMM's panels of 32 columns: each 128-column panel reads four of them.
         precondition(sparseForwardReadsPanels(columns: n), "sparseForward: packed W needs whole 128-column panels")
@@ -95,7 +100,7 @@ private func sparseForward<X: InputRows>(
                 masks: masks, origin: origin, m: m, columns: j..<j + 128, k: k, x: x,
                 w: packed.base + j / KernelConfig.nr * packed.panelStride, stepBytes: KernelConfig.nr * floatBytes,
                 rows: { GroupedRows($0, groupBytes: packed.panelStride * floatBytes) }, c: c, ldc: ldc,
-                epilogue: epilogue, scratch: scratch)
+                epilogue: epilogue, passes: passes, scratch: scratch)
         }
         return
     }
@@ -108,11 +113,11 @@ private func sparseForward<X: InputRows>(
             runPaired(
                 masks: masks, origin: origin, m: m, columns: j..<j + width, k: k, x: x, w: w + j,
                 stepBytes: ldw * floatBytes, rows: { ContiguousRows(base: $0) }, c: c, ldc: ldc, epilogue: epilogue,
-                scratch: scratch)
+                passes: passes, scratch: scratch)
         } else {
             runBlocked(
                 SliverBlock3x7.self, masks: masks, origin: origin, m: m, columns: j..<j + width, k: k, x: x,
-                w: w, ldw: ldw, c: c, ldc: ldc, epilogue: epilogue, scratch: scratch)
+                w: w, ldw: ldw, c: c, ldc: ldc, epilogue: epilogue, passes: passes, scratch: scratch)
         }
         j += width
     }
@@ -125,7 +130,7 @@ private func sparseForward<X: InputRows>(
 private func runBlocked<Block: SliverBlock, X: InputRows>(
     _: Block.Type, masks: NonzeroMasks, origin: Int, m: Int, columns: Range<Int>, k: Int, x: X,
     w: UnsafePointer<Float>, ldw: Int, c: UnsafeMutablePointer<Float>, ldc: Int, epilogue: Epilogue,
-    scratch: UnsafeMutableRawPointer
+    passes: ForwardPasses?, scratch: UnsafeMutableRawPointer
 ) {
     let w = w + columns.lowerBound
     let rowsPerSliver = Block.rows
@@ -143,6 +148,11 @@ private func runBlocked<Block: SliverBlock, X: InputRows>(
         repeat {
             let depth = min(KernelConfig.kc, k - pc)
             let isLastPass = pc + depth >= k
+            let pass = pc / KernelConfig.kc
+            if let passes, !passes.computes(pass) {
+                pc += depth
+                continue
+            }
             var b0 = 0
             repeat {
                 let steps = min(SparseForwardScratch.blockSteps, depth - b0)
@@ -163,7 +173,7 @@ private func runBlocked<Block: SliverBlock, X: InputRows>(
                         block.add(rows, s, base + s &* wStep)
                     }
                     if isLastBlock {
-                        block.finish(PassSink(
+                        block.finish(passes.map { PassSink(sums: $0.sums(pass: pass, row: i, column: columns.lowerBound), rows: height) } ?? PassSink(
                             totals: totals + (i - c0) * width, width: width, isFirst: pc == 0,
                             tile: isLastPass
                                 ? TileStore(
@@ -205,8 +215,35 @@ struct PassSink {
     let width: Int
     let isFirst: Bool
     let tile: TileStore?
+    /// With ``ForwardPasses``: the pass's own sums go here, whole vectors, rows `width` apart,
+    /// for the sliver's first `rows` rows.
+    let sums: UnsafeMutablePointer<Float>?
+    let rows: Int
+
+    @inline(__always) init(totals: UnsafeMutablePointer<Float>, width: Int, isFirst: Bool, tile: TileStore?) {
+        self.totals = totals
+        self.width = width
+        self.isFirst = isFirst
+        self.tile = tile
+        sums = nil
+        rows = 0
+    }
+
+    @inline(__always) init(sums: (UnsafeMutablePointer<Float>, rowStride: Int), rows: Int) {
+        totals = sums.0
+        width = sums.rowStride
+        isFirst = true
+        tile = nil
+        self.sums = sums.0
+        self.rows = rows
+    }
 
     @inline(__always) func take(_ sum: Vector, _ row: Int, _ vector: Int) {
+        if let sums {
+            guard row < rows else { return }
+            UnsafeMutableRawPointer(sums + row * width + vector * Vector.scalarCount).storeBytes(of: sum, as: Vector.self)
+            return
+        }
         let p = UnsafeMutableRawPointer(totals + row * width + vector * Vector.scalarCount)
         let total = isFirst ? sum : sum + p.loadUnaligned(as: Vector.self)
         if let tile {
@@ -286,7 +323,8 @@ private struct SliverBlock3x7: SliverBlock {
 private func runPaired<Rows: RowsOfW, X: InputRows>(
     masks: NonzeroMasks, origin: Int, m: Int, columns: Range<Int>, k: Int, x: X,
     w: UnsafePointer<Float>, stepBytes wStep: Int, rows makeRows: (UnsafeRawPointer) -> Rows,
-    c: UnsafeMutablePointer<Float>, ldc: Int, epilogue: Epilogue, scratch: UnsafeMutableRawPointer
+    c: UnsafeMutablePointer<Float>, ldc: Int, epilogue: Epilogue, passes: ForwardPasses?,
+    scratch: UnsafeMutableRawPointer
 ) {
     let width = 128
     let rowBytes = width * MemoryLayout<Float>.stride
@@ -300,6 +338,11 @@ private func runPaired<Rows: RowsOfW, X: InputRows>(
         repeat {
             let depth = min(KernelConfig.kc, k - pc)
             let isLastPass = pc + depth >= k
+            let pass = pc / KernelConfig.kc
+            if let passes, !passes.computes(pass) {
+                pc += depth
+                continue
+            }
             var b0 = 0
             repeat {
                 let steps = min(SparseForwardScratch.blockSteps, depth - b0)
@@ -332,7 +375,7 @@ private func runPaired<Rows: RowsOfW, X: InputRows>(
                         block.addSecond(x1[s], s &* wStep, rowsOfW)
                     }
                     if isLastBlock {
-                        block.finish(PassSink(
+                        block.finish(passes.map { PassSink(sums: $0.sums(pass: pass, row: i, column: columns.lowerBound), rows: height) } ?? PassSink(
                             totals: totals + (i - c0) * width, width: width, isFirst: pc == 0,
                             tile: isLastPass
                                 ? TileStore(
@@ -429,6 +472,52 @@ private struct GroupedRows: RowsOfW {
         case 1: return p1.loadUnaligned(fromByteOffset: offset &+ half, as: Vector.self)
         case 2: return p2.loadUnaligned(fromByteOffset: offset &+ half, as: Vector.self)
         default: return p3.loadUnaligned(fromByteOffset: offset &+ half, as: Vector.self)
+        }
+    }
+}
+
+/// Which passes over k (kc steps each) a call of the sparse forward product runs, and where each
+/// pass leaves its sums: the passes `p` with `p % stride == first`, pass p's row r at
+/// `base + p·passFloats + r·rowStride`, whole vectors (rows at least n rounded up to 16 floats).
+/// For a first layer split over k between threads: each thread runs the passes over the rows of
+/// W it updates, and ``finishPasses(_:rows:n:c:ldc:epilogue:)`` adds the passes up.
+struct ForwardPasses {
+    let first: Int
+    let stride: Int
+    let base: UnsafeMutablePointer<Float>
+    let rowStride: Int
+    let passFloats: Int
+    /// How many passes the product has (⌈k / kc⌉).
+    let count: Int
+
+    @inline(__always) func computes(_ pass: Int) -> Bool { pass % stride == first }
+
+    @inline(__always) func sums(pass: Int, row: Int, column: Int) -> (UnsafeMutablePointer<Float>, rowStride: Int) {
+        (base + pass * passFloats + row * rowStride + column, rowStride)
+    }
+}
+
+/// Rows `rows` of C (rows `ldc` apart, n columns) = epilogue(((s₀ + s₁) + s₂) + …), from the
+/// sums that every pass of `passes` left: added in pass order, as the kernel adds each pass to
+/// the ones before, then the kernel's epilogue, so the same bits as one call running every pass.
+func finishPasses(
+    _ passes: ForwardPasses, rows: Range<Int>, n: Int, c: UnsafeMutablePointer<Float>, ldc: Int, epilogue: Epilogue
+) {
+    let passBytes = passes.passFloats * MemoryLayout<Float>.stride
+    for r in rows {
+        let store = TileStore(
+            c: c + r * ldc, ldc: ldc, rows: 1, columns: n, loadC: false,
+            finish: epilogue.tile(row: r, column: 0, lastPass: true), fullRows: 1, fullColumns: passes.rowStride)
+        let row = UnsafeRawPointer(passes.base + r * passes.rowStride)
+        var j = 0
+        while j < n {
+            let offset = j * MemoryLayout<Float>.stride
+            var total = row.load(fromByteOffset: offset, as: Vector.self)
+            for p in 1..<passes.count {
+                total = row.load(fromByteOffset: p * passBytes + offset, as: Vector.self) + total
+            }
+            store.store(total, row: 0, column: j)
+            j += Vector.scalarCount
         }
     }
 }

@@ -174,6 +174,35 @@ public final class Network {
             c: output, ldc: layer.outputs, epilogue: epilogue, threads: threads)
     }
 
+    /// The passes over k that `passes` selects of the first layer's forward product over the
+    /// batch's first `count` rows, on a sparse batch whose nonzero inputs `nonzeroMasks` records
+    /// (its rows as bytes in `inputBytes`, or as floats in `workspace.activations[0]`), each
+    /// pass's sums left where `passes` says: a training step's first layer split over k between
+    /// threads. ``finishFirstLayer(_:rows:passes:dropout:)`` adds the passes up.
+    func forwardFirstLayer(
+        _ workspace: Workspace, count: Int, passes: ForwardPasses, nonzeroMasks: NonzeroMasks, inputBytes: ByteRows?,
+        scratch: UnsafeMutablePointer<Float>
+    ) {
+        precondition(layers.count > 1, "Network.forwardFirstLayer: a hidden first layer read in place")
+        let layer = layers[0]
+        let (input, output, epilogue) = forwardOperands(workspace, layer: 0, row: 0, activateOutput: true, dropout: nil)
+        let x: SparseInputs = inputBytes.map { .bytes($0) } ?? .floats(FloatRows(base: input, ldx: layer.inputs))
+        sparseForward(
+            masks: nonzeroMasks, origin: 0, m: count, n: layer.outputs, k: layer.inputs, inputs: x,
+            w: parameters.base + layer.weightOffset, ldw: layer.outputs, c: output, ldc: layer.outputs,
+            epilogue: epilogue, passes: passes, scratch: UnsafeMutableRawPointer(scratch))
+    }
+
+    /// Rows `rows` of the first layer's output from the sums of every pass that
+    /// ``forwardFirstLayer(_:count:passes:nonzeroMasks:inputBytes:scratch:)`` left, added in pass
+    /// order, through its epilogue (bias, activation, dropout): the same bits as
+    /// ``forward(_:rows:layers:activateOutput:dropout:packed:nonzeroMasks:inputBytes:scratch:)``.
+    func finishFirstLayer(_ workspace: Workspace, rows: Range<Int>, passes: ForwardPasses, dropout: Dropout?) {
+        let layer = layers[0]
+        let (_, output, epilogue) = forwardOperands(workspace, layer: 0, row: 0, activateOutput: true, dropout: dropout)
+        finishPasses(passes, rows: rows, n: layer.outputs, c: output, ldc: layer.outputs, epilogue: epilogue)
+    }
+
     /// Whether a sparse batch's first layer runs on the sparse kernels — the forward product
     /// (reading W from `packed` when given) and the weight gradient — so that its inputs may be
     /// read as bytes and need never be made into floats.

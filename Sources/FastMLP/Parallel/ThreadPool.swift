@@ -94,20 +94,36 @@ public final class ThreadPool: @unchecked Sendable {  // its state is atomics an
     }
 
     /// Runs `job` for every task in 0..<tasks, as ``run(tasks:_:)`` does, without allocating.
-    func run(tasks: Int, job: some RegionJob) {
+    /// With `firstShare`, the calling thread's block is the first `firstShare` tasks and the
+    /// other threads share the rest (a caller whose tasks belong with data one thread holds).
+    func run(tasks: Int, job: some RegionJob, firstShare: Int? = nil) {
         guard tasks > 0 else { return }
         precondition(tasks <= Shared.maximumTasks, "ThreadPool.run: too many tasks in one region")
+        precondition(firstShare.map { (0...tasks).contains($0) } ?? true, "ThreadPool.run: share out of range")
         guard threadCount > 1, tasks > 1 else {
             for task in 0..<tasks { job.run(task: task, worker: 0) }
             return
         }
         switch backend {
         case .workers:
-            shared.run(tasks: tasks, .object(job))
+            shared.run(tasks: tasks, .object(job), firstShare: firstShare)
         case .dispatch:
-            run(tasks: tasks) { job.run(task: $0, worker: $1) }
+            let threads = min(threadCount, tasks)
+            let job = DispatchJob { job.run(task: $0, worker: $1) }
+            DispatchQueue.concurrentPerform(iterations: threads) { worker in
+                let start = laneStart(worker, of: threads, tasks: tasks, firstShare: firstShare)
+                let end = laneStart(worker + 1, of: threads, tasks: tasks, firstShare: firstShare)
+                for task in start..<end { job.body(task, worker) }
+            }
         }
     }
+}
+
+/// The first task of thread `index`'s block of `tasks` dealt to `count` threads: even shares, or
+/// with `firstShare`, thread 0 takes that many and the others share the rest evenly.
+func laneStart(_ index: Int, of count: Int, tasks: Int, firstShare: Int?) -> Int {
+    guard let first = firstShare, count > 1 else { return tasks * index / count }
+    return index == 0 ? 0 : first + (tasks - first) * (index - 1) / (count - 1)
 }
 
 /// A region's tasks as an object, for a caller that runs a region many times (the training
@@ -179,11 +195,12 @@ private final class Shared: @unchecked Sendable {  // lanes are atomics; the job
 
     /// Opens a region: a new generation (never 0, the workers' initial "seen"), its tasks dealt
     /// to the lanes in contiguous blocks.
-    private func publish(tasks: Int) {
+    private func publish(tasks: Int, firstShare: Int?) {
         generation = generation % ((1 << 24) - 1) + 1
         let count = lanes.count
         for (index, lane) in lanes.enumerated() {
-            let start = UInt64(tasks * index / count), end = UInt64(tasks * (index + 1) / count)
+            let start = UInt64(laneStart(index, of: count, tasks: tasks, firstShare: firstShare))
+            let end = UInt64(laneStart(index + 1, of: count, tasks: tasks, firstShare: firstShare))
             lane.ticket.store(generation << Self.generationShift | end << Self.endShift | start, ordering: .releasing)
         }
         announced.store(generation, ordering: .sequentiallyConsistent)
@@ -228,10 +245,10 @@ private final class Shared: @unchecked Sendable {  // lanes are atomics; the job
         }
     }
 
-    func run(tasks: Int, _ body: Job) {
+    func run(tasks: Int, _ body: Job, firstShare: Int? = nil) {
         job = body
         completed.store(0, ordering: .relaxed)
-        publish(tasks: tasks)
+        publish(tasks: tasks, firstShare: firstShare)
         let done = work(0) { body($0, 0) }
         completed.add(done, ordering: .relaxed)
         var polls = 0
@@ -245,7 +262,7 @@ private final class Shared: @unchecked Sendable {  // lanes are atomics; the job
     /// Tells every worker to exit at its next wake-up.
     func stop() {
         stopping.store(true, ordering: .sequentiallyConsistent)
-        publish(tasks: 0)
+        publish(tasks: 0, firstShare: nil)
     }
 
     /// Calls the open region's job. Not inlined, so that the worker's reference to the closure
