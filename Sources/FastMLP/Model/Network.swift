@@ -175,17 +175,32 @@ public final class Network {
     }
 
     /// The passes over k that `passes` selects of the first layer's forward product over the
-    /// batch's first `count` rows, on a sparse batch whose nonzero inputs `nonzeroMasks` records
-    /// (its rows as bytes in `inputBytes`, or as floats in `workspace.activations[0]`), each
-    /// pass's sums left where `passes` says: a training step's first layer split over k between
-    /// threads. ``finishFirstLayer(_:rows:passes:dropout:)`` adds the passes up.
+    /// batch's first `count` rows, each pass's sums left where `passes` says: a training step's
+    /// first layer split over k between threads. ``finishFirstLayer(_:rows:passes:dropout:)``
+    /// adds the passes up. With `nonzeroMasks` (a sparse batch, its rows as bytes in
+    /// `inputBytes` or as floats in `workspace.activations[0]`), on the sparse kernels; otherwise
+    /// each pass is a GEMM of its own over the pass's kc inputs, which sums from zero in the same
+    /// order as that pass of the whole product.
     func forwardFirstLayer(
-        _ workspace: Workspace, count: Int, passes: ForwardPasses, nonzeroMasks: NonzeroMasks, inputBytes: ByteRows?,
+        _ workspace: Workspace, count: Int, passes: ForwardPasses, nonzeroMasks: NonzeroMasks?, inputBytes: ByteRows?,
         scratch: UnsafeMutablePointer<Float>
     ) {
         precondition(layers.count > 1, "Network.forwardFirstLayer: a hidden first layer read in place")
         let layer = layers[0]
         let (input, output, epilogue) = forwardOperands(workspace, layer: 0, row: 0, activateOutput: true, dropout: nil)
+        guard let nonzeroMasks else {
+            let w = parameters.base + layer.weightOffset, kc = KernelConfig.kc
+            for pass in 0..<passes.count where passes.computes(pass) {
+                let first = pass * kc
+                gemmSerial(
+                    m: count, n: layer.outputs, k: min(kc, layer.inputs - first),
+                    a: MatrixOperand(rowMajor: input + first, leadingDimension: layer.inputs),
+                    b: MatrixOperand(rowMajor: w + first * layer.outputs, leadingDimension: layer.outputs),
+                    c: passes.sums(pass: pass, row: 0, column: 0).0, ldc: passes.rowStride, epilogue: .store,
+                    scratch: scratch)
+            }
+            return
+        }
         let x: SparseInputs = inputBytes.map { .bytes($0) } ?? .floats(FloatRows(base: input, ldx: layer.inputs))
         sparseForward(
             masks: nonzeroMasks, origin: 0, m: count, n: layer.outputs, k: layer.inputs, inputs: x,

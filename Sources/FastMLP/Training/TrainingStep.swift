@@ -16,8 +16,8 @@
 /// over column tiles of the whole batch, with region 1's row tiles before, between and after
 /// them: two more barriers per such layer, and each thread packs only its own columns of W.
 ///
-/// On two threads, a sparse batch of images runs its first layer's forward product (read in
-/// place, W₁ narrower than 512) over k instead (``firstLayerSums``): region 1 becomes a gather
+/// On two threads, the first layer's forward product (W₁ read in place, narrower than 512) runs
+/// over k instead (``firstLayerSums``), on the sparse kernels or the GEMM: region 1 becomes a gather
 /// in row tiles, then each thread's passes over k (blocks of 256 inputs, alternating between
 /// the threads) for the whole batch, then the row tiles, which add the passes up in order and go
 /// on; and region 2 gives each thread the rows of W₁ its passes read. Each core then reads and
@@ -84,9 +84,9 @@ final class TrainingStep: RegionJob {
     /// only its columns of W, once, instead of every row tile packing all of W.
     let columnSplitLayers: [Int]
     /// On two threads, room for the first layer's forward sums pass by pass (``ForwardPasses``),
-    /// when its sparse kernels read W₁ in place: on a sparse batch of images each thread runs
-    /// the passes over k (blocks of 256 inputs, alternating between the threads) whose rows of W₁
-    /// it then updates, and the row tiles add the passes up. No line of W₁ is read by one core
+    /// when the products read W₁ in place: each thread runs the passes over k (blocks of 256
+    /// inputs, alternating between the threads) whose rows of W₁ it then updates, on the sparse
+    /// kernels for a sparse batch and on the GEMM otherwise, and the row tiles add the passes up. No line of W₁ is read by one core
     /// and written by the other: split over row tiles, each thread read all of W₁ and then wrote
     /// the rows it updated, which the other core held, one line at a time.
     private let firstLayerSums: FloatBuffer?
@@ -121,7 +121,7 @@ final class TrainingStep: RegionJob {
         let first = network.layers[0]
         let passCount = ceilDivide(first.inputs, KernelConfig.kc)
         let splitsPasses = pool?.threadCount == 2 && network.layers.count > 1 && passCount > 1
-            && network.sparseKernelsRunFirstLayer(packed: packed) && packed?.forward(0) == nil && columnSplitLayers.isEmpty
+            && packed?.forward(0) == nil && columnSplitLayers.isEmpty
         firstLayerSums = splitsPasses
             ? FloatBuffer(count: passCount * capacity * roundUp(first.outputs, to: Vector.scalarCount)) : nil
         let firstLayerTiles = gradientTiles.filter { $0.layer == 0 }
@@ -218,22 +218,26 @@ final class TrainingStep: RegionJob {
 
         // Region 1: row tiles, gather → forward → loss → deltas.
         usesFirstLayerPasses = false
+        var tilesConverted = false
         if splitsColumns {
             runSplittingColumns(rows: rows, tiles: tiles, threads: threads, dropout: dropout)
-        } else if splitsPasses && inBytes {
-            // Gather; on a sparse batch, each thread's passes of the first layer; the rest.
+        } else if splitsPasses {
+            // Gather; each thread's passes of the first layer (sparse kernels on a sparse batch,
+            // the GEMM otherwise); the rest.
             chain = ChainPart(gathers: true, forward: 0..<0, deltas: 0..<0)
             region(.rowChains, tasks: tiles)
             var nonzeros = 0
             for t in 0..<tiles { nonzeros += tileNonzeros[t] }
-            usesFirstLayerPasses = isSparse(nonzeros: nonzeros, rows: rows)
-            if usesFirstLayerPasses {
-                region(.firstLayerPasses, tasks: 2)
-                stepsSplittingFirstLayer += 1
+            passesAreSparse = isSparse(nonzeros: nonzeros, rows: rows) && network.sparseKernelsRunFirstLayer(packed: packed)
+            if !passesAreSparse && inBytes {
+                convertSparseTiles(tiles: tiles, rowTile: rowTile, rows: rows)
+                tilesConverted = true
             }
+            usesFirstLayerPasses = true
+            region(.firstLayerPasses, tasks: 2)
+            stepsSplittingFirstLayer += 1
             chain = ChainPart(
-                gathers: false, forward: network.layers.indices, deltas: network.layers.indices,
-                finishesFirstLayer: usesFirstLayerPasses)
+                gathers: false, forward: network.layers.indices, deltas: network.layers.indices, finishesFirstLayer: true)
             region(.rowChains, tasks: tiles)
         } else {
             chain = ChainPart(gathers: true, forward: network.layers.indices, deltas: network.layers.indices)
@@ -246,14 +250,9 @@ final class TrainingStep: RegionJob {
         guard total.isFinite else { return total }
         batchIsSparse = isSparse(nonzeros: nonzeros, rows: rows)
         if batchIsSparse { stepsSkippingZeroInputs += 1 }
-        if !batchIsSparse, inBytes, let pixelBatch {
-            // The dense weight gradient reads floats: make those of the tiles that were sparse (a
-            // dense tile made its own).
-            for t in 0..<tiles {
-                let range = Self.tileRows(t, rowTile: rowTile, rows: rows)
-                guard isSparse(nonzeros: tileNonzeros[t], rows: range.count) else { continue }
-                pixelBatch.convert(range, into: workspace.activations[0].base + range.lowerBound * pixelBatch.width)
-            }
+        if !batchIsSparse, inBytes, !tilesConverted {
+            // The dense weight gradient reads floats.
+            convertSparseTiles(tiles: tiles, rowTile: rowTile, rows: rows)
         }
 
         // Region 2: weight-gradient tiles, each updated in place.
@@ -265,6 +264,17 @@ final class TrainingStep: RegionJob {
         }
         if let profile { profile.finishStep(nanoseconds: StepProfile.now() - stepStart) }
         return total
+    }
+
+    /// Makes floats of the batch's tiles that were gathered as bytes and left so (the sparse
+    /// ones; a dense tile made its own), for the dense kernels.
+    private func convertSparseTiles(tiles: Int, rowTile: Int, rows: Int) {
+        guard let pixelBatch else { return }
+        for t in 0..<tiles {
+            let range = Self.tileRows(t, rowTile: rowTile, rows: rows)
+            guard isSparse(nonzeros: tileNonzeros[t], rows: range.count) else { continue }
+            pixelBatch.convert(range, into: workspace.activations[0].base + range.lowerBound * pixelBatch.width)
+        }
     }
 
     /// Region 1 with the products of ``columnSplitLayers`` as regions of their own, over column
@@ -302,9 +312,10 @@ final class TrainingStep: RegionJob {
     private enum Region {
         case rowChains, product, firstLayerPasses, gradientTiles
     }
-    /// Whether this step's first layer runs over passes, one set per thread (a sparse batch of
-    /// images on two threads; ``firstLayerSums``).
+    /// Whether this step's first layer runs over passes, one set per thread (``firstLayerSums``).
     private var usesFirstLayerPasses = false
+    /// Whether those passes run on the sparse kernels (a sparse batch), or on the GEMM.
+    private var passesAreSparse = false
 
     /// What a row tile of region 1 runs: with `gathers`, it gathers its rows first; it runs the
     /// forward products of the layers in `forward`, and when those end at the output, the loss;
@@ -366,7 +377,9 @@ final class TrainingStep: RegionJob {
             var clock = profile?.clock(worker: worker)
             network.forwardFirstLayer(
                 workspace, count: batch.indices.count, passes: firstLayerPasses(thread: task, sums: firstLayerSums),
-                nonzeroMasks: nonzeroMasks, inputBytes: pixelBatch?.rows(), scratch: workspace.gemm.scratch[worker].base)
+                nonzeroMasks: passesAreSparse ? nonzeroMasks : nil,
+                inputBytes: passesAreSparse && batch.inBytes ? pixelBatch?.rows() : nil,
+                scratch: workspace.gemm.scratch[worker].base)
             clock?.lap(.forward)
         case .gradientTiles:
             let tasks = usesFirstLayerPasses ? passGradientTiles.count : gradientTiles.count
