@@ -228,7 +228,8 @@ final class TrainingStep: RegionJob {
             region(.rowChains, tasks: tiles)
             var nonzeros = 0
             for t in 0..<tiles { nonzeros += tileNonzeros[t] }
-            passesAreSparse = isSparse(nonzeros: nonzeros, rows: rows) && network.sparseKernelsRunFirstLayer(packed: packed)
+            passesAreSparse = isSparse(nonzeros: nonzeros, rows: rows)
+                && network.sparseKernelsRunFirstLayer(packed: packed)
             if !passesAreSparse && inBytes {
                 convertSparseTiles(tiles: tiles, rowTile: rowTile, rows: rows)
                 tilesConverted = true
@@ -308,7 +309,8 @@ final class TrainingStep: RegionJob {
     }
 
     /// The parallel regions of a step: row tiles, column tiles of one product (with
-    /// ``columnSplitLayers``), weight-gradient tiles.
+    /// ``columnSplitLayers``), each thread's passes of the first layer (with ``firstLayerSums``),
+    /// weight-gradient tiles.
     private enum Region {
         case rowChains, product, firstLayerPasses, gradientTiles
     }
@@ -433,8 +435,6 @@ final class TrainingStep: RegionJob {
             if let pixels, !sparse { pixels.convert(range, into: inputs) }
             tileNonzeros[tile] = nonzeros
             clock?.lap(.gather)
-        } else if part.forward.contains(0) {
-            sparse = isSparse(nonzeros: tileNonzeros[tile], rows: range.count)
         }
         if part.finishesFirstLayer, let firstLayerSums {
             network.finishFirstLayer(
@@ -442,7 +442,8 @@ final class TrainingStep: RegionJob {
         }
         if !part.forward.isEmpty {
             network.forward(
-                workspace, rows: range, layers: part.finishesFirstLayer ? part.forward.dropFirst() : part.forward, activateOutput: !loss.consumesLogits, dropout: dropout,
+                workspace, rows: range, layers: part.finishesFirstLayer ? part.forward.dropFirst() : part.forward,
+                activateOutput: !loss.consumesLogits, dropout: dropout,
                 packed: packed, nonzeroMasks: sparse ? nonzeroMasks : nil, inputBytes: sparse ? pixels?.rows() : nil,
                 scratch: scratch)
             clock?.lap(.forward)
