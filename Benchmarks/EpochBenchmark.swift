@@ -36,6 +36,12 @@ enum EpochBenchmark {
         /// Per step, microseconds of each phase (per thread: busy time summed over the workers ÷
         /// threads), of waiting at barriers, and of the caller's serial work; with `--breakdown`.
         var breakdown: [Phase]?
+        /// With `--breakdown`, when every timed step skipped zero inputs: the batch's nonzero
+        /// inputs a step, and each of the first layer's products in core cycles per nonzero
+        /// (busy time on all threads × the clock measured by the parent).
+        var firstLayerNonzerosPerStep: Double?
+        var forwardCyclesPerNonzero: Double?
+        var weightGradientCyclesPerNonzero: Double?
     }
 
     struct Phase: Codable {
@@ -60,8 +66,13 @@ enum EpochBenchmark {
             exit(64)
         }
         let peak = median((0..<3).map { _ in PeakProbe.fmaGFLOPs() })
+        let clocks = (0..<3).compactMap { _ in PeakProbe.clockGHz() }
+        let clock = clocks.max()  // interference only slows the chain
         if !json {
             print(String(format: "FMA peak (register-only probe): %.1f GFLOP/s per core; a row's peak is that × threads (≤ cores)", peak))
+            if breakdown, let clock {
+                print(String(format: "clock: %.2f GHz (a chain of dependent integer additions), for cycles per nonzero input", clock))
+            }
             print("median of \(epochs) epochs after one warm-up epoch, 60000 samples each, training only")
             print("path: the first layer's, with the share of steps that skipped zero inputs; density: nonzero share of the inputs")
             print("GFLOP/s: FLOPs done (zero inputs skipped are not counted), % peak of those; dense-eq: the dense path's FLOPs ÷ time")
@@ -80,6 +91,14 @@ enum EpochBenchmark {
                 let rowPeak = peak * Double(min(count, ProcessInfo.processInfo.activeProcessorCount))
                 row.percentOfPeak = 100 * row.gflops / rowPeak
                 row.floorSeconds = row.denseEquivalentGflops * row.medianSeconds / rowPeak
+                if let clock, let nonzeros = row.firstLayerNonzerosPerStep, let phases = row.breakdown {
+                    // Per-thread µs × threads = core time; × GHz × 1000 = cycles.
+                    func cycles(_ name: String) -> Double? {
+                        phases.first { $0.phase == name }.map { $0.microseconds * Double(count) * clock * 1000 / nonzeros }
+                    }
+                    row.forwardCyclesPerNonzero = cycles(StepProfile.Phase.firstLayerForward.description)
+                    row.weightGradientCyclesPerNonzero = cycles(StepProfile.Phase.firstLayerWeightGradient.description)
+                }
                 rows.append(row)
                 if !json {
                     let taken = row.stepsSkippingZerosPercent > 0
@@ -97,6 +116,13 @@ enum EpochBenchmark {
                         print("    " + phase.phase.padding(toLength: 36, withPad: " ", startingAt: 0)
                             + String(format: "%9.1f µs/step  %5.1f%%", phase.microseconds, phase.percent))
                     }
+                    if let nonzeros = row.firstLayerNonzerosPerStep, let forward = row.forwardCyclesPerNonzero,
+                        let gradient = row.weightGradientCyclesPerNonzero
+                    {
+                        print(String(
+                            format: "    first layer: %.0f nonzero inputs a step; core cycles per nonzero: forward %.1f, weight gradient %.1f",
+                            nonzeros, forward, gradient))
+                    }
                 }
               }
             }
@@ -106,8 +132,8 @@ enum EpochBenchmark {
         if json {
             let encoder = JSONEncoder()
             encoder.keyEncodingStrategy = .convertToSnakeCase
-            struct Output: Encodable { let peakGflopsPerCore: Double; let rows: [Row] }
-            if let data = try? encoder.encode(Output(peakGflopsPerCore: peak, rows: rows)) {
+            struct Output: Encodable { let peakGflopsPerCore: Double; let clockGhz: Double?; let rows: [Row] }
+            if let data = try? encoder.encode(Output(peakGflopsPerCore: peak, clockGhz: clock, rows: rows)) {
                 print(String(decoding: data, as: UTF8.self))
             }
         }
@@ -181,7 +207,12 @@ enum EpochBenchmark {
                 medianSeconds: medianSeconds, samplesPerSecond: Double(training.count) / medianSeconds,
                 gflops: gflops.done, denseEquivalentGflops: gflops.denseEquivalent,
                 percentOfPeak: 0, floorSeconds: 0, peakRssMib: Double(usage.ru_maxrss) / 1024)
-            if let profile { row.breakdown = phases(profile, threads: threads) }
+            if let profile {
+                row.breakdown = phases(profile, threads: threads)
+                if profile.steps > 0 && profile.sparseSteps == profile.steps {
+                    row.firstLayerNonzerosPerStep = Double(profile.firstLayerNonzeros) / Double(profile.steps)
+                }
+            }
             let encoder = JSONEncoder()
             encoder.keyEncodingStrategy = .convertToSnakeCase
             print(String(decoding: try encoder.encode(row), as: UTF8.self))

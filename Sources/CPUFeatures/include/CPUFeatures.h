@@ -146,4 +146,9 @@ static inline __attribute__((always_inline)) fastmlp_float16 fastmlp_sqrt16(fast
 /// A no-op so that the target has an object file.
 int fastmlp_cpu_features_version(void);
 
+/// Runs a chain of `rounds` × 8 dependent integer additions, one cycle each on every x86-64
+/// core, and returns the chain's end; timing it gives the core's clock. 0 rounds on other
+/// architectures (no clock measured).
+unsigned long long fastmlp_add_chain(unsigned long long rounds);
+
 #endif

@@ -1,3 +1,5 @@
+import CPUFeatures
+
 /// Measures the FP32 fused-multiply-add peak of one core: a loop of independent vector FMAs
 /// on registers only (no loads or stores), the ceiling any kernel on this CPU can approach.
 @_spi(Benchmarks)
@@ -11,6 +13,21 @@ public enum PeakProbe {
         let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) * 1e-18
         blackHole(sink)
         return 2 * 16 * (KernelConfig.wideKernel ? 12 : 6) * Double(iterations) / seconds / 1e9
+    }
+
+    /// The core's clock in GHz, from a chain of dependent integer additions (one cycle each), or
+    /// `nil` where there is no such chain (not x86-64). Turns a kernel's time into cycles.
+    public static func clockGHz(rounds: Int = 25_000_000) -> Double? {
+        let start = ContinuousClock.now
+        let end = fastmlp_add_chain(UInt64(rounds))
+        let elapsed = start.duration(to: .now)
+        blackHole(end)
+        let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) * 1e-18
+        #if arch(x86_64)
+        return 8 * Double(rounds) / seconds / 1e9
+        #else
+        return nil
+        #endif
     }
 
     @inline(never)

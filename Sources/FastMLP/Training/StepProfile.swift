@@ -14,15 +14,17 @@ import Darwin
 public final class StepProfile: @unchecked Sendable {  // each worker writes only its own slots
     /// The phases of a step.
     public enum Phase: Int, CaseIterable, Sendable, CustomStringConvertible {
-        case gather, forward, loss, backward, weightGradient, update, repack
+        case gather, firstLayerForward, forward, loss, backward, firstLayerWeightGradient, weightGradient, update, repack
 
         public var description: String {
             switch self {
             case .gather: return "gather"
-            case .forward: return "forward products"
+            case .firstLayerForward: return "forward: first layer"
+            case .forward: return "forward: other layers"
             case .loss: return "loss"
             case .backward: return "backward: deltas (dZ·Wᵀ ⊙ f′)"
-            case .weightGradient: return "backward: weight gradients"
+            case .firstLayerWeightGradient: return "weight gradients: first layer"
+            case .weightGradient: return "weight gradients: other layers"
             case .update: return "optimiser update"
             case .repack: return "repacking W for the next step"
             }
@@ -39,6 +41,10 @@ public final class StepProfile: @unchecked Sendable {  // each worker writes onl
     public private(set) var stepNanoseconds: UInt64 = 0
     /// Summed wall time × threads of the parallel regions, in nanoseconds.
     public private(set) var regionThreadNanoseconds: UInt64 = 0
+    /// Steps whose first layer skipped zero inputs, and the nonzero inputs of their batches: the
+    /// work of the first layer's products on those steps.
+    public private(set) var sparseSteps = 0
+    public private(set) var firstLayerNonzeros = 0
 
     /// A profile for up to `workers` threads.
     public init(workers: Int) {
@@ -55,6 +61,8 @@ public final class StepProfile: @unchecked Sendable {  // each worker writes onl
         steps = 0
         stepNanoseconds = 0
         regionThreadNanoseconds = 0
+        sparseSteps = 0
+        firstLayerNonzeros = 0
     }
 
     /// Busy nanoseconds of `phase`, summed over the workers.
@@ -83,9 +91,14 @@ public final class StepProfile: @unchecked Sendable {  // each worker writes onl
         regionThreadNanoseconds += nanoseconds * UInt64(threads)
     }
 
-    func finishStep(nanoseconds: UInt64) {
+    /// Ends a step; `nonzeros` is its batch's nonzero inputs when its first layer skipped zeros.
+    func finishStep(nanoseconds: UInt64, nonzeros: Int?) {
         steps += 1
         stepNanoseconds += nanoseconds
+        if let nonzeros {
+            sparseSteps += 1
+            firstLayerNonzeros += nonzeros
+        }
     }
 
     /// Charges the time since the previous lap to a phase.

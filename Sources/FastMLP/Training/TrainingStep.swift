@@ -263,7 +263,9 @@ final class TrainingStep: RegionJob {
         } else {
             region(.gradientTiles, tasks: gradientTiles.count)
         }
-        if let profile { profile.finishStep(nanoseconds: StepProfile.now() - stepStart) }
+        if let profile {
+            profile.finishStep(nanoseconds: StepProfile.now() - stepStart, nonzeros: batchIsSparse ? nonzeros : nil)
+        }
         return total
     }
 
@@ -382,7 +384,7 @@ final class TrainingStep: RegionJob {
                 nonzeroMasks: passesAreSparse ? nonzeroMasks : nil,
                 inputBytes: passesAreSparse && batch.inBytes ? pixelBatch?.rows() : nil,
                 scratch: workspace.gemm.scratch[worker].base)
-            clock?.lap(.forward)
+            clock?.lap(.firstLayerForward)
         case .gradientTiles:
             let tasks = usesFirstLayerPasses ? passGradientTiles.count : gradientTiles.count
             gradientTile(
@@ -439,13 +441,24 @@ final class TrainingStep: RegionJob {
         if part.finishesFirstLayer, let firstLayerSums {
             network.finishFirstLayer(
                 workspace, rows: range, passes: firstLayerPasses(thread: 0, sums: firstLayerSums), dropout: dropout)
+            clock?.lap(.firstLayerForward)
         }
         if !part.forward.isEmpty {
-            network.forward(
-                workspace, rows: range, layers: part.finishesFirstLayer ? part.forward.dropFirst() : part.forward,
-                activateOutput: !loss.consumesLogits, dropout: dropout,
-                packed: packed, nonzeroMasks: sparse ? nonzeroMasks : nil, inputBytes: sparse ? pixels?.rows() : nil,
-                scratch: scratch)
+            // The first layer on its own, so that a profile times it apart.
+            var layers = part.finishesFirstLayer ? part.forward.dropFirst() : part.forward
+            if layers.first == 0 {
+                network.forward(
+                    workspace, rows: range, layers: 0..<1, activateOutput: !loss.consumesLogits, dropout: dropout,
+                    packed: packed, nonzeroMasks: sparse ? nonzeroMasks : nil, inputBytes: sparse ? pixels?.rows() : nil,
+                    scratch: scratch)
+                clock?.lap(.firstLayerForward)
+                layers = layers.dropFirst()
+            }
+            if !layers.isEmpty {
+                network.forward(
+                    workspace, rows: range, layers: layers, activateOutput: !loss.consumesLogits, dropout: dropout,
+                    packed: packed, scratch: scratch)
+            }
             clock?.lap(.forward)
             if part.forward.upperBound == architecture.layerCount {
                 _ = loss.evaluate(
@@ -482,7 +495,7 @@ final class TrainingStep: RegionJob {
             workspace, layer: tile.layer, inputs: tile.rows, count: rows, nonzeroMasks: batchIsSparse ? nonzeroMasks : nil,
             inputBytes: tile.layer == 0 ? inputBytes : nil, into: tileGradient, scratch: workspace.gemm.scratch[worker].base)
         if tile.rows.lowerBound == 0 { network.biasGradient(workspace, layer: tile.layer, count: rows) }
-        clock?.lap(.weightGradient)
+        clock?.lap(tile.layer == 0 ? .firstLayerWeightGradient : .weightGradient)
         guard let rule, let tileGradient else { return }
         let parameters = network.parameters.base, gradients = workspace.gradients.base
         let first = layer.weightOffset + tile.rows.lowerBound * layer.outputs
