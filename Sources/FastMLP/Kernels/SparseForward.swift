@@ -181,11 +181,8 @@ private func runBlocked<Block: SliverBlock, X: InputRows>(
                     if isLastBlock && isLastPass && passes == nil {
                         block.save(slot, rowBytes: rowBytes)
                         storeSliver(
-                            slot, previous: pc == 0 ? nil : totals + (i - c0) * width, width: width,
-                            tile: TileStore(
-                                c: c + i * ldc + columns.lowerBound, ldc: ldc, rows: height, columns: columns.count,
-                                loadC: false, finish: epilogue.tile(row: i, column: columns.lowerBound, lastPass: true),
-                                fullRows: rowsPerSliver, fullColumns: width))
+                            slot, previous: pc == 0 ? nil : totals + (i - c0) * width, width: width, c: c, ldc: ldc,
+                            rows: i..<i + height, columns: columns, epilogue: epilogue, fullRows: rowsPerSliver)
                     } else if isLastBlock {
                         block.finish(passes.map { PassSink(sums: $0.sums(pass: pass, row: i, column: columns.lowerBound), rows: height) } ?? PassSink(
                             totals: totals + (i - c0) * width, width: width, isFirst: pc == 0))
@@ -204,8 +201,16 @@ private func runBlocked<Block: SliverBlock, X: InputRows>(
 
 /// A sliver's last pass: its sums, saved at `sums` (rows `width` floats apart), added to the
 /// passes before (`previous`, laid out alike) and through the epilogue into C, in one call.
+/// The sliver is rows `rows` and columns `columns` of C, a register tile `fullRows` × `width`.
 @inline(__always)
-private func storeSliver(_ sums: UnsafeMutableRawPointer, previous: UnsafeMutablePointer<Float>?, width: Int, tile: TileStore) {
+private func storeSliver(
+    _ sums: UnsafeMutableRawPointer, previous: UnsafeMutablePointer<Float>?, width: Int,
+    c: UnsafeMutablePointer<Float>, ldc: Int, rows: Range<Int>, columns: Range<Int>, epilogue: Epilogue, fullRows: Int
+) {
+    let tile = TileStore(
+        c: c + rows.lowerBound * ldc + columns.lowerBound, ldc: ldc, rows: rows.count, columns: columns.count,
+        loadC: false, finish: epilogue.tile(row: rows.lowerBound, column: columns.lowerBound, lastPass: true),
+        fullRows: fullRows, fullColumns: width)
     tile.storeRows(sums.assumingMemoryBound(to: Float.self), rowStride: width, previous: previous)
 }
 
@@ -383,11 +388,8 @@ private func runPaired<Rows: RowsOfW, X: InputRows>(
                     if isLastBlock && isLastPass && passes == nil {
                         block.save(slot, rowBytes: rowBytes)
                         storeSliver(
-                            slot, previous: pc == 0 ? nil : totals + (i - c0) * width, width: width,
-                            tile: TileStore(
-                                c: c + i * ldc + columns.lowerBound, ldc: ldc, rows: height, columns: columns.count,
-                                loadC: false, finish: epilogue.tile(row: i, column: columns.lowerBound, lastPass: true),
-                                fullRows: 2, fullColumns: width))
+                            slot, previous: pc == 0 ? nil : totals + (i - c0) * width, width: width, c: c, ldc: ldc,
+                            rows: i..<i + height, columns: columns, epilogue: epilogue, fullRows: 2)
                     } else if isLastBlock {
                         block.finish(passes.map { PassSink(sums: $0.sums(pass: pass, row: i, column: columns.lowerBound), rows: height) } ?? PassSink(
                             totals: totals + (i - c0) * width, width: width, isFirst: pc == 0))
