@@ -66,7 +66,7 @@ enum EpochBenchmark {
             exit(64)
         }
         let peak = median((0..<3).map { _ in PeakProbe.fmaGFLOPs() })
-        let clocks = (0..<3).compactMap { _ in PeakProbe.clockGHz() }
+        let clocks = breakdown ? (0..<3).compactMap { _ in PeakProbe.clockGHz() } : []
         let clock = clocks.max()  // interference only slows the chain
         if !json {
             print(String(format: "FMA peak (register-only probe): %.1f GFLOP/s per core; a row's peak is that × threads (≤ cores)", peak))

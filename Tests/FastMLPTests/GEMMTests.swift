@@ -263,7 +263,7 @@ struct GEMMTests {
     /// ``finishPasses(_:rows:n:c:ldc:epilogue:)`` adds them up (a first layer split over k).
     static func forwardBothWays(
         m: Int, n: Int, k: Int, origin: Int, activation: Activation, packed: Bool, bytes: Bool = false,
-        passes: Bool = false, scratch: FloatBuffer
+        passes: Bool = false, narrowPairs: Bool = KernelConfig.halfRateWideFMA, scratch: FloatBuffer
     ) -> (dense: [Float], sparse: [Float]) {
         let seed = UInt64(m * 13 + n + k)
         let pixels = PixelBatch(width: k, capacity: origin + m)
@@ -305,7 +305,7 @@ struct GEMMTests {
                     guard passes else {
                         sparseForward(
                             masks: masks, origin: origin, m: m, n: n, k: k, inputs: inputs, w: w.base, ldw: n,
-                            packed: panelOperand, c: c.baseAddress!, ldc: n, epilogue: epilogue,
+                            packed: panelOperand, c: c.baseAddress!, ldc: n, epilogue: epilogue, narrowPairs: narrowPairs,
                             scratch: UnsafeMutableRawPointer(scratch.base))
                         return
                     }
@@ -320,7 +320,7 @@ struct GEMMTests {
                             passes: ForwardPasses(
                                 first: first, stride: 2, base: sums.base, rowStride: rowStride,
                                 passFloats: m * rowStride, count: count),
-                            scratch: UnsafeMutableRawPointer(scratch.base))
+                            narrowPairs: narrowPairs, scratch: UnsafeMutableRawPointer(scratch.base))
                     }
                     finishPasses(
                         ForwardPasses(first: 0, stride: 1, base: sums.base, rowStride: rowStride, passFloats: m * rowStride, count: count),
@@ -332,20 +332,23 @@ struct GEMMTests {
     }
 
     /// Expects ``forwardBothWays(m:n:k:origin:activation:packed:bytes:scratch:)`` to give the same
-    /// bits both ways, from floats and from bytes.
+    /// bits both ways, from floats and from bytes, with either kernel for a 97- to 112-column panel.
     static func expectForwardBothWays(
         m: Int, n: Int, k: Int, origin: Int, activation: Activation, packed: Bool, scratch: FloatBuffer
     ) {
         for bytes in [false, true] {
-            let (dense, sparse) = forwardBothWays(
-                m: m, n: n, k: k, origin: origin, activation: activation, packed: packed, bytes: bytes, scratch: scratch)
-            #expect(
-                sparse.map(\.bitPattern) == dense.map(\.bitPattern),
-                "\(m)×\(n)×\(k) from row \(origin)\(packed ? ", packed" : "")\(bytes ? ", bytes" : "")")
+            for narrowPairs in [false, true] {
+                let (dense, sparse) = forwardBothWays(
+                    m: m, n: n, k: k, origin: origin, activation: activation, packed: packed, bytes: bytes,
+                    narrowPairs: narrowPairs, scratch: scratch)
+                #expect(
+                    sparse.map(\.bitPattern) == dense.map(\.bitPattern),
+                    "\(m)×\(n)×\(k) from row \(origin)\(packed ? ", packed" : "")\(bytes ? ", bytes" : "")\(narrowPairs ? ", pairs" : "")")
+            }
         }
     }
 
-    @Test("the sparse forward kernel gives bitwise the GEMM's f(X·W + b): slivers of any height, passes and blocks of any depth, several chunks and panels",
+    @Test("the sparse forward kernel gives bitwise the GEMM's f(X·W + b): slivers or pairs of any height, passes and blocks of any depth, several chunks and panels",
           arguments: [Activation.relu, .sigmoid])
     func sparseForwardIsExact(_ activation: Activation) {
         guard sparseForwardCovers(columns: 100) && sparseForwardCovers(columns: 256) else { return }
@@ -370,10 +373,14 @@ struct GEMMTests {
             (64, 128, 784, 0), (32, 100, 784, 0), (13, 105, 600, 4), (7, 112, 257, 2), (9, 256, 520, 1), (3, 120, 300, 5),
         ] {
             for bytes in [false, true] {
-                let (dense, sparse) = Self.forwardBothWays(
-                    m: m, n: n, k: k, origin: origin, activation: activation, packed: false, bytes: bytes, passes: true,
-                    scratch: scratch)
-                #expect(sparse.map(\.bitPattern) == dense.map(\.bitPattern), "\(m)×\(n)×\(k) from row \(origin), passes\(bytes ? ", bytes" : "")")
+                for narrowPairs in [false, true] {
+                    let (dense, sparse) = Self.forwardBothWays(
+                        m: m, n: n, k: k, origin: origin, activation: activation, packed: false, bytes: bytes, passes: true,
+                        narrowPairs: narrowPairs, scratch: scratch)
+                    #expect(
+                        sparse.map(\.bitPattern) == dense.map(\.bitPattern),
+                        "\(m)×\(n)×\(k) from row \(origin), passes\(bytes ? ", bytes" : "")\(narrowPairs ? ", pairs" : "")")
+                }
             }
         }
     }

@@ -143,6 +143,11 @@ static inline __attribute__((always_inline)) fastmlp_float16 fastmlp_sqrt16(fast
     return __builtin_elementwise_sqrt(x);
 }
 
+/// Whether this is an AMD CPU of family 25 (0x19: Zen 3 and Zen 4), from `cpuid`; 0 elsewhere.
+/// With AVX-512 that is Zen 4, whose 512-bit FMAs issue one a cycle (two 256-bit halves), where
+/// Zen 5 (family 26) issues two.
+int fastmlp_amd_family25(void);
+
 /// A no-op so that the target has an object file.
 int fastmlp_cpu_features_version(void);
 

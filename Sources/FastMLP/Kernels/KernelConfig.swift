@@ -29,6 +29,12 @@ enum KernelConfig {
     static let scratchCount = max(
         kc * nr * panelGroup + StepLists.size + mc * kc, SparseGradientScratch.size, SparseForwardScratch.size)
 
+    /// Whether the CPU issues one 512-bit FMA a cycle rather than two (Zen 4, found by `cpuid`),
+    /// which makes FMAs rather than loads the limit of the sparse forward product: there a
+    /// panel of 97 to 112 columns runs pairs of images, each over its own nonzero inputs, rather
+    /// than slivers of 3 over the union of theirs (see ``sparseForwardCovers(columns:)``).
+    static let halfRateWideFMA = wideKernel && fastmlp_amd_family25() != 0
+
     /// Whether this build emits a fused multiply-add instruction (decided by `-target-cpu`).
     static let hasFMA = FASTMLP_HAS_FMA != 0
 

@@ -1,8 +1,8 @@
 // The first layer's forward product on a sparse batch, Y = f(X·W + b), summing each output over
 // only the nonzero inputs, with a panel of the outputs held in registers while those rows of W
 // stream past from L1: for a 128-column panel two images at a time, each over its own nonzero
-// inputs; for a 97- to 112-column panel slivers of three images over the inputs at which one of
-// them is nonzero.
+// inputs; for a 97- to 112-column panel the same on Zen 4, and elsewhere slivers of three images
+// over the inputs at which one of them is nonzero.
 
 /// Whether ``sparseForward(masks:origin:m:n:k:inputs:w:ldw:packed:c:ldc:epilogue:scratch:)`` has a
 /// register tile for a layer of `n` outputs (and this CPU's vector registers): panels of 128
@@ -56,8 +56,13 @@ enum SparseForwardScratch {
 /// - A 97- to 112-column panel (a layer of 100) runs slivers of 3 images over the union of their
 ///   nonzero inputs, 3 × 7 accumulators (before blocking over k, on seed-sigmoid, one thread,
 ///   family 26: 3 rows 18.7 µs a step, 2 rows 20.6, 4 rows 25.1 as they spill, the GEMM's 8 × 32
-///   tile over step lists 21.9). Pairs of images with 7 vectors measured slower here: 16.0–16.4
-///   µs a step against 14.7–15.0.
+///   tile over step lists 21.9). Pairs of images with 7 vectors measured slower there: 16.0–16.4
+///   µs a step against 14.7–15.0. Where a 512-bit FMA issues once a cycle rather than twice
+///   (``KernelConfig/halfRateWideFMA``, Zen 4) the FMAs the union spends on zeros cost more than
+///   the loads they share, and such a panel runs pairs of images too, 2 × 7 accumulators
+///   (`seed-sigmoid`, family 25, `epoch --breakdown`, the first layer's forward, medians of 14
+///   runs alternating with the slivers: 25.7–27.8 → 22.8–22.9 µs a step on one thread, 15.6 →
+///   14.6–15.8 on two).
 ///
 /// With `packed` (W in the GEMM's panels of 32 columns, for a layer that
 /// ``sparseForwardReadsPanels(columns:)`` accepts), the pair kernel reads W from there: rows 128
@@ -69,20 +74,22 @@ enum SparseForwardScratch {
 ///
 /// With `passes`, only those passes over k run, each leaving its sums unfinished where `passes`
 /// says (``finishPasses(_:rows:n:c:ldc:epilogue:)`` adds them up and applies the epilogue).
+/// `narrowPairs` chooses the kernel of a 97- to 112-column panel (the same bits either way).
 func sparseForward(
     masks: NonzeroMasks, origin: Int, m: Int, n: Int, k: Int, inputs: SparseInputs,
     w: UnsafePointer<Float>, ldw: Int, packed: MatrixOperand? = nil, c: UnsafeMutablePointer<Float>, ldc: Int,
-    epilogue: Epilogue, passes: ForwardPasses? = nil, scratch: UnsafeMutableRawPointer
+    epilogue: Epilogue, passes: ForwardPasses? = nil, narrowPairs: Bool = KernelConfig.halfRateWideFMA,
+    scratch: UnsafeMutableRawPointer
 ) {
     switch inputs {
     case .floats(let x):
         sparseForward(
             masks: masks, origin: origin, m: m, n: n, k: k, x: x, w: w, ldw: ldw, packed: packed, c: c, ldc: ldc,
-            epilogue: epilogue, passes: passes, scratch: scratch)
+            epilogue: epilogue, passes: passes, narrowPairs: narrowPairs, scratch: scratch)
     case .bytes(let x):
         sparseForward(
             masks: masks, origin: origin, m: m, n: n, k: k, x: x, w: w, ldw: ldw, packed: packed, c: c, ldc: ldc,
-            epilogue: epilogue, passes: passes, scratch: scratch)
+            epilogue: epilogue, passes: passes, narrowPairs: narrowPairs, scratch: scratch)
     }
 }
 
@@ -92,7 +99,7 @@ func sparseForward(
 private func sparseForward<X: InputRows>(
     masks: NonzeroMasks, origin: Int, m: Int, n: Int, k: Int, x: X,
     w: UnsafePointer<Float>, ldw: Int, packed: MatrixOperand?, c: UnsafeMutablePointer<Float>, ldc: Int,
-    epilogue: Epilogue, passes: ForwardPasses?, scratch: UnsafeMutableRawPointer
+    epilogue: Epilogue, passes: ForwardPasses?, narrowPairs: Bool, scratch: UnsafeMutableRawPointer
 ) {
     precondition(sparseForwardCovers(columns: n), "sparseForward: no tile for \(n) columns")
     precondition(
@@ -103,7 +110,7 @@ private func sparseForward<X: InputRows>(
         let floatBytes = MemoryLayout<Float>.stride
         for j in stride(from: 0, to: n, by: 128) {
             runPaired(
-                masks: masks, origin: origin, m: m, columns: j..<j + 128, k: k, x: x,
+                ImagePair8.self, masks: masks, origin: origin, m: m, columns: j..<j + 128, k: k, x: x,
                 w: packed.base + j / KernelConfig.nr * packed.panelStride, stepBytes: KernelConfig.nr * floatBytes,
                 rows: { GroupedRows($0, groupBytes: packed.panelStride * floatBytes) }, c: c, ldc: ldc,
                 epilogue: epilogue, passes: passes, scratch: scratch)
@@ -114,10 +121,15 @@ private func sparseForward<X: InputRows>(
     var j = 0
     while j < n {
         let width = min(128, n - j)
+        let floatBytes = MemoryLayout<Float>.stride
         if width > 112 {
-            let floatBytes = MemoryLayout<Float>.stride
             runPaired(
-                masks: masks, origin: origin, m: m, columns: j..<j + width, k: k, x: x, w: w + j,
+                ImagePair8.self, masks: masks, origin: origin, m: m, columns: j..<j + width, k: k, x: x, w: w + j,
+                stepBytes: ldw * floatBytes, rows: { ContiguousRows(base: $0) }, c: c, ldc: ldc, epilogue: epilogue,
+                passes: passes, scratch: scratch)
+        } else if narrowPairs {
+            runPaired(
+                ImagePair7.self, masks: masks, origin: origin, m: m, columns: j..<j + width, k: k, x: x, w: w + j,
                 stepBytes: ldw * floatBytes, rows: { ContiguousRows(base: $0) }, c: c, ldc: ldc, epilogue: epilogue,
                 passes: passes, scratch: scratch)
         } else {
@@ -331,13 +343,13 @@ private struct SliverBlock3x7: SliverBlock {
 /// is written out here and in ``runBlocked(_:masks:origin:m:columns:k:x:w:ldw:c:ldc:epilogue:scratch:)``:
 /// one walk handing each unit of rows to a closure cost 1.5–1.8 µs a step on both workloads.
 @inline(__always)
-private func runPaired<Rows: RowsOfW, X: InputRows>(
-    masks: NonzeroMasks, origin: Int, m: Int, columns: Range<Int>, k: Int, x: X,
+private func runPaired<Block: ImagePair, Rows: RowsOfW, X: InputRows>(
+    _: Block.Type, masks: NonzeroMasks, origin: Int, m: Int, columns: Range<Int>, k: Int, x: X,
     w: UnsafePointer<Float>, stepBytes wStep: Int, rows makeRows: (UnsafeRawPointer) -> Rows,
     c: UnsafeMutablePointer<Float>, ldc: Int, epilogue: Epilogue, passes: ForwardPasses?,
     scratch: UnsafeMutableRawPointer
 ) {
-    let width = 128
+    let width = Block.vectors * Vector.scalarCount
     let rowBytes = width * MemoryLayout<Float>.stride
     let chunkRows = SparseForwardScratch.pairChunkRows
     let partials = scratch
@@ -367,7 +379,7 @@ private func runPaired<Rows: RowsOfW, X: InputRows>(
                     let x0 = x.row(i).advanced(by: pc + b0)
                     let x1 = height > 1 ? x.row(i + 1).advanced(by: pc + b0) : x0
                     let slot = partials + (i - c0) * rowBytes
-                    var block = ImagePair8()
+                    var block = Block()
                     if b0 > 0 { block.load(slot, rowBytes: rowBytes) }
                     while mask0 != 0 && mask1 != 0 {
                         let s0 = mask0.trailingZeroBitCount, s1 = mask1.trailingZeroBitCount
@@ -406,8 +418,65 @@ private func runPaired<Rows: RowsOfW, X: InputRows>(
     }
 }
 
-/// 2 images × 8 vectors of accumulators, held in registers; W's rows as ``RowsOfW`` gives them.
-private struct ImagePair8 {
+/// 2 images × V vectors of accumulators, held in registers; W's rows as ``RowsOfW`` gives them.
+/// Each width is written out (7 and 8 vectors, alike but for their count): named SIMD values stay
+/// in registers, an array of them would not.
+private protocol ImagePair {
+    static var vectors: Int { get }
+    init()
+    /// Image 0's x0 times W's row at offset o0 and image 1's x1 times W's row at offset o1.
+    mutating func add<W: RowsOfW>(_ x0: Float, _ o0: Int, _ x1: Float, _ o1: Int, _ w: W)
+    mutating func addFirst<W: RowsOfW>(_ x: Float, _ o: Int, _ w: W)
+    mutating func addSecond<W: RowsOfW>(_ x: Float, _ o: Int, _ w: W)
+    mutating func load(_ p: UnsafeRawPointer, rowBytes: Int)
+    func save(_ p: UnsafeMutableRawPointer, rowBytes: Int)
+    func finish(_ sink: PassSink)
+}
+
+/// 2 images × 7 vectors: a panel of 97 to 112 columns.
+private struct ImagePair7: ImagePair {
+    static var vectors: Int { 7 }
+    var c00 = Vector(), c01 = Vector(), c02 = Vector(), c03 = Vector(), c04 = Vector(), c05 = Vector(), c06 = Vector()
+    var c10 = Vector(), c11 = Vector(), c12 = Vector(), c13 = Vector(), c14 = Vector(), c15 = Vector(), c16 = Vector()
+    @inline(__always) init() {}
+    @inline(__always) mutating func add<W: RowsOfW>(_ x0: Float, _ o0: Int, _ x1: Float, _ o1: Int, _ w: W) {
+        c00 = c00.multiplyAdd(x0, w.vector(0, o0)); c10 = c10.multiplyAdd(x1, w.vector(0, o1))
+        c01 = c01.multiplyAdd(x0, w.vector(1, o0)); c11 = c11.multiplyAdd(x1, w.vector(1, o1))
+        c02 = c02.multiplyAdd(x0, w.vector(2, o0)); c12 = c12.multiplyAdd(x1, w.vector(2, o1))
+        c03 = c03.multiplyAdd(x0, w.vector(3, o0)); c13 = c13.multiplyAdd(x1, w.vector(3, o1))
+        c04 = c04.multiplyAdd(x0, w.vector(4, o0)); c14 = c14.multiplyAdd(x1, w.vector(4, o1))
+        c05 = c05.multiplyAdd(x0, w.vector(5, o0)); c15 = c15.multiplyAdd(x1, w.vector(5, o1))
+        c06 = c06.multiplyAdd(x0, w.vector(6, o0)); c16 = c16.multiplyAdd(x1, w.vector(6, o1))
+    }
+    @inline(__always) mutating func addFirst<W: RowsOfW>(_ x: Float, _ o: Int, _ w: W) {
+        c00 = c00.multiplyAdd(x, w.vector(0, o)); c01 = c01.multiplyAdd(x, w.vector(1, o))
+        c02 = c02.multiplyAdd(x, w.vector(2, o)); c03 = c03.multiplyAdd(x, w.vector(3, o))
+        c04 = c04.multiplyAdd(x, w.vector(4, o)); c05 = c05.multiplyAdd(x, w.vector(5, o))
+        c06 = c06.multiplyAdd(x, w.vector(6, o))
+    }
+    @inline(__always) mutating func addSecond<W: RowsOfW>(_ x: Float, _ o: Int, _ w: W) {
+        c10 = c10.multiplyAdd(x, w.vector(0, o)); c11 = c11.multiplyAdd(x, w.vector(1, o))
+        c12 = c12.multiplyAdd(x, w.vector(2, o)); c13 = c13.multiplyAdd(x, w.vector(3, o))
+        c14 = c14.multiplyAdd(x, w.vector(4, o)); c15 = c15.multiplyAdd(x, w.vector(5, o))
+        c16 = c16.multiplyAdd(x, w.vector(6, o))
+    }
+    @inline(__always) mutating func load(_ p: UnsafeRawPointer, rowBytes: Int) {
+        c00 = p.load(fromByteOffset: 0, as: Vector.self); c01 = p.load(fromByteOffset: 64, as: Vector.self); c02 = p.load(fromByteOffset: 128, as: Vector.self); c03 = p.load(fromByteOffset: 192, as: Vector.self); c04 = p.load(fromByteOffset: 256, as: Vector.self); c05 = p.load(fromByteOffset: 320, as: Vector.self); c06 = p.load(fromByteOffset: 384, as: Vector.self)
+        c10 = p.load(fromByteOffset: rowBytes + 0, as: Vector.self); c11 = p.load(fromByteOffset: rowBytes + 64, as: Vector.self); c12 = p.load(fromByteOffset: rowBytes + 128, as: Vector.self); c13 = p.load(fromByteOffset: rowBytes + 192, as: Vector.self); c14 = p.load(fromByteOffset: rowBytes + 256, as: Vector.self); c15 = p.load(fromByteOffset: rowBytes + 320, as: Vector.self); c16 = p.load(fromByteOffset: rowBytes + 384, as: Vector.self)
+    }
+    @inline(__always) func save(_ p: UnsafeMutableRawPointer, rowBytes: Int) {
+        p.storeBytes(of: c00, toByteOffset: 0, as: Vector.self); p.storeBytes(of: c01, toByteOffset: 64, as: Vector.self); p.storeBytes(of: c02, toByteOffset: 128, as: Vector.self); p.storeBytes(of: c03, toByteOffset: 192, as: Vector.self); p.storeBytes(of: c04, toByteOffset: 256, as: Vector.self); p.storeBytes(of: c05, toByteOffset: 320, as: Vector.self); p.storeBytes(of: c06, toByteOffset: 384, as: Vector.self)
+        p.storeBytes(of: c10, toByteOffset: rowBytes + 0, as: Vector.self); p.storeBytes(of: c11, toByteOffset: rowBytes + 64, as: Vector.self); p.storeBytes(of: c12, toByteOffset: rowBytes + 128, as: Vector.self); p.storeBytes(of: c13, toByteOffset: rowBytes + 192, as: Vector.self); p.storeBytes(of: c14, toByteOffset: rowBytes + 256, as: Vector.self); p.storeBytes(of: c15, toByteOffset: rowBytes + 320, as: Vector.self); p.storeBytes(of: c16, toByteOffset: rowBytes + 384, as: Vector.self)
+    }
+    @inline(__always) func finish(_ sink: PassSink) {
+        sink.take(c00, 0, 0); sink.take(c01, 0, 1); sink.take(c02, 0, 2); sink.take(c03, 0, 3); sink.take(c04, 0, 4); sink.take(c05, 0, 5); sink.take(c06, 0, 6)
+        sink.take(c10, 1, 0); sink.take(c11, 1, 1); sink.take(c12, 1, 2); sink.take(c13, 1, 3); sink.take(c14, 1, 4); sink.take(c15, 1, 5); sink.take(c16, 1, 6)
+    }
+}
+
+/// 2 images × 8 vectors: a panel of 113 to 128 columns.
+private struct ImagePair8: ImagePair {
+    static var vectors: Int { 8 }
     var c00 = Vector(), c01 = Vector(), c02 = Vector(), c03 = Vector(), c04 = Vector(), c05 = Vector(), c06 = Vector(), c07 = Vector()
     var c10 = Vector(), c11 = Vector(), c12 = Vector(), c13 = Vector(), c14 = Vector(), c15 = Vector(), c16 = Vector(), c17 = Vector()
     @inline(__always) init() {}
