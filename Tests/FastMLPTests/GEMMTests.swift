@@ -77,6 +77,8 @@ let gemmShapes: [(Int, Int, Int)] = [
     (256, 96, 40), (512, 128, 300),
     // B's rows 2 KiB apart with enough rows of A to pack it, in groups of whole panels.
     (24, 512, 70),
+    // More than nc columns over more than one pass: column blocks, the last one partial.
+    (29, 300, 300),
     // mlp-128, seed-sigmoid and mlp-wide: X·W, Xᵀ·dY, dY·Wᵀ shapes of every layer.
     (64, 128, 784), (784, 128, 64), (64, 784, 128), (64, 10, 128), (128, 10, 64), (64, 128, 10),
     (32, 100, 784), (784, 100, 32), (32, 10, 100), (100, 10, 32), (32, 100, 10),

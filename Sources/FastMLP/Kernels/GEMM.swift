@@ -122,12 +122,20 @@ func gemmSerial(
 ) {
     guard m > 0, n > 0 else { return }
     let skinny = KernelConfig.wideKernel && n <= KernelConfig.skinnyNR
+    // Over more than one pass, blocks of nc columns, all passes each: C's block stays in cache
+    // from one pass to the next rather than coming back from L3 (the same sums in the same order).
+    let nc = k > KernelConfig.kc && zeroSteps == nil ? KernelConfig.nc : n
     var i0 = 0
     while i0 < m {
         let i1 = min(m, i0 + KernelConfig.mc)
-        gemmTile(
-            rows: i0..<i1, columns: 0..<n, k: k, a: a, b: b, c: c, ldc: ldc, epilogue: epilogue, skinny: skinny,
-            zeroSteps: zeroSteps, scratch: scratch)
+        var j0 = 0
+        while j0 < n {
+            let j1 = min(n, j0 + nc)
+            gemmTile(
+                rows: i0..<i1, columns: j0..<j1, k: k, a: a, b: b, c: c, ldc: ldc, epilogue: epilogue, skinny: skinny,
+                zeroSteps: zeroSteps, scratch: scratch)
+            j0 = j1
+        }
         i0 = i1
     }
 }
