@@ -124,6 +124,8 @@ func gemmSerial(
     let skinny = KernelConfig.wideKernel && n <= KernelConfig.skinnyNR
     // Over more than one pass, blocks of nc columns, all passes each: C's block stays in cache
     // from one pass to the next rather than coming back from L3 (the same sums in the same order).
+    // Not with `zeroSteps`: each pass lists its steps for all the tile's rows once, per column block
+    // it would list them again.
     let nc = k > KernelConfig.kc && zeroSteps == nil ? KernelConfig.nc : n
     var i0 = 0
     while i0 < m {

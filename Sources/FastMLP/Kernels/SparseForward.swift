@@ -26,7 +26,7 @@ func sparseForwardReadsPanels(columns n: Int) -> Bool {
 /// and 32.5; 16 steps 18.4; chunks of 4 or 6 slivers, or 11, the same within noise; unblocked
 /// (each sliver streaming W from L2) 18.3 and 36.
 enum SparseForwardScratch {
-    /// Slivers that share each block of W.
+    /// Slivers of 3 that share each block of W (the pair kernel's chunks are ``pairChunkRows``).
     static let chunkSlivers = 8
     /// Steps (rows of W) per block: at most 64, one word of the masks.
     static let blockSteps = 64
@@ -335,9 +335,10 @@ private struct SliverBlock3x7: SliverBlock {
     }
 }
 
-/// The kernel for a 128-column panel over pairs of images, each walking its own nonzero inputs,
-/// blocked over k as ``runBlocked(_:masks:origin:m:columns:k:x:w:ldw:c:ldc:epilogue:scratch:)``:
-/// in each block the two chains advance together while both have steps left, then the longer
+/// The kernel for a panel over pairs of images (`Block`: 8 vectors for 113 to 128 columns, 7 for
+/// 97 to 112), each walking its own nonzero inputs, blocked over k as
+/// ``runBlocked(_:masks:origin:m:columns:k:x:w:ldw:c:ldc:epilogue:scratch:)`` but in chunks of
+/// ``SparseForwardScratch/pairChunkRows`` images: in each block the two chains advance together while both have steps left, then the longer
 /// one alone. Padding the shorter chain with one of its own zero inputs (one loop, no tails)
 /// measured slower: 37.9–40.0 µs a step against 36.7–37.1 on a busy machine. The blocked walk
 /// is written out here and in ``runBlocked(_:masks:origin:m:columns:k:x:w:ldw:c:ldc:epilogue:scratch:)``:
