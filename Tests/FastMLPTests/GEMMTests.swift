@@ -560,6 +560,24 @@ struct GEMMTests {
         #expect(c == [19, 22, 43, 50])
     }
 
+    @Test("partial vector loads and stores touch exactly their lanes", arguments: 0...16)
+    func partialVectorLanes(count: Int) {
+        // 16 floats, then 16 guards; the load must zero the lanes past `count`, the store must
+        // leave every float past them (and a NaN or a negative zero among them) untouched.
+        var memory = (0..<32).map { Float($0) + 0.5 }
+        memory[count == 0 ? 0 : count - 1] = -0.0
+        var loaded = Vector()
+        memory.withUnsafeBufferPointer { loaded = VectorMath.load($0.baseAddress!, count: count) }
+        for i in 0..<16 { #expect(loaded[i].bitPattern == (i < count ? memory[i].bitPattern : 0)) }
+        var stored = memory
+        let value = Vector((0..<16).map { i in i == 0 ? Float.nan : -Float(i) })
+        stored.withUnsafeMutableBufferPointer { VectorMath.store(value, $0.baseAddress!, count: count) }
+        for i in 0..<32 {
+            let expected = i < count ? value[i] : memory[i]
+            #expect(stored[i].bitPattern == expected.bitPattern, "lane \(i) of a store of \(count)")
+        }
+    }
+
     @Test("vector exp against the C library")
     func vectorExp() {
         var worst: Float = 0

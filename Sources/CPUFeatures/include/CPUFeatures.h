@@ -127,6 +127,29 @@ static inline __attribute__((always_inline)) void fastmlp_stream16(float *p, fas
     __builtin_nontemporal_store(v, (fastmlp_float16 *)p);
 }
 
+/// Stores the first `count` (0 to 16) of the 16 floats of `v` at `p`, touching no byte past them:
+/// one masked store with AVX-512, a loop otherwise.
+static inline __attribute__((always_inline)) void fastmlp_store16_first(float *p, fastmlp_float16 v, int count) {
+#if defined(__AVX512F__)
+    __builtin_ia32_storeups512_mask(p, v, (unsigned short)((1u << count) - 1));
+#else
+    for (int i = 0; i < count; i++) p[i] = v[i];
+#endif
+}
+
+/// The first `count` (0 to 16) floats at `p` and zeros after them, reading no byte past them:
+/// one masked load with AVX-512, a loop otherwise.
+static inline __attribute__((always_inline)) fastmlp_float16 fastmlp_load16_first(const float *p, int count) {
+#if defined(__AVX512F__)
+    const fastmlp_float16 zero = {0};
+    return __builtin_ia32_loadups512_mask(p, zero, (unsigned short)((1u << count) - 1));
+#else
+    fastmlp_float16 v = {0};
+    for (int i = 0; i < count; i++) v[i] = p[i];
+    return v;
+#endif
+}
+
 /// Orders the streaming stores before it before any store after it (`sfence`).
 static inline void fastmlp_store_fence(void) {
 #if defined(__x86_64__) || defined(__i386__)
