@@ -48,6 +48,9 @@ enum EpochBenchmark {
         let phase: String
         let microseconds: Double
         let percent: Double
+        /// With more than one thread, each worker's busy µs per step (a phase of its own work;
+        /// absent for waiting, serial and step).
+        var perThread: [Double]? = nil
     }
 
     static func run(arguments: [String]) {
@@ -114,7 +117,8 @@ enum EpochBenchmark {
                                      row.denseEquivalentGflops, row.floorSeconds, row.peakRssMib))
                     for phase in row.breakdown ?? [] {
                         print("    " + phase.phase.padding(toLength: 36, withPad: " ", startingAt: 0)
-                            + String(format: "%9.1f µs/step  %5.1f%%", phase.microseconds, phase.percent))
+                            + String(format: "%9.1f µs/step  %5.1f%%", phase.microseconds, phase.percent)
+                            + (phase.perThread.map { "   per thread " + $0.map { String(format: "%.1f", $0) }.joined(separator: " / ") } ?? ""))
                     }
                     if let nonzeros = row.firstLayerNonzerosPerStep, let forward = row.forwardCyclesPerNonzero,
                         let gradient = row.weightGradientCyclesPerNonzero
@@ -229,8 +233,12 @@ enum EpochBenchmark {
         func phase(_ name: String, _ nanoseconds: Double) -> Phase {
             Phase(phase: name, microseconds: nanoseconds / 1000, percent: 100 * nanoseconds / step)
         }
-        var rows = StepProfile.Phase.allCases.map {
-            phase($0.description, Double(profile.nanoseconds($0)) / steps / perThread)
+        var rows = StepProfile.Phase.allCases.map { p in
+            var row = phase(p.description, Double(profile.nanoseconds(p)) / steps / perThread)
+            if threads > 1 {
+                row.perThread = (0..<threads).map { Double(profile.nanoseconds(p, worker: $0)) / steps / 1000 }
+            }
+            return row
         }
         rows.append(phase("waiting at barriers", Double(profile.waitNanoseconds) / steps / perThread))
         let regions = Double(profile.regionThreadNanoseconds) / steps / perThread

@@ -21,7 +21,8 @@ let usage = """
               --paths dense forces the dense first layer (default: skip zeros when sparse).
               --breakdown adds, per step, the µs and % of each phase (gather, forward,
               loss, deltas, weight gradients, update), of waiting at barriers and of the
-              serial work between the two parallel regions.
+              serial work between the two parallel regions; on more than one thread, each
+              phase's busy µs per step on each thread as well.
               --backends runs each row on the pool's own workers and/or on Dispatch.
               --fixed-threads runs every step on all the threads (by default a trainer
               runs a step on one thread when that measures faster; --breakdown implies it).

@@ -70,6 +70,12 @@ public final class StepProfile: @unchecked Sendable {  // each worker writes onl
         (0..<workers).reduce(0) { $0 + busy[$1 * Self.stride + phase.rawValue] }
     }
 
+    /// Busy nanoseconds of `phase` on worker `worker` alone: with more than one thread, where
+    /// the phases' work went (an uneven split shows here and as waiting at barriers).
+    public func nanoseconds(_ phase: Phase, worker: Int) -> UInt64 {
+        busy[worker * Self.stride + phase.rawValue]
+    }
+
     /// Thread-nanoseconds spent waiting at the regions' barriers.
     public var waitNanoseconds: UInt64 {
         let working = Phase.allCases.reduce(0) { $0 + nanoseconds($1) }
