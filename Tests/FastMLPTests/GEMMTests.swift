@@ -462,6 +462,7 @@ struct GEMMTests {
                             sparse.prefix(rows.count * n).map(\.bitPattern)
                                 == dense[rows.lowerBound * n..<rows.upperBound * n].map(\.bitPattern),
                             "\(m)×\(n)×\(k), rows \(rows)\(bytes ? ", bytes" : "")")
+                        #expect(!sparse.suffix(16).contains { !$0.isNaN }, "\(m)×\(n)×\(k): written past the last row")
                     }
                 }
             }
