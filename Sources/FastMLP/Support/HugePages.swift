@@ -8,17 +8,22 @@ import Glibc
 /// image costs a TLB walk, in the gather or in the prefetch that precedes it.
 func bytesOnHugePages(count: Int) -> [UInt8] {
     [UInt8](unsafeUninitializedCapacity: count) { buffer, initialized in
-        #if os(Linux)
-        let huge = 2 << 20
-        if let base = buffer.baseAddress, count >= 2 * huge {
-            let first = (Int(bitPattern: base) + huge - 1) & ~(huge - 1)
-            let end = (Int(bitPattern: base) + count) & ~(huge - 1)
-            if end > first, let start = UnsafeMutableRawPointer(bitPattern: first) {
-                _ = madvise(start, end - first, Int32(MADV_HUGEPAGE))
-            }
-        }
-        #endif
+        if let base = buffer.baseAddress { adviseHugePages(base, byteCount: count) }
         buffer.initialize(repeating: 0)
         initialized = count
     }
+}
+
+/// Asks the kernel to back the whole 2 MiB pages inside `byteCount` bytes at `base` with huge
+/// pages, before they are first touched (at least two of them, or nothing).
+func adviseHugePages(_ base: UnsafeMutableRawPointer, byteCount count: Int) {
+    #if os(Linux)
+    let huge = 2 << 20
+    guard count >= 2 * huge else { return }
+    let first = (Int(bitPattern: base) + huge - 1) & ~(huge - 1)
+    let end = (Int(bitPattern: base) + count) & ~(huge - 1)
+    if end > first, let start = UnsafeMutableRawPointer(bitPattern: first) {
+        _ = madvise(start, end - first, Int32(MADV_HUGEPAGE))
+    }
+    #endif
 }
