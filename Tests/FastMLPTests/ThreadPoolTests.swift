@@ -275,12 +275,18 @@ struct ThreadChoiceTests {
         }
     }
 
-    @Test("probes both ways, then keeps the faster")
+    /// The ways a probe's steps take: blocks alternating, all threads first.
+    var probePattern: [Bool] { (0..<ThreadChoice.probeLength).map(ThreadChoice.probeRunsParallel) }
+
+    @Test("probes both ways in alternating blocks, then keeps the faster")
     func keepsTheFaster() {
-        let window = ThreadChoice.warmupSteps + ThreadChoice.windowSteps
+        let window = ThreadChoice.probeLength / 2
         var choice = ThreadChoice()
         let probe = run(&choice, steps: 2 * window, parallel: 1, serial: 2)
-        #expect(probe == Array(repeating: true, count: window) + Array(repeating: false, count: window))
+        let block = ThreadChoice.blockLength
+        #expect(probe == (0..<2 * window / (2 * block)).flatMap { _ in
+            Array(repeating: true, count: block) + Array(repeating: false, count: block)
+        })
         #expect(run(&choice, steps: 100, parallel: 1, serial: 2).allSatisfy { $0 })
 
         var slow = ThreadChoice()
@@ -290,7 +296,7 @@ struct ThreadChoiceTests {
 
     @Test("one slow step in a probe's window does not decide it: the medians do")
     func medianDecides() {
-        let window = ThreadChoice.warmupSteps + ThreadChoice.windowSteps
+        let window = ThreadChoice.probeLength / 2
         var choice = ThreadChoice()
         for step in 0..<2 * window {
             let way = choice.parallel
@@ -300,9 +306,21 @@ struct ThreadChoiceTests {
         #expect(choice.parallel)
     }
 
+    @Test("a slow spell at the start of a probe slows both ways' steps, not one way's window")
+    func slowSpellDoesNotDecide() {
+        var choice = ThreadChoice()
+        for step in 0..<ThreadChoice.probeLength {
+            let way = choice.parallel
+            // Threads 1.0 a step, one thread 1.3; the first 2 · blockLength steps take 3× as long.
+            let spell = step < 2 * ThreadChoice.blockLength ? 3.0 : 1.0
+            choice.record(seconds: (way ? 1.0 : 1.3) * spell)
+        }
+        #expect(choice.parallel)
+    }
+
     @Test("probes again after recheckSteps — sooner after choosing one thread — and when the chosen way slows down")
     func probesAgain() {
-        let window = ThreadChoice.warmupSteps + ThreadChoice.windowSteps
+        let window = ThreadChoice.probeLength / 2
         var choice = ThreadChoice()
         _ = run(&choice, steps: 2 * window, parallel: 2, serial: 1)
         // Serial was faster: it probes again after firstSerialRecheck steps, then after twice as
@@ -311,7 +329,7 @@ struct ThreadChoiceTests {
         for _ in 0..<3 {
             #expect(run(&choice, steps: interval, parallel: 2, serial: 1).allSatisfy { !$0 })
             let probe = run(&choice, steps: 2 * window, parallel: 2, serial: 1)
-            #expect(probe.prefix(window).allSatisfy { $0 } && probe.suffix(window).allSatisfy { !$0 })
+            #expect(probe == probePattern)
             interval *= 2
         }
         // Now the threads are faster: tried after the next interval, they win, and are kept for

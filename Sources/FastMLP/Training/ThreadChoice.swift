@@ -9,7 +9,13 @@
 /// 0.13 s on one), while a large one still gains.
 ///
 /// So the trainer times a window of steps each way and keeps the one whose median step is
-/// faster (one slow step — an interrupt, a page fault — does not decide). It measures again when
+/// faster (one slow step — an interrupt, a page fault — does not decide). The window is taken in
+/// interleaved blocks — a few steps on all threads, as many on one, and again — so that a spell
+/// of a busy machine (a few milliseconds of a neighbour's load) slows both ways' steps rather than
+/// one way's whole window: with one window after the other, such a spell during the threads'
+/// window made the trainer run most of a run's steps on one thread (`fastmlp bench --profile
+/// mlp-128 --modes sync`, family 25: 2 runs in 10 with 55 % and 77 % of the two-thread row's steps
+/// on one thread, one of them slower than the one-thread row). It measures again when
 /// the chosen way's steps slow down by a quarter against its window (the machine changed), and
 /// every `recheckSteps` steps in any case (a serial run cannot see the cores come closer). After
 /// choosing one thread it measures again sooner, after 64 steps and then twice as many each
@@ -19,10 +25,15 @@
 /// took its first 1,024 steps on one thread, 0.34 s instead of 0.23). The probes cost one serial
 /// window per recheck: about 1 % of an epoch for the shipped profiles.
 struct ThreadChoice {
-    /// Steps timed each way per probe, after `warmupSteps` untimed ones (the first steps after a
-    /// switch find the other core's weights in the wrong cache).
+    /// Steps timed each way per probe, in blocks of `blockSteps`, each block after `warmupSteps`
+    /// untimed ones (the first steps after a switch find the other core's weights in the wrong
+    /// cache); the blocks alternate between the ways, all threads first.
     static let windowSteps = 6
     static let warmupSteps = 2
+    static let blockSteps = 2
+    /// Steps of one block, warm-up included, and of a whole probe.
+    static let blockLength = warmupSteps + blockSteps
+    static let probeLength = 2 * blockLength * windowSteps / blockSteps
     static let recheckSteps = 1024
     /// The first recheck after choosing one thread.
     static let firstSerialRecheck = 64
@@ -30,11 +41,12 @@ struct ThreadChoice {
     static let slowdown = 1.25
 
     private enum Phase {
-        case probing(parallel: Bool, step: Int)
+        /// `step` counts the probe's steps from 0 to ``probeLength``.
+        case probing(step: Int)
         case decided(stepsLeft: Int)
     }
 
-    private var phase = Phase.probing(parallel: true, step: 0)
+    private var phase = Phase.probing(step: 0)
     /// The probe's step times each way, the first `windowSteps` lanes.
     private var parallelSteps = SIMD8<Double>()
     private var serialSteps = SIMD8<Double>()
@@ -51,23 +63,26 @@ struct ThreadChoice {
         return false
     }
 
+    /// Whether step `step` of a probe runs on all threads: blocks alternate, all threads first.
+    static func probeRunsParallel(_ step: Int) -> Bool { step / blockLength % 2 == 0 }
+
     /// Records the duration of the step just taken (run as ``parallel`` said).
     mutating func record(seconds: Double) {
-        let window = Self.warmupSteps + Self.windowSteps
         switch phase {
-        case .probing(let isParallel, let step):
-            if step >= Self.warmupSteps {
-                if isParallel {
-                    parallelSteps[step - Self.warmupSteps] = seconds
+        case .probing(let step):
+            let block = step / Self.blockLength, inBlock = step % Self.blockLength
+            if inBlock >= Self.warmupSteps {
+                // Timed step `lane` of its way: blocks 2b and 2b + 1 fill lanes b·blockSteps ….
+                let lane = block / 2 * Self.blockSteps + inBlock - Self.warmupSteps
+                if Self.probeRunsParallel(step) {
+                    parallelSteps[lane] = seconds
                 } else {
-                    serialSteps[step - Self.warmupSteps] = seconds
+                    serialSteps[lane] = seconds
                 }
             }
-            if step + 1 < window {
-                phase = .probing(parallel: isParallel, step: step + 1)
-            } else if isParallel {
-                phase = .probing(parallel: false, step: 0)
-                parallel = false
+            if step + 1 < Self.probeLength {
+                phase = .probing(step: step + 1)
+                parallel = Self.probeRunsParallel(step + 1)
             } else {
                 let parallelMedian = Self.median(parallelSteps), serialMedian = Self.median(serialSteps)
                 parallel = parallelMedian <= serialMedian
@@ -94,7 +109,7 @@ struct ThreadChoice {
 
     /// Starts a new probe with the next step.
     mutating func restart() {
-        phase = .probing(parallel: true, step: 0)
+        phase = .probing(step: 0)
         parallel = true
         parallelSteps = SIMD8()
         serialSteps = SIMD8()
