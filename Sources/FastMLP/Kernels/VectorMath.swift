@@ -90,11 +90,12 @@ enum VectorMath {
 
     /// Stores the first `count` ≤ 16 lanes.
     ///
-    /// A partial load or store is one masked instruction with AVX-512 (``fastmlp_store16_first``):
-    /// a lane-by-lane loop spilled the vector and stored it a float at a time, which in the sparse
-    /// weight gradient of a 100-wide layer (two partial stores per pair of rows) cost a third of
-    /// its time (`seed-sigmoid`, family 25, one thread, 4 runs alternating: that weight gradient
-    /// against the forward product of the same runs 1.28–1.34 → 1.02–1.15, step 82–95 → 70–86 µs).
+    /// A partial load or store is one masked instruction with AVX-512 (`fastmlp_store16_first`,
+    /// `fastmlp_load16_first`): a lane-by-lane loop spilled the vector and stored it a float at a
+    /// time, which in the sparse weight gradient of a 100-wide layer (two partial stores per pair
+    /// of rows) cost a third of its time (`seed-sigmoid`, family 25, one thread, 8 pairs of runs
+    /// alternating: that weight gradient against the forward product of the same runs 1.15–1.34 →
+    /// 1.02–1.16, step 77–97 → 70–86 µs).
     @inline(__always) static func store(_ v: Vector, _ p: UnsafeMutablePointer<Float>, count: Int) {
         if count == Vector.scalarCount {
             UnsafeMutableRawPointer(p).storeBytes(of: v, as: Vector.self)

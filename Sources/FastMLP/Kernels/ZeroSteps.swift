@@ -355,12 +355,11 @@ private struct PairSink {
     /// vectors store without a test, the last one masked).
     @inline(__always) func take(_ sum: Vector, _ row: Int, _ vector: Int, of vectors: Int) {
         let p = output + row * n + vector * Vector.scalarCount
+        var total = sum
         if vector < vectors - 1 {
-            var total = sum
             if accumulate { total += UnsafeRawPointer(p).loadUnaligned(as: Vector.self) }
             UnsafeMutableRawPointer(p).storeBytes(of: total, as: Vector.self)
         } else {
-            var total = sum
             if accumulate { total += VectorMath.load(p, count: lastLanes) }
             VectorMath.store(total, p, count: lastLanes)
         }
