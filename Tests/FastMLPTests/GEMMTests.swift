@@ -123,6 +123,21 @@ struct GEMMTests {
         }
     }
 
+    @Test("dropout epilogues, forward and backward, on edge tiles and whole ones", arguments: [Activation.relu, .sigmoid])
+    func dropoutEpilogues(activation: Activation) {
+        for (m, n, k) in gemmShapes {
+            let mask = DropoutMask(seed: DropoutMask.seed(run: 7, step: 3, layer: 1), keep: 0.6, width: n)
+            let forward = gemmDifference(m: m, n: n, k: k, form: .forward) { bias, _ in
+                .biasActivation(bias: bias, activation: activation, dropout: mask)
+            }
+            #expect(forward < 1e-5, "\(activation) forward \(m)×\(n)×\(k): max relative difference \(forward)")
+            let backward = gemmDifference(m: m, n: n, k: k, form: .inputGradient) { _, output in
+                .activationGradient(output: output, outputStride: n, activation: activation, dropout: mask)
+            }
+            #expect(backward < 1e-5, "\(activation) backward \(m)×\(n)×\(k): max relative difference \(backward)")
+        }
+    }
+
     @Test("every thread count gives bitwise the same product", arguments: [2, 3, 8])
     func threads(_ threads: Int) {
         for (m, n, k) in [(64, 128, 784), (784, 128, 64), (130, 70, 300), (128, 1024, 1024), (33, 785, 129)] {

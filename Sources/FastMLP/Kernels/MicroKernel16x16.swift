@@ -35,12 +35,18 @@ func microKernel16x16(
     }
     let tile = TileStore(
         c: c, ldc: ldc, rows: rows, columns: columns, loadC: loadC, finish: finish, fullRows: 16, fullColumns: 16)
-    tile.store(c0, row: 0, column: 0); tile.store(c1, row: 1, column: 0)
-    tile.store(c2, row: 2, column: 0); tile.store(c3, row: 3, column: 0)
-    tile.store(c4, row: 4, column: 0); tile.store(c5, row: 5, column: 0)
-    tile.store(c6, row: 6, column: 0); tile.store(c7, row: 7, column: 0)
-    tile.store(c8, row: 8, column: 0); tile.store(c9, row: 9, column: 0)
-    tile.store(c10, row: 10, column: 0); tile.store(c11, row: 11, column: 0)
-    tile.store(c12, row: 12, column: 0); tile.store(c13, row: 13, column: 0)
-    tile.store(c14, row: 14, column: 0); tile.store(c15, row: 15, column: 0)
+    if tile.isPlainFullTile {
+        tile.store(c0, row: 0, column: 0); tile.store(c1, row: 1, column: 0)
+        tile.store(c2, row: 2, column: 0); tile.store(c3, row: 3, column: 0)
+        tile.store(c4, row: 4, column: 0); tile.store(c5, row: 5, column: 0)
+        tile.store(c6, row: 6, column: 0); tile.store(c7, row: 7, column: 0)
+        tile.store(c8, row: 8, column: 0); tile.store(c9, row: 9, column: 0)
+        tile.store(c10, row: 10, column: 0); tile.store(c11, row: 11, column: 0)
+        tile.store(c12, row: 12, column: 0); tile.store(c13, row: 13, column: 0)
+        tile.store(c14, row: 14, column: 0); tile.store(c15, row: 15, column: 0)
+    } else {
+        // As in ``microKernel8x32``: saved once, stored in one call, partial rows masked.
+        var sums = (c0, c1, c2, c3, c4, c5, c6, c7, c8, c9, c10, c11, c12, c13, c14, c15)
+        withUnsafeBytes(of: &sums) { tile.storeRows($0.baseAddress!.assumingMemoryBound(to: Float.self), rowStride: 16, previous: nil) }
+    }
 }

@@ -65,12 +65,19 @@ func microKernel8x32(
         }
     }
     let tile = TileStore(c: c, ldc: ldc, rows: rows, columns: columns, loadC: loadC, finish: finish)
-    tile.store(c00, row: 0, column: 0); tile.store(c01, row: 0, column: 16)
-    tile.store(c10, row: 1, column: 0); tile.store(c11, row: 1, column: 16)
-    tile.store(c20, row: 2, column: 0); tile.store(c21, row: 2, column: 16)
-    tile.store(c30, row: 3, column: 0); tile.store(c31, row: 3, column: 16)
-    tile.store(c40, row: 4, column: 0); tile.store(c41, row: 4, column: 16)
-    tile.store(c50, row: 5, column: 0); tile.store(c51, row: 5, column: 16)
-    tile.store(c60, row: 6, column: 0); tile.store(c61, row: 6, column: 16)
-    tile.store(c70, row: 7, column: 0); tile.store(c71, row: 7, column: 16)
+    if tile.isPlainFullTile {
+        tile.store(c00, row: 0, column: 0); tile.store(c01, row: 0, column: 16)
+        tile.store(c10, row: 1, column: 0); tile.store(c11, row: 1, column: 16)
+        tile.store(c20, row: 2, column: 0); tile.store(c21, row: 2, column: 16)
+        tile.store(c30, row: 3, column: 0); tile.store(c31, row: 3, column: 16)
+        tile.store(c40, row: 4, column: 0); tile.store(c41, row: 4, column: 16)
+        tile.store(c50, row: 5, column: 0); tile.store(c51, row: 5, column: 16)
+        tile.store(c60, row: 6, column: 0); tile.store(c61, row: 6, column: 16)
+        tile.store(c70, row: 7, column: 0); tile.store(c71, row: 7, column: 16)
+    } else {
+        // A fused epilogue or an edge tile: the accumulators saved once, rows of 32 floats, and
+        // the tile stored in one call (see ``TileStore/storeRows(_:rowStride:previous:)``).
+        var sums = (c00, c01, c10, c11, c20, c21, c30, c31, c40, c41, c50, c51, c60, c61, c70, c71)
+        withUnsafeBytes(of: &sums) { tile.storeRows($0.baseAddress!.assumingMemoryBound(to: Float.self), rowStride: 32, previous: nil) }
+    }
 }

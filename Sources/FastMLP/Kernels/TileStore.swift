@@ -61,40 +61,60 @@ struct TileStore {
             guard let previous else { return sum }
             return sum + UnsafeRawPointer(previous + r * rowStride + j).loadUnaligned(as: Vector.self)
         }
-        @inline(__always) func each(_ f: (_ v: Vector, _ r: Int, _ j: Int) -> Vector) {
-            let whole = columns / Vector.scalarCount * Vector.scalarCount
+        // Each vector of the tile, the last of a row partial (`count` lanes, loaded and stored
+        // masked), through `f`: storeGeneral's expressions, its cases chosen once for the tile.
+        @inline(__always) func each(_ f: (_ v: Vector, _ r: Int, _ j: Int, _ count: Int) -> Vector) {
             for r in 0..<rows {
                 let p = c + r * ldc
                 var j = 0
-                while j < whole {
+                while j < columns {
+                    let count = min(columns - j, Vector.scalarCount)
                     var v = total(r, j)
-                    if loadC { v += UnsafeRawPointer(p + j).loadUnaligned(as: Vector.self) }
-                    UnsafeMutableRawPointer(p + j).storeBytes(of: f(v, r, j), as: Vector.self)
+                    if loadC { v += VectorMath.load(p + j, count: count) }
+                    VectorMath.store(f(v, r, j, count), p + j, count: count)
                     j += Vector.scalarCount
                 }
-                if j < columns { storeGeneral(total(r, j), row: r, column: j) }
             }
         }
         switch finish {
         case .store, .accumulate:
-            each { v, _, _ in v }
-        case .biasActivation(let bias, let activation, nil):
-            @inline(__always) func plus(_ v: Vector, _ j: Int) -> Vector {
-                v + UnsafeRawPointer(bias + j).loadUnaligned(as: Vector.self)
+            each { v, _, _, _ in v }
+        case .biasActivation(let bias, let activation, let dropout):
+            @inline(__always) func apply(_ f: Activation) {
+                if let dropout {
+                    each { v, r, j, count in
+                        VectorMath.activate(v + VectorMath.load(bias + j, count: count), f)
+                            * dropout.factors(row: r, column: j)
+                    }
+                } else {
+                    each { v, _, j, count in VectorMath.activate(v + VectorMath.load(bias + j, count: count), f) }
+                }
             }
             switch activation {
-            case .relu: each { v, _, j in VectorMath.activate(plus(v, j), .relu) }
-            case .sigmoid: each { v, _, j in VectorMath.activate(plus(v, j), .sigmoid) }
-            case .tanh: each { v, _, j in VectorMath.activate(plus(v, j), .tanh) }
-            case .identity, .softmax: each { v, _, j in VectorMath.activate(plus(v, j), .identity) }
+            case .relu: apply(.relu)
+            case .sigmoid: apply(.sigmoid)
+            case .tanh: apply(.tanh)
+            case .identity, .softmax: apply(.identity)
             }
-        default:
-            for r in 0..<rows {
-                var j = 0
-                while j < columns {
-                    storeGeneral(total(r, j), row: r, column: j)
-                    j += Vector.scalarCount
+        case .activationGradient(let output, let stride, let activation, let dropout):
+            @inline(__always) func apply(_ f: Activation) {
+                if let dropout {
+                    each { v, r, j, count in
+                        let y = VectorMath.load(output + r * stride + j, count: count)
+                        let mask = dropout.factors(row: r, column: j)
+                        return v * (VectorMath.derivative(fromOutput: y * dropout.keep, f) * mask)
+                    }
+                } else {
+                    each { v, r, j, count in
+                        v * VectorMath.derivative(fromOutput: VectorMath.load(output + r * stride + j, count: count), f)
+                    }
                 }
+            }
+            switch activation {
+            case .relu: apply(.relu)
+            case .sigmoid: apply(.sigmoid)
+            case .tanh: apply(.tanh)
+            case .identity, .softmax: apply(.identity)
             }
         }
     }
