@@ -15,11 +15,11 @@ func bytesOnHugePages(count: Int) -> [UInt8] {
 }
 
 /// Asks the kernel to back the whole 2 MiB pages inside `byteCount` bytes at `base` with huge
-/// pages, before they are first touched (at least two of them, or nothing).
+/// pages, before they are first touched (at least one, or nothing).
 func adviseHugePages(_ base: UnsafeMutableRawPointer, byteCount count: Int) {
     #if os(Linux)
     let huge = 2 << 20
-    guard count >= 2 * huge else { return }
+    guard count >= huge else { return }
     let first = (Int(bitPattern: base) + huge - 1) & ~(huge - 1)
     let end = (Int(bitPattern: base) + count) & ~(huge - 1)
     if end > first, let start = UnsafeMutableRawPointer(bitPattern: first) {
