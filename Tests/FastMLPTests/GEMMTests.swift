@@ -488,8 +488,9 @@ struct GEMMTests {
     func packedWeights() throws {
         // 784 × 1024 and 1024 × 1024 are large, written with streaming stores: for one row tile
         // only the first one's forward copy is kept unless the row tiles are short. 1024 × 10 and
-        // 10 × 3 keep plain copies.
-        for sizes in [[784, 1024, 1024, 10], [20, 10, 3]] {
+        // 10 × 3 keep plain copies; 100 × 21 and 21 × 10 have steps past the last whole 16
+        // (transposed 16 at a time, storing only the panel's rows).
+        for sizes in [[784, 1024, 1024, 10], [20, 10, 3], [30, 100, 21, 10]] {
             let architecture = try Architecture(layerSizes: sizes, hiddenActivation: .relu, outputActivation: .softmax)
             let network = try Network(
                 architecture: architecture, parameters: randomValues(architecture.parameterCount, seed: 8))
