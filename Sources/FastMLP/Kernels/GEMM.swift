@@ -219,6 +219,7 @@ private func gemmTile(
             while i < rows.upperBound {
                 let height = min(sliverRows, rows.upperBound - i)
                 let finish = epilogue.tile(row: i, column: j, lastPass: isLastPass)
+                finish.prefetchOperands(rows: height, columns: width)
                 let aTile = packsA
                     ? UnsafePointer(packedA + (i - rows.lowerBound) * kc)
                     : a.base + i * a.rowStride + pc * a.columnStride
