@@ -33,10 +33,16 @@ func microKernel6x16(
         pb += bStep
     }
     let tile = TileStore(c: c, ldc: ldc, rows: rows, columns: columns, loadC: loadC, finish: finish)
-    tile.store(c0, row: 0, column: 0)
-    tile.store(c1, row: 1, column: 0)
-    tile.store(c2, row: 2, column: 0)
-    tile.store(c3, row: 3, column: 0)
-    tile.store(c4, row: 4, column: 0)
-    tile.store(c5, row: 5, column: 0)
+    if tile.isPlainFullTile {
+        tile.store(c0, row: 0, column: 0)
+        tile.store(c1, row: 1, column: 0)
+        tile.store(c2, row: 2, column: 0)
+        tile.store(c3, row: 3, column: 0)
+        tile.store(c4, row: 4, column: 0)
+        tile.store(c5, row: 5, column: 0)
+    } else {
+        // As in ``microKernel8x32``: saved once, stored in one call, partial rows masked.
+        var sums = (c0, c1, c2, c3, c4, c5)
+        withUnsafeBytes(of: &sums) { tile.storeRows($0.baseAddress!.assumingMemoryBound(to: Float.self), rowStride: 16, previous: nil) }
+    }
 }

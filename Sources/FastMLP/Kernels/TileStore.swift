@@ -1,6 +1,8 @@
-/// The epilogue of a register tile: for each 16-wide accumulator, optionally add what C holds,
-/// apply the fused operation, and store the lanes that fall inside the matrix. Edge tiles are
-/// handled here, so the kernels' loops are the same for every tile.
+/// The epilogue of a register tile: optionally add what C holds, apply the fused operation, and
+/// store the lanes that fall inside the matrix. A kernel stores a whole tile with nothing fused
+/// from its registers, a vector at a time (``store(_:row:column:)``); any other tile (a fused
+/// epilogue, an edge) it saves once and hands to ``storeRows(_:rowStride:previous:)``. Edge tiles
+/// are handled here, so the kernels' loops are the same for every tile.
 struct TileStore {
     let c: UnsafeMutablePointer<Float>
     let ldc: Int
@@ -31,29 +33,26 @@ struct TileStore {
         }
     }
 
+    /// One whole vector of a plain full tile (``isPlainFullTile``), C's (`row`, `column`).
     @inline(__always)
     func store(_ accumulator: Vector, row: Int, column: Int) {
-        if isPlainFullTile {
-            let p = UnsafeMutableRawPointer(c + row * ldc + column)
-            if loadC {
-                p.storeBytes(of: accumulator + p.loadUnaligned(as: Vector.self), as: Vector.self)
-            } else {
-                p.storeBytes(of: accumulator, as: Vector.self)
-            }
+        let p = UnsafeMutableRawPointer(c + row * ldc + column)
+        if loadC {
+            p.storeBytes(of: accumulator + p.loadUnaligned(as: Vector.self), as: Vector.self)
         } else {
-            storeGeneral(accumulator, row: row, column: column)
+            p.storeBytes(of: accumulator, as: Vector.self)
         }
     }
 
     /// The whole tile from sums in memory: row r's accumulators at `sums + r·rowStride` (whole
     /// vectors, at least `columns` rounded up to 16), each added to the same place in `previous`
-    /// when given (`sum + previous`), then stored as ``store(_:row:column:)`` would store them,
-    /// the same expressions, with the epilogue's cases chosen once for the tile rather than per
-    /// vector. A kernel whose epilogue is fused saves its accumulators and calls this once rather
-    /// than ``storeGeneral(_:row:column:)`` per vector: with it (and the pair kernel's chunks of
-    /// a whole tile) the first layer's sparse forward of `mlp-128` went from 45.9 to 37.0 µs a
-    /// step on one thread and from 29.1 to 23.8 on two (family 25, `epoch --breakdown`, medians
-    /// of 8 runs alternating with the build before).
+    /// when given (`sum + previous`), C added when `loadC`, then the epilogue, with its cases
+    /// chosen once for the tile; the last vector of a row is loaded and stored masked when
+    /// partial. A kernel saves its accumulators and calls this once rather than a function per
+    /// vector: so the sparse forward product's slivers (with it, and the pair kernel's chunks of
+    /// a whole tile, the first layer's sparse forward of `mlp-128` went from 45.9 to 37.0 µs a
+    /// step on one thread and from 29.1 to 23.8 on two; family 25, `epoch --breakdown`, medians
+    /// of 8 runs alternating with the build before), and the GEMM kernels' fused and edge tiles.
     @inline(never)
     func storeRows(_ sums: UnsafePointer<Float>, rowStride: Int, previous: UnsafePointer<Float>?) {
         @inline(__always) func total(_ r: Int, _ j: Int) -> Vector {
@@ -62,7 +61,7 @@ struct TileStore {
             return sum + UnsafeRawPointer(previous + r * rowStride + j).loadUnaligned(as: Vector.self)
         }
         // Each vector of the tile, the last of a row partial (`count` lanes, loaded and stored
-        // masked), through `f`: storeGeneral's expressions, its cases chosen once for the tile.
+        // masked), through `f`, the epilogue's expression for its case.
         @inline(__always) func each(_ f: (_ v: Vector, _ r: Int, _ j: Int, _ count: Int) -> Vector) {
             for r in 0..<rows {
                 let p = c + r * ldc
@@ -117,31 +116,5 @@ struct TileStore {
             case .identity, .softmax: apply(.identity)
             }
         }
-    }
-
-    /// Edge tiles and fused epilogues.
-    @inline(never)
-    func storeGeneral(_ accumulator: Vector, row: Int, column: Int) {
-        guard row < rows, column < columns else { return }
-        let count = min(columns - column, Vector.scalarCount)
-        let p = c + row * ldc + column
-        var v = accumulator
-        if loadC { v += VectorMath.load(p, count: count) }
-        switch finish {
-        case .store, .accumulate:
-            break
-        case .biasActivation(let bias, let activation, let dropout):
-            v = VectorMath.activate(v + VectorMath.load(bias + column, count: count), activation)
-            if let dropout { v *= dropout.factors(row: row, column: column) }
-        case .activationGradient(let output, let stride, let activation, let dropout):
-            let y = VectorMath.load(output + row * stride + column, count: count)
-            if let dropout {
-                let mask = dropout.factors(row: row, column: column)
-                v *= VectorMath.derivative(fromOutput: y * dropout.keep, activation) * mask
-            } else {
-                v *= VectorMath.derivative(fromOutput: y, activation)
-            }
-        }
-        VectorMath.store(v, p, count: count)
     }
 }

@@ -17,10 +17,9 @@ final class FloatBuffer {
         precondition(count >= 0, "FloatBuffer: negative count")
         self.count = count
         let bytes = (count + Self.padding) * MemoryLayout<Float>.stride
-        let huge = 2 << 20
-        let large = bytes >= huge
-        let allocated = large ? roundUp(bytes, to: huge) : bytes
-        let raw = UnsafeMutableRawPointer.allocate(byteCount: allocated, alignment: large ? huge : 64)
+        let large = bytes >= hugePageBytes
+        let allocated = large ? roundUp(bytes, to: hugePageBytes) : bytes
+        let raw = UnsafeMutableRawPointer.allocate(byteCount: allocated, alignment: large ? hugePageBytes : 64)
         // A buffer of 2 MiB or more (`mlp-wide`'s parameters, optimiser state and packed copies)
         // on 2 MiB pages, allocated in whole ones: the update streams through them with a TLB
         // walk per 4 KiB page otherwise (family 25, one thread, 3 runs alternating: update

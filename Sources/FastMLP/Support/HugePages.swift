@@ -14,11 +14,14 @@ func bytesOnHugePages(count: Int) -> [UInt8] {
     }
 }
 
+/// The size of a huge page on x86-64 Linux.
+let hugePageBytes = 2 << 20
+
 /// Asks the kernel to back the whole 2 MiB pages inside `byteCount` bytes at `base` with huge
 /// pages, before they are first touched (at least one, or nothing).
 func adviseHugePages(_ base: UnsafeMutableRawPointer, byteCount count: Int) {
     #if os(Linux)
-    let huge = 2 << 20
+    let huge = hugePageBytes
     guard count >= huge else { return }
     let first = (Int(bitPattern: base) + huge - 1) & ~(huge - 1)
     let end = (Int(bitPattern: base) + count) & ~(huge - 1)
