@@ -47,6 +47,6 @@ func microKernel16x16(
     } else {
         // As in ``microKernel8x32``: saved once, stored in one call, partial rows masked.
         var sums = (c0, c1, c2, c3, c4, c5, c6, c7, c8, c9, c10, c11, c12, c13, c14, c15)
-        withUnsafeBytes(of: &sums) { tile.storeRows($0.baseAddress!.assumingMemoryBound(to: Float.self), rowStride: 16, previous: nil) }
+        tile.storeSaved(&sums, rowStride: 16)
     }
 }

@@ -43,6 +43,6 @@ func microKernel6x16(
     } else {
         // As in ``microKernel8x32``: saved once, stored in one call, partial rows masked.
         var sums = (c0, c1, c2, c3, c4, c5)
-        withUnsafeBytes(of: &sums) { tile.storeRows($0.baseAddress!.assumingMemoryBound(to: Float.self), rowStride: 16, previous: nil) }
+        tile.storeSaved(&sums, rowStride: 16)
     }
 }

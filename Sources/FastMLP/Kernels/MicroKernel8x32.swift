@@ -78,6 +78,6 @@ func microKernel8x32(
         // A fused epilogue or an edge tile: the accumulators saved once, rows of 32 floats, and
         // the tile stored in one call (see ``TileStore/storeRows(_:rowStride:previous:)``).
         var sums = (c00, c01, c10, c11, c20, c21, c30, c31, c40, c41, c50, c51, c60, c61, c70, c71)
-        withUnsafeBytes(of: &sums) { tile.storeRows($0.baseAddress!.assumingMemoryBound(to: Float.self), rowStride: 32, previous: nil) }
+        tile.storeSaved(&sums, rowStride: 32)
     }
 }

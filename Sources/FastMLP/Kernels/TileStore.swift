@@ -53,6 +53,16 @@ struct TileStore {
     /// a whole tile, the first layer's sparse forward of `mlp-128` went from 45.9 to 37.0 µs a
     /// step on one thread and from 29.1 to 23.8 on two; family 25, `epoch --breakdown`, medians
     /// of 8 runs alternating with the build before), and the GEMM kernels' fused and edge tiles.
+    /// The tile from a kernel's accumulators saved in `sums` (a tuple of vectors, row after row,
+    /// `rowStride` floats a row) through ``storeRows(_:rowStride:previous:)``: the way a kernel
+    /// stores a tile that is not a plain full one.
+    @inline(__always)
+    func storeSaved<Accumulators>(_ sums: inout Accumulators, rowStride: Int) {
+        withUnsafeBytes(of: &sums) {
+            storeRows($0.baseAddress!.assumingMemoryBound(to: Float.self), rowStride: rowStride, previous: nil)
+        }
+    }
+
     @inline(never)
     func storeRows(_ sums: UnsafePointer<Float>, rowStride: Int, previous: UnsafePointer<Float>?) {
         @inline(__always) func total(_ r: Int, _ j: Int) -> Vector {
