@@ -470,7 +470,7 @@ struct GEMMTests {
                             sparseWeightGradient(
                                 masks: masks, x: bytes ? .bytes(pixels.rows()) : .floats(FloatRows(base: x.baseAddress!, ldx: m)),
                                 inputs: rows, count: k,
-                                dz: dy.baseAddress!, n: n,
+                                dz: dy.baseAddress!, ldz: n, n: n,
                                 gradient: $0.baseAddress!, scratch: UnsafeMutableRawPointer(scratch.base))
                         }
                         #expect(

@@ -202,6 +202,50 @@ struct TrainingTests {
         expectSameBits(train(pool: ThreadPool(threadCount: 2), alternating: true), plain, "one row tile and several in turn")
     }
 
+    @Test("hidden rows padded by a line (512 and 1024 wide): the reference's gradients, bitwise the same at 1, 2 and 3 threads and on either first-layer path")
+    func paddedHiddenRows() throws {
+        let architecture = try Architecture(layerSizes: [200, 512, 1024, 10], hiddenActivation: .relu, outputActivation: .softmax)
+        let workspace = Workspace(architecture: architecture, capacity: 4)
+        #expect(workspace.activationStrides == [200, 528, 1040, 10])
+        #expect(workspace.deltaStrides == [528, 1040, 10])
+        // Gradients against the reference (layer 2 is large: column tiles on 2 and 3 threads).
+        let problem = try GradientProblem(sizes: [30, 512, 1024, 10], hidden: .tanh, output: .softmax, count: 9, seed: 6)
+        let dropout = Dropout(rate: 0.25, runSeed: 2, step: 1)
+        let (_, single) = try problem.fast(.softmaxCrossEntropy, dropout: dropout)
+        for threads in [2, 3] {
+            expectSameBits(try problem.fast(.softmaxCrossEntropy, dropout: dropout, threads: threads).gradient, single, "\(threads) threads")
+        }
+        let expected = Reference.gradient(
+            problem.architecture, loss: .softmaxCrossEntropy, parameters: problem.parameters.map(Double.init),
+            input: problem.input.map(Double.init), labels: problem.labels, count: problem.count, dropout: dropout)
+        let scale = 1e-3 + (expected.map(abs).max() ?? 0)
+        #expect(zip(single, expected).map { abs(Double($0) - $1) }.max()! / scale < 1e-4)
+        // Training on images about 1/5 nonzero: the sparse first layer (deltas read at the padded
+        // stride) against the dense one, at 1, 2 and 3 threads.
+        let start = Network(architecture: architecture, weightInitializer: .heNormal, seed: 3)
+        var generator = Xoshiro256StarStar(seed: 9)
+        let rows = 48
+        let pixels = (0..<(rows * 200)).map { _ in generator.nextIndex(below: 5) == 0 ? UInt8(1 + generator.nextIndex(below: 255)) : 0 }
+        let data = try Dataset(
+            pixels: pixels, labels: (0..<rows).map { _ in UInt8(generator.nextIndex(below: 10)) }, rows: 1, columns: 200,
+            classCount: 10)
+        func train(threads: Int, dense: Bool) -> [Float] {
+            let network = start.copy()
+            let step = TrainingStep.momentumSGD(network: network, learningRate: 0.02, capacity: 24, threads: threads)
+            step.skipsZeroInputs = !dense
+            let order = (0..<Int32(rows)).map { ($0 * 5) % Int32(rows) }
+            step.run(on: data, order: order, batch: 24, dropoutRate: 0.2, runSeed: 4)
+            #expect(step.stepsSkippingZeroInputs == (dense ? 0 : 2), "threads \(threads), dense \(dense)")
+            return network.parameterValues
+        }
+        let one = train(threads: 1, dense: false)
+        #expect(one.allSatisfy { $0.isFinite })
+        for threads in [1, 2, 3] {
+            expectSameBits(train(threads: threads, dense: true), one, "\(threads) threads, dense")
+            if threads > 1 { expectSameBits(train(threads: threads, dense: false), one, "\(threads) threads") }
+        }
+    }
+
     @Test("large hidden layers' products over column tiles (two threads or three) are bitwise the one-thread step, with dropout")
     func columnSplitMatchesOneThread() throws {
         // Layers 1 and 4 (520 × 520) are large hidden layers: on a pool their forward and deltas
@@ -216,21 +260,10 @@ struct TrainingTests {
             labels: (0..<80).map { _ in UInt8(generator.nextIndex(below: 10)) }, classCount: 10)
         func train(threads: Int) -> [Float] {
             let network = start.copy()
-            let step = TrainingStep(
-                network: network, loss: .softmaxCrossEntropy,
-                optimizer: Optimizer(
-                    configuration: OptimizerConfiguration(learningRate: 0.02, momentum: 0.9),
-                    parameterCount: architecture.parameterCount),
-                capacity: 40, pool: threads > 1 ? ThreadPool(threadCount: threads) : nil)
+            let step = TrainingStep.momentumSGD(network: network, learningRate: 0.02, capacity: 40, threads: threads)
             #expect(step.columnSplitLayers == [1, 4])
             let order = (0..<Int32(80)).map { $0 }
-            order.withUnsafeBufferPointer { order in
-                for (n, first) in stride(from: 0, to: 80, by: 40).enumerated() {
-                    _ = step.run(
-                        on: data, indices: UnsafeBufferPointer(rebasing: order[first..<first + 40]),
-                        dropout: Dropout(rate: 0.3, runSeed: 11, step: n))
-                }
-            }
+            step.run(on: data, order: order, batch: 40, dropoutRate: 0.3, runSeed: 11)
             return network.parameterValues
         }
         let one = train(threads: 1)
@@ -257,20 +290,9 @@ struct TrainingTests {
             columns: width, classCount: 10)
         func train(threads: Int) -> (parameters: [Float], splitSteps: Int) {
             let network = start.copy()
-            let step = TrainingStep(
-                network: network, loss: .softmaxCrossEntropy,
-                optimizer: Optimizer(
-                    configuration: OptimizerConfiguration(learningRate: 0.05, momentum: 0.9),
-                    parameterCount: architecture.parameterCount),
-                capacity: 64, pool: threads > 1 ? ThreadPool(threadCount: threads) : nil)
+            let step = TrainingStep.momentumSGD(network: network, learningRate: 0.05, capacity: 64, threads: threads)
             let order = (0..<Int32(rows)).map { ($0 * 7) % Int32(rows) }
-            order.withUnsafeBufferPointer { order in
-                for (n, first) in stride(from: 0, to: rows, by: 64).enumerated() {
-                    _ = step.run(
-                        on: data, indices: UnsafeBufferPointer(rebasing: order[first..<first + 64]),
-                        dropout: Dropout(rate: 0.2, runSeed: 3, step: n))
-                }
-            }
+            step.run(on: data, order: order, batch: 64, dropoutRate: 0.2, runSeed: 3)
             return (network.parameterValues, step.stepsSplittingFirstLayer)
         }
         let one = train(threads: 1)

@@ -173,42 +173,42 @@ struct StepLists {
 /// it streams, is small enough to stay in L1. As in the GEMM, the sum runs over the batch in
 /// passes of kc rows, each a chain of fused multiply-adds from zero that is then added to the
 /// passes before; a row left out adds an exact zero. `x` is the batch (floats, or bytes with
-/// their values), `dz` its deltas (`n` per row).
+/// their values), `dz` its deltas (`n` per row, rows `ldz` apart).
 func sparseWeightGradient(
     masks: NonzeroMasks, x: SparseInputs, inputs: Range<Int>, count: Int,
-    dz: UnsafePointer<Float>, n: Int, gradient: UnsafeMutablePointer<Float>, scratch: UnsafeMutableRawPointer
+    dz: UnsafePointer<Float>, ldz: Int, n: Int, gradient: UnsafeMutablePointer<Float>, scratch: UnsafeMutableRawPointer
 ) {
     switch x {
     case .floats(let x):
         sparseWeightGradient(
-            masks: masks, x: x, inputs: inputs, count: count, dz: dz, n: n, gradient: gradient, scratch: scratch)
+            masks: masks, x: x, inputs: inputs, count: count, dz: dz, ldz: ldz, n: n, gradient: gradient, scratch: scratch)
     case .bytes(let x):
         sparseWeightGradient(
-            masks: masks, x: x, inputs: inputs, count: count, dz: dz, n: n, gradient: gradient, scratch: scratch)
+            masks: masks, x: x, inputs: inputs, count: count, dz: dz, ldz: ldz, n: n, gradient: gradient, scratch: scratch)
     }
 }
 
-/// ``sparseWeightGradient(masks:x:inputs:count:dz:n:gradient:scratch:)`` for one kind of input rows.
+/// ``sparseWeightGradient(masks:x:inputs:count:dz:ldz:n:gradient:scratch:)`` for one kind of input rows.
 private func sparseWeightGradient<X: InputRows>(
     masks: NonzeroMasks, x: X, inputs: Range<Int>, count: Int,
-    dz: UnsafePointer<Float>, n: Int, gradient: UnsafeMutablePointer<Float>, scratch: UnsafeMutableRawPointer
+    dz: UnsafePointer<Float>, ldz: Int, n: Int, gradient: UnsafeMutablePointer<Float>, scratch: UnsafeMutableRawPointer
 ) {
     var first = inputs.lowerBound
     while first < inputs.upperBound {
         // Blocks of at most 128 inputs, ending on a group boundary.
         let last = min(inputs.upperBound, (first & ~7) + 128)
         sparseWeightGradientBlock(
-            masks: masks, x: x, inputs: first..<last, count: count, dz: dz, n: n,
+            masks: masks, x: x, inputs: first..<last, count: count, dz: dz, ldz: ldz, n: n,
             gradient: gradient + (first - inputs.lowerBound) * n, scratch: scratch)
         first = last
     }
 }
 
-/// ``sparseWeightGradient(masks:x:inputs:count:dz:n:gradient:scratch:)`` for at most 17
+/// ``sparseWeightGradient(masks:x:inputs:count:dz:ldz:n:gradient:scratch:)`` for at most 17
 /// groups of 8 inputs.
 private func sparseWeightGradientBlock<X: InputRows>(
     masks: NonzeroMasks, x: X, inputs: Range<Int>, count: Int,
-    dz: UnsafePointer<Float>, n: Int, gradient: UnsafeMutablePointer<Float>, scratch: UnsafeMutableRawPointer
+    dz: UnsafePointer<Float>, ldz: Int, n: Int, gradient: UnsafeMutablePointer<Float>, scratch: UnsafeMutableRawPointer
 ) {
     let list = scratch.bindMemory(to: Int32.self, capacity: SparseGradientScratch.listCapacity)
     // The masks' bytes for these inputs, one row of bytes per group of 8 inputs, so that 64 batch
@@ -255,18 +255,18 @@ private func sparseWeightGradientBlock<X: InputRows>(
             while j < n {
                 let vectors = ceilDivide(n - j, Vector.scalarCount)
                 if vectors >= 8 {
-                    rows.sum(dz + j, ldb: n, columns: j, of: n, PairBlock8.self)
+                    rows.sum(dz + j, ldb: ldz, columns: j, of: n, PairBlock8.self)
                     j += 128
                 } else if vectors == 7 {
                     // 97 to 112 columns in one pass (a hidden layer of 100); the last vector
                     // reads up to 15 floats past dZ's row, within the buffer's padding.
-                    rows.sum(dz + j, ldb: n, columns: j, of: n, PairBlock7.self)
+                    rows.sum(dz + j, ldb: ldz, columns: j, of: n, PairBlock7.self)
                     j += 112
                 } else if vectors >= 4 {
-                    rows.sum(dz + j, ldb: n, columns: j, of: n, PairBlock4.self)
+                    rows.sum(dz + j, ldb: ldz, columns: j, of: n, PairBlock4.self)
                     j += 64
                 } else {
-                    rows.sum(dz + j, ldb: n, columns: j, of: n, PairBlock1.self)
+                    rows.sum(dz + j, ldb: ldz, columns: j, of: n, PairBlock1.self)
                     j += 16
                 }
             }
@@ -276,7 +276,7 @@ private func sparseWeightGradientBlock<X: InputRows>(
     } while s0 < count
 }
 
-/// The scratch ``sparseWeightGradient(masks:x:inputs:count:dz:n:gradient:scratch:)`` takes:
+/// The scratch ``sparseWeightGradient(masks:x:inputs:count:dz:ldz:n:gradient:scratch:)`` takes:
 /// a list of kc batch rows, then the masks' bytes of a block of up to 17 groups of 8 inputs for
 /// kc rows, each padded for a 64-byte read.
 enum SparseGradientScratch {

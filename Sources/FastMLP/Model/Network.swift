@@ -114,7 +114,7 @@ public final class Network {
         let r0 = rows.lowerBound
         for l in run ?? layers.indices {
             let layer = layers[l]
-            let (input, output, epilogue) = forwardOperands(
+            let (input, ldx, output, ldy, epilogue) = forwardOperands(
                 workspace, layer: l, row: r0, activateOutput: activateOutput, dropout: dropout)
             let activation = l == layers.count - 1 && !activateOutput ? Activation.identity : layer.activation
             let packedW = packed?.forward(l)
@@ -122,23 +122,23 @@ public final class Network {
                 packedW == nil || sparseForwardReadsPanels(columns: layer.outputs)
             {
                 let x: SparseInputs = inputBytes.map { .bytes($0.from(row: r0)) }
-                    ?? .floats(FloatRows(base: input, ldx: layer.inputs))
+                    ?? .floats(FloatRows(base: input, ldx: ldx))
                 sparseForward(
                     masks: nonzeroMasks, origin: r0, m: rows.count, n: layer.outputs, k: layer.inputs, inputs: x,
                     w: parameters.base + layer.weightOffset, ldw: layer.outputs, packed: packedW,
-                    c: output, ldc: layer.outputs, epilogue: epilogue, scratch: UnsafeMutableRawPointer(scratch))
+                    c: output, ldc: ldy, epilogue: epilogue, scratch: UnsafeMutableRawPointer(scratch))
             } else {
                 gemmSerial(
                     m: rows.count, n: layer.outputs, k: layer.inputs,
-                    a: MatrixOperand(rowMajor: input, leadingDimension: layer.inputs),
+                    a: MatrixOperand(rowMajor: input, leadingDimension: ldx),
                     b: packedW
                         ?? MatrixOperand(rowMajor: parameters.base + layer.weightOffset, leadingDimension: layer.outputs),
-                    c: output, ldc: layer.outputs, epilogue: epilogue,
+                    c: output, ldc: ldy, epilogue: epilogue,
                     zeroSteps: l == 0 ? nonzeroMasks.map { ZeroSteps(masks: $0, origin: r0) } : nil,
                     scratch: scratch)
             }
             if activation == .softmax {
-                softmaxRows(output, rows: rows.count, columns: layer.outputs)
+                softmaxRows(output, rows: rows.count, columns: layer.outputs, stride: ldy)
             }
         }
     }
@@ -147,14 +147,16 @@ public final class Network {
     /// activation, and the dropout mask of a hidden layer) for a tile starting at that row.
     private func forwardOperands(
         _ workspace: Workspace, layer l: Int, row r0: Int, activateOutput: Bool, dropout: Dropout?
-    ) -> (input: UnsafeMutablePointer<Float>, output: UnsafeMutablePointer<Float>, epilogue: Epilogue) {
+    ) -> (
+        input: UnsafeMutablePointer<Float>, ldx: Int, output: UnsafeMutablePointer<Float>, ldy: Int, epilogue: Epilogue
+    ) {
         let layer = layers[l]
         let isOutput = l == layers.count - 1
         let mask = isOutput ? nil : dropout?.mask(layer: l, width: layer.outputs).offset(row: r0, column: 0)
         let activation = isOutput && !activateOutput ? .identity : layer.activation
         return (
-            workspace.activations[l].base + r0 * layer.inputs,         // (rows, inputs)
-            workspace.activations[l + 1].base + r0 * layer.outputs,    // (rows, outputs)
+            workspace.activations[l].base + r0 * workspace.activationStrides[l], workspace.activationStrides[l],
+            workspace.activations[l + 1].base + r0 * workspace.activationStrides[l + 1], workspace.activationStrides[l + 1],
             .biasActivation(bias: parameters.base + layer.biasOffset, activation: activation, dropout: mask))
     }
 
@@ -166,12 +168,13 @@ public final class Network {
     ) -> GEMMPlan {
         precondition(l < layers.count - 1, "Network.forwardPlan: hidden layers only")
         let layer = layers[l]
-        let (input, output, epilogue) = forwardOperands(workspace, layer: l, row: 0, activateOutput: true, dropout: dropout)
+        let (input, ldx, output, ldy, epilogue) = forwardOperands(
+            workspace, layer: l, row: 0, activateOutput: true, dropout: dropout)
         return GEMMPlan(
-            m: count, n: layer.outputs, k: layer.inputs, a: MatrixOperand(rowMajor: input, leadingDimension: layer.inputs),
+            m: count, n: layer.outputs, k: layer.inputs, a: MatrixOperand(rowMajor: input, leadingDimension: ldx),
             b: packed?.forward(l)
                 ?? MatrixOperand(rowMajor: parameters.base + layer.weightOffset, leadingDimension: layer.outputs),
-            c: output, ldc: layer.outputs, epilogue: epilogue, threads: threads)
+            c: output, ldc: ldy, epilogue: epilogue, threads: threads)
     }
 
     /// The passes over k that `passes` selects of the first layer's forward product over the
@@ -187,24 +190,25 @@ public final class Network {
     ) {
         precondition(layers.count > 1, "Network.forwardFirstLayer: a hidden first layer read in place")
         let layer = layers[0]
-        let (input, output, epilogue) = forwardOperands(workspace, layer: 0, row: 0, activateOutput: true, dropout: nil)
+        let (input, ldx, output, ldy, epilogue) = forwardOperands(
+            workspace, layer: 0, row: 0, activateOutput: true, dropout: nil)
         guard let nonzeroMasks else {
             let w = parameters.base + layer.weightOffset, kc = KernelConfig.kc
             for pass in 0..<passes.count where passes.computes(pass) {
                 let first = pass * kc
                 gemmSerial(
                     m: count, n: layer.outputs, k: min(kc, layer.inputs - first),
-                    a: MatrixOperand(rowMajor: input + first, leadingDimension: layer.inputs),
+                    a: MatrixOperand(rowMajor: input + first, leadingDimension: ldx),
                     b: MatrixOperand(rowMajor: w + first * layer.outputs, leadingDimension: layer.outputs),
                     c: passes.sums(pass: pass, row: 0, column: 0).0, ldc: passes.rowStride, epilogue: .store,
                     scratch: scratch)
             }
             return
         }
-        let x: SparseInputs = inputBytes.map { .bytes($0) } ?? .floats(FloatRows(base: input, ldx: layer.inputs))
+        let x: SparseInputs = inputBytes.map { .bytes($0) } ?? .floats(FloatRows(base: input, ldx: ldx))
         sparseForward(
             masks: nonzeroMasks, origin: 0, m: count, n: layer.outputs, k: layer.inputs, inputs: x,
-            w: parameters.base + layer.weightOffset, ldw: layer.outputs, c: output, ldc: layer.outputs,
+            w: parameters.base + layer.weightOffset, ldw: layer.outputs, c: output, ldc: ldy,
             epilogue: epilogue, passes: passes, scratch: UnsafeMutableRawPointer(scratch))
     }
 
@@ -214,8 +218,9 @@ public final class Network {
     /// ``forward(_:rows:layers:activateOutput:dropout:packed:nonzeroMasks:inputBytes:scratch:)``.
     func finishFirstLayer(_ workspace: Workspace, rows: Range<Int>, passes: ForwardPasses, dropout: Dropout?) {
         let layer = layers[0]
-        let (_, output, epilogue) = forwardOperands(workspace, layer: 0, row: 0, activateOutput: true, dropout: dropout)
-        finishPasses(passes, rows: rows, n: layer.outputs, c: output, ldc: layer.outputs, epilogue: epilogue)
+        let (_, _, output, ldy, epilogue) = forwardOperands(
+            workspace, layer: 0, row: 0, activateOutput: true, dropout: dropout)
+        finishPasses(passes, rows: rows, n: layer.outputs, c: output, ldc: ldy, epilogue: epilogue)
     }
 
     /// Whether a sparse batch's first layer runs on the sparse kernels — the forward product
@@ -267,15 +272,16 @@ public final class Network {
         threads: Int = 1
     ) -> GEMMPlan {
         let layer = layers[l]
+        let ldz = workspace.deltaStrides[l], ldc = workspace.deltaStrides[l - 1], ldx = workspace.activationStrides[l]
         return GEMMPlan(
             m: count, n: layer.inputs, k: layer.outputs,
-            a: MatrixOperand(rowMajor: workspace.deltas[l].base + r0 * layer.outputs, leadingDimension: layer.outputs),
+            a: MatrixOperand(rowMajor: workspace.deltas[l].base + r0 * ldz, leadingDimension: ldz),
             b: packed?.transposed(l)
                 ?? MatrixOperand(rowMajor: parameters.base + layer.weightOffset, leadingDimension: layer.outputs)
                     .transposed,
-            c: workspace.deltas[l - 1].base + r0 * layer.inputs, ldc: layer.inputs,
+            c: workspace.deltas[l - 1].base + r0 * ldc, ldc: ldc,
             epilogue: .activationGradient(
-                output: workspace.activations[l].base + r0 * layer.inputs, outputStride: layer.inputs,
+                output: workspace.activations[l].base + r0 * ldx, outputStride: ldx,
                 activation: layers[l - 1].activation,
                 dropout: dropout?.mask(layer: l - 1, width: layer.inputs).offset(row: r0, column: 0)),
             threads: threads)
@@ -300,18 +306,18 @@ public final class Network {
             "Network.weightGradient: input bytes need the sparse kernel")
         if index == 0, let nonzeroMasks, KernelConfig.wideKernel {
             let x: SparseInputs = inputBytes.map { .bytes($0) }
-                ?? .floats(FloatRows(base: workspace.activations[0].base, ldx: layer.inputs))
+                ?? .floats(FloatRows(base: workspace.activations[0].base, ldx: workspace.activationStrides[0]))
             sparseWeightGradient(
                 masks: nonzeroMasks, x: x, inputs: inputs, count: count,
-                dz: workspace.deltas[0].base, n: layer.outputs, gradient: gradient,
+                dz: workspace.deltas[0].base, ldz: workspace.deltaStrides[0], n: layer.outputs, gradient: gradient,
                 scratch: UnsafeMutableRawPointer(scratch))
             return
         }
         let input = workspace.activations[index].base + inputs.lowerBound   // column i0 of X (count, inputs)
         gemmSerial(
             m: inputs.count, n: layer.outputs, k: count,
-            a: MatrixOperand(rowMajor: input, leadingDimension: layer.inputs).transposed,
-            b: MatrixOperand(rowMajor: workspace.deltas[index].base, leadingDimension: layer.outputs),
+            a: MatrixOperand(rowMajor: input, leadingDimension: workspace.activationStrides[index]).transposed,
+            b: MatrixOperand(rowMajor: workspace.deltas[index].base, leadingDimension: workspace.deltaStrides[index]),
             c: gradient, ldc: layer.outputs, epilogue: .store, scratch: scratch)
     }
 
@@ -319,15 +325,15 @@ public final class Network {
     func biasGradient(_ workspace: Workspace, layer index: Int, count: Int) {
         let layer = layers[index]
         columnSums(
-            workspace.deltas[index].base, rows: count, columns: layer.outputs,
+            workspace.deltas[index].base, rows: count, columns: layer.outputs, stride: workspace.deltaStrides[index],
             into: workspace.gradients.base + layer.biasOffset)
     }
 }
 
 /// Row-wise softmax in place, with the row maximum subtracted (no overflow for any finite input).
-func softmaxRows(_ x: UnsafeMutablePointer<Float>, rows: Int, columns: Int) {
+func softmaxRows(_ x: UnsafeMutablePointer<Float>, rows: Int, columns: Int, stride: Int) {
     for r in 0..<rows {
-        let row = x + r * columns
+        let row = x + r * stride
         var maximum = -Float.infinity
         for j in 0..<columns { maximum = max(maximum, row[j]) }
         var sum: Float = 0
@@ -341,11 +347,14 @@ func softmaxRows(_ x: UnsafeMutablePointer<Float>, rows: Int, columns: Int) {
     }
 }
 
-/// out[j] = Σᵢ x[i, j], in a fixed order (row by row) so results do not depend on threads.
-func columnSums(_ x: UnsafePointer<Float>, rows: Int, columns: Int, into out: UnsafeMutablePointer<Float>) {
+/// out[j] = Σᵢ x[i, j] (rows `stride` floats apart), in a fixed order (row by row) so results do
+/// not depend on threads.
+func columnSums(
+    _ x: UnsafePointer<Float>, rows: Int, columns: Int, stride: Int, into out: UnsafeMutablePointer<Float>
+) {
     out.update(repeating: 0, count: columns)
     for r in 0..<rows {
-        let row = x + r * columns
+        let row = x + r * stride
         var j = 0
         while j + Vector.scalarCount <= columns {
             let sum = UnsafeRawPointer(out + j).loadUnaligned(as: Vector.self)

@@ -18,3 +18,27 @@ extension Network {
         return (total / Double(count), step.workspace.gradients.array)
     }
 }
+
+extension TrainingStep {
+    /// A softmax cross-entropy step with SGD (momentum 0.9) on `network`, for batches of up to
+    /// `capacity`, on a pool of `threads` threads (none for one).
+    static func momentumSGD(network: Network, learningRate: Float, capacity: Int, threads: Int) -> TrainingStep {
+        TrainingStep(
+            network: network, loss: .softmaxCrossEntropy,
+            optimizer: Optimizer(
+                configuration: OptimizerConfiguration(learningRate: learningRate, momentum: 0.9),
+                parameterCount: network.architecture.parameterCount),
+            capacity: capacity, pool: threads > 1 ? ThreadPool(threadCount: threads) : nil)
+    }
+
+    /// Runs over `order` in batches of `batch` rows, the n-th with dropout at `rate` (`runSeed`, step n).
+    func run(on data: Dataset, order: [Int32], batch: Int, dropoutRate rate: Float, runSeed: UInt64) {
+        order.withUnsafeBufferPointer { order in
+            for (n, first) in stride(from: 0, to: order.count, by: batch).enumerated() {
+                _ = run(
+                    on: data, indices: UnsafeBufferPointer(rebasing: order[first..<min(order.count, first + batch)]),
+                    dropout: Dropout(rate: rate, runSeed: runSeed, step: n))
+            }
+        }
+    }
+}
