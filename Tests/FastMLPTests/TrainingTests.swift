@@ -311,8 +311,9 @@ struct TrainingTests {
             OptimizerConfiguration(kind: .rmsprop, learningRate: 0.01, momentum: 0.5),
         ])
     func tiledUpdateMatchesWholeStep(_ configuration: OptimizerConfiguration) throws {
-        // 150 inputs make three weight-gradient tiles of layer 1 (64, 64 and 22 rows), 520 outputs
-        // tiles of 128 rows; the tiles' ends fall inside vectors of the flat parameters.
+        // 150 inputs make three weight-gradient tiles of layer 1 (64, 64 and 22 rows), and 520
+        // outputs tiles of 64 rows of 520 floats; the tiles' ends fall inside vectors of the flat
+        // parameters.
         let architecture = try Architecture(layerSizes: [150, 520, 37, 10], hiddenActivation: .relu, outputActivation: .softmax)
         let start = Network(architecture: architecture, weightInitializer: .heNormal, seed: 5)
         var generator = Xoshiro256StarStar(seed: 8)
