@@ -185,7 +185,9 @@ enum BenchCommand {
                     + leftPad(percent(row.testAccuracy), 8) + String(format: "  %9.4f", row.testLoss))
         }
         for row in rows where row.stepsOnOneThreadPercent > 0 {
-            printLine(String(format: "%@ × %d: %.0f %% of the timed steps ran on one thread, which measured faster just then", row.mode, row.threads, row.stepsOnOneThreadPercent)
+            // A few steps out of thousands round to 0 %: say so rather than print "0 %".
+            let share = row.stepsOnOneThreadPercent < 0.5 ? "under 1 %" : String(format: "%.0f %%", row.stepsOnOneThreadPercent)
+            printLine("\(row.mode) × \(row.threads): \(share) of the timed steps ran on one thread, which measured faster just then"
                 + " (the results are the same; see README, Parallel training)")
         }
     }
