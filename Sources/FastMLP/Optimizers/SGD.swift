@@ -18,11 +18,12 @@ struct SGD {
     /// or on AMD family 25 (Zen 4) the line being updated itself, which still takes it from the
     /// other core in one request rather than a read and then an invalidation. There 1 KiB ahead
     /// measured slower everywhere the update leaves L2 or its lines move between cores (family 25,
-    /// `epoch --breakdown`, 3 runs alternating, the update against the weight gradients of the
-    /// same runs: `mlp-wide` one thread 0.269–0.277 → 0.215–0.236, two threads in a quiet spell
-    /// 0.254–0.256 → 0.202 with the step 5147–5150 → 4944 µs; `mlp-128` two threads against the
-    /// first layer's 0.408–0.455 → 0.390–0.440; `seed-sigmoid` two threads 0.622–0.653 →
-    /// 0.560–0.582; one thread the same). No prefetch at all measured as the current line.
+    /// `epoch --breakdown`, runs alternating, the update against the weight gradients of the
+    /// same runs: `mlp-wide` one thread 0.247–0.290 → 0.218–0.238 (5 pairs), two threads in a
+    /// quiet spell 0.254–0.256 → 0.202 with the step 5147–5150 → 4944 µs; `mlp-128` two threads
+    /// against the first layer's 0.408–0.455 → 0.390–0.440; `seed-sigmoid` two threads
+    /// 0.622–0.653 → 0.560–0.582; one thread the same). No prefetch at all measured as the
+    /// current line.
     static let prefetchDistance = fastmlp_amd_family25() != 0 ? 0 : 256
 
     @inline(__always)
