@@ -352,6 +352,38 @@ private let corruptInputs: [DataTests.CorruptInput] = [
         #expect(test == expectedTest)
     }
 
+    @Test("a batch kept in bytes becomes the same floats as a float gather and the byte table, every byte value, with a tail")
+    func pixelBatchConvertsLikeGather() throws {
+        // 8 images of 5 × 7 = 35 pixels: two whole vectors and a tail of 3 each, and all 256
+        // byte values among them.
+        let width = 35, images = 8
+        let pixels = (0..<images * width).map { UInt8(truncatingIfNeeded: $0 * 7) }
+        #expect(Set(pixels).count == 256)
+        let data = try Dataset(
+            pixels: pixels, labels: (0..<images).map { UInt8($0) }, rows: 5, columns: 7, classCount: 10)
+        let order: [Int32] = [3, 0, 7, 5, 1, 6, 2, 4]
+        var floats = [Float](repeating: .nan, count: images * width)
+        var converted = [Float](repeating: .nan, count: images * width)
+        var labels = [Int32](repeating: -1, count: images), byteLabels = labels
+        let batch = PixelBatch(width: width, capacity: images)
+        order.withUnsafeBufferPointer { order in
+            floats.withUnsafeMutableBufferPointer { floats in
+                labels.withUnsafeMutableBufferPointer { data.gather(order, into: floats.baseAddress!, labels: $0.baseAddress!) }
+            }
+            byteLabels.withUnsafeMutableBufferPointer { data.gather(order, intoBytes: batch.bytes, labels: $0.baseAddress!) }
+        }
+        converted.withUnsafeMutableBufferPointer { batch.convert(0..<images, into: $0.baseAddress!) }
+        #expect(labels == order.map { Int32($0) } && byteLabels == labels)
+        #expect(converted.map(\.bitPattern) == floats.map(\.bitPattern))
+        for (r, image) in order.enumerated() {
+            for j in 0..<width {
+                let byte = pixels[Int(image) * width + j]
+                #expect(batch.bytes[r * width + j] == byte)
+                #expect(floats[r * width + j].bitPattern == batch.values[Int(byte)].bitPattern)
+            }
+        }
+    }
+
     @Test func keepingOneAndSevenFromMNIST() throws {
         let bundled = try bundledMNIST.get()
         for (set, ones, sevens) in [(bundled.training, 6742, 6265), (bundled.test, 1135, 1028)] {
