@@ -299,6 +299,10 @@ extension TrainRun {
             ? try trainer.evaluate(on: data.test, targetScales: data.table?.standardization?.targetScales).regression : nil
         if result.restoredEpoch != nil && regression == nil && !quiet {
             printLine("test loss \(String(format: "%.4f", final.loss))  accuracy \(percent(final.accuracy)) (the restored weights)")
+        } else if history.isEmpty && regression == nil && !json {
+            // `--epochs 0`: the table has no row, so give the initial weights' figures (a result,
+            // which --quiet keeps, as it keeps the table).
+            printLine("no epoch to train: test loss \(String(format: "%.4f", final.loss))  accuracy \(percent(final.accuracy))")
         }
         if let regression, !quiet {
             printLine(String(format: "test mse %.6g  mae %.6g  r2 %.6f (in the target's units)", regression.mse, regression.mae, regression.r2))

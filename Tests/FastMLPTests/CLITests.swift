@@ -131,6 +131,14 @@ struct CLITests {
         #expect(model.status == 1 && model.stderr.contains("/nonexistent/model.fmlp") && model.stderrLines.count == 1)
     }
 
+    @Test("--epochs 0 trains nothing, exits 0 and reports the initial weights' test figures")
+    func zeroEpochs() throws {
+        let result = try fastmlp("train", "--epochs", "0", "--quiet")
+        #expect(result.status == 0 && result.stderr.isEmpty)
+        let last = try #require(result.stdout.split(separator: "\n").last)
+        #expect(last.hasPrefix("no epoch to train: test loss ") && last.contains("accuracy "), "\(result.stdout)")
+    }
+
     @Test("--save into a missing directory fails before training")
     func unwritableSave() throws {
         let result = try fastmlp("train", "--epochs", "1", "--save", "/nonexistent/dir/m.fmlp")
