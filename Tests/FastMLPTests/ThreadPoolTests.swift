@@ -324,18 +324,26 @@ struct ThreadChoiceTests {
         var choice = ThreadChoice()
         _ = run(&choice, steps: 2 * window, parallel: 2, serial: 1)
         // Serial was faster: it probes again after firstSerialRecheck steps, then after twice as
-        // many each time serial wins again.
+        // many each time serial wins again. Each such probe stops after its first block on all
+        // threads, whose steps are slower than one thread's lately.
         var interval = ThreadChoice.firstSerialRecheck
         for _ in 0..<3 {
             #expect(run(&choice, steps: interval, parallel: 2, serial: 1).allSatisfy { !$0 })
-            let probe = run(&choice, steps: 2 * window, parallel: 2, serial: 1)
-            #expect(probe == probePattern)
+            let probe = run(&choice, steps: ThreadChoice.blockLength, parallel: 2, serial: 1)
+            #expect(probe == Array(probePattern.prefix(ThreadChoice.blockLength)))
+            #expect(!choice.parallel)
             interval *= 2
         }
-        // Now the threads are faster: tried after the next interval, they win, and are kept for
-        // recheckSteps steps.
+        // A first block slower by less than abortMargin runs the whole window, which the medians
+        // decide (still one thread).
+        #expect(run(&choice, steps: interval, parallel: 1.05, serial: 1).allSatisfy { !$0 })
+        #expect(run(&choice, steps: 2 * window, parallel: 1.05, serial: 1) == probePattern)
+        #expect(!choice.parallel)
+        interval *= 2
+        // Now the threads are faster: tried after the next interval, the whole window runs, they
+        // win, and are kept for recheckSteps steps.
         #expect(run(&choice, steps: interval, parallel: 0.5, serial: 1).allSatisfy { !$0 })
-        _ = run(&choice, steps: 2 * window, parallel: 0.5, serial: 1)
+        #expect(run(&choice, steps: 2 * window, parallel: 0.5, serial: 1) == probePattern)
         #expect(choice.parallel)
         #expect(run(&choice, steps: ThreadChoice.recheckSteps, parallel: 0.5, serial: 1).allSatisfy { $0 })
         _ = run(&choice, steps: 2 * window, parallel: 0.5, serial: 1)

@@ -24,6 +24,13 @@
 /// gain (`speedrun`, 3 epochs of batch 128 on two threads with the cores near: one run in two
 /// took its first 1,024 steps on one thread, 0.34 s instead of 0.23). The probes cost one serial
 /// window per recheck: about 1 % of an epoch for the shipped profiles.
+///
+/// While one thread is chosen, a probe ends after its first block on all threads when both of
+/// that block's timed steps are slower than the one-thread steps have lately been (by
+/// ``abortMargin``): the cores are still far apart, and the rest of the window would only spend
+/// more slow steps finding it out. With the cores far and whole probes every 64 to 1,024 steps,
+/// a two-thread `fastmlp bench --profile mlp-128 --modes sync` row ran 97 % of its steps on one
+/// thread and still came out 1–5 % slower than the one-thread row in 3 runs of 4 (family 25).
 struct ThreadChoice {
     /// Steps timed each way per probe, in blocks of `blockSteps`, each block after `warmupSteps`
     /// untimed ones (the first steps after a switch find the other core's weights in the wrong
@@ -39,6 +46,9 @@ struct ThreadChoice {
     static let firstSerialRecheck = 64
     /// How much slower than at the probe the chosen way's steps must run before probing again.
     static let slowdown = 1.25
+    /// How much slower than the recent one-thread steps both timed steps of a probe's first
+    /// all-threads block must be for a probe begun while one thread is chosen to stop there.
+    static let abortMargin = 1.1
 
     private enum Phase {
         /// `step` counts the probe's steps from 0 to ``probeLength``.
@@ -55,6 +65,8 @@ struct ThreadChoice {
     private var recent = 0.0
     /// Steps until the next probe after the next decision for one thread.
     private var serialRecheck = firstSerialRecheck
+    /// During a probe begun while one thread was chosen: that way's recent mean step.
+    private var serialBaseline: Double?
     /// Whether the next step should run on all threads.
     private(set) var parallel = true
     /// Whether the next step is part of a probe rather than of a decision.
@@ -80,7 +92,12 @@ struct ThreadChoice {
                     serialSteps[lane] = seconds
                 }
             }
-            if step + 1 < Self.probeLength {
+            if step + 1 == Self.blockLength, let baseline = serialBaseline,
+                (0..<Self.blockSteps).allSatisfy({ parallelSteps[$0] > baseline * Self.abortMargin })
+            {
+                // Still slower on all threads: stay on one, as if the whole window had said so.
+                decideSerial()
+            } else if step + 1 < Self.probeLength {
                 phase = .probing(step: step + 1)
                 parallel = Self.probeRunsParallel(step + 1)
             } else {
@@ -91,9 +108,9 @@ struct ThreadChoice {
                 if parallel {
                     serialRecheck = Self.firstSerialRecheck
                     phase = .decided(stepsLeft: Self.recheckSteps)
+                    serialBaseline = nil
                 } else {
-                    phase = .decided(stepsLeft: serialRecheck)
-                    serialRecheck = min(Self.recheckSteps, 2 * serialRecheck)
+                    decideSerial()
                 }
             }
         case .decided(let stepsLeft):
@@ -107,8 +124,16 @@ struct ThreadChoice {
         }
     }
 
+    /// Keeps one thread until the next recheck, which comes twice as late the next time.
+    private mutating func decideSerial() {
+        parallel = false
+        phase = .decided(stepsLeft: serialRecheck)
+        serialRecheck = min(Self.recheckSteps, 2 * serialRecheck)
+    }
+
     /// Starts a new probe with the next step.
     mutating func restart() {
+        serialBaseline = parallel ? nil : recent
         phase = .probing(step: 0)
         parallel = true
         parallelSteps = SIMD8()
