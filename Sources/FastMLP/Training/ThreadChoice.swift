@@ -65,8 +65,9 @@ struct ThreadChoice {
     private var recent = 0.0
     /// Steps until the next probe after the next decision for one thread.
     private var serialRecheck = firstSerialRecheck
-    /// During a probe begun while one thread was chosen: that way's recent mean step.
-    private var serialBaseline: Double?
+    /// Whether the probe under way began while one thread was chosen (whose recent mean step,
+    /// ``recent``, a probe leaves as it was).
+    private var probeFollowsSerial = false
     /// Whether the next step should run on all threads.
     private(set) var parallel = true
     /// Whether the next step is part of a probe rather than of a decision.
@@ -92,8 +93,8 @@ struct ThreadChoice {
                     serialSteps[lane] = seconds
                 }
             }
-            if step + 1 == Self.blockLength, let baseline = serialBaseline,
-                (0..<Self.blockSteps).allSatisfy({ parallelSteps[$0] > baseline * Self.abortMargin })
+            if step + 1 == Self.blockLength, probeFollowsSerial,
+                (0..<Self.blockSteps).allSatisfy({ parallelSteps[$0] > recent * Self.abortMargin })
             {
                 // Still slower on all threads: stay on one, as if the whole window had said so.
                 decideSerial()
@@ -108,7 +109,6 @@ struct ThreadChoice {
                 if parallel {
                     serialRecheck = Self.firstSerialRecheck
                     phase = .decided(stepsLeft: Self.recheckSteps)
-                    serialBaseline = nil
                 } else {
                     decideSerial()
                 }
@@ -133,7 +133,7 @@ struct ThreadChoice {
 
     /// Starts a new probe with the next step.
     mutating func restart() {
-        serialBaseline = parallel ? nil : recent
+        probeFollowsSerial = !parallel
         phase = .probing(step: 0)
         parallel = true
         parallelSteps = SIMD8()
