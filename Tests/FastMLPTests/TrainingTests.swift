@@ -272,33 +272,53 @@ struct TrainingTests {
         expectSameBits(train(threads: 3), one, "three threads")
     }
 
-    @Test("the first layer over passes, each thread's own (two threads; sparse images, dense images), is bitwise the one-thread step, with dropout",
-          arguments: [[784, 128, 10], [784, 100, 10], [600, 256, 30, 10]], [1, 4])
-    func firstLayerPassesMatchOneThread(_ sizes: [Int], nonzeroFifths: Int) throws {
-        // Images with about 1/5 (sparse kernels) or 4/5 (the GEMM) of their pixels nonzero,
-        // batches of 64: on two threads each thread runs the passes over k (256 inputs each)
-        // whose rows of W₁ it updates.
+    /// How the images of ``firstLayerPassesMatchOneThread(_:images:)`` are made.
+    enum PassImages: Sendable {
+        /// About 1/5 of the pixels nonzero: the sparse kernels.
+        case sparse
+        /// About 4/5 nonzero: the GEMM.
+        case dense
+        /// The first half of the steps sparse, the rest dense.
+        case sparseThenDense
+    }
+
+    @Test("the first layer over passes, each thread's own (two threads; sparse, dense and sparse-then-dense images; batches each thread gathers whole or in row tiles), is bitwise the one-thread step, with dropout",
+          arguments: [[784, 128, 10], [784, 100, 10], [600, 256, 30, 10]],
+          [(PassImages.sparse, 64), (.dense, 64), (.sparseThenDense, 64), (.sparse, 32), (.dense, 32), (.sparseThenDense, 32)])
+    func firstLayerPassesMatchOneThread(_ sizes: [Int], images: (kind: PassImages, batch: Int)) throws {
+        // On two threads each thread runs the passes over k (256 inputs each) whose rows of W₁
+        // it updates. After a sparse batch, a batch of at most 32 KiB of bytes (32 images of
+        // 784) is gathered whole by each thread into its own copy; otherwise in row tiles.
         let architecture = try Architecture(layerSizes: sizes, hiddenActivation: .relu, outputActivation: .softmax)
         let start = Network(architecture: architecture, weightInitializer: .heNormal, seed: 7)
         var generator = Xoshiro256StarStar(seed: 8)
         let rows = 192, width = sizes[0]
-        let pixels = (0..<(rows * width)).map { _ in
-            generator.nextIndex(below: 5) < nonzeroFifths ? UInt8(1 + generator.nextIndex(below: 255)) : 0
+        let pixels = (0..<(rows * width)).map { i in
+            let sparse = images.kind == .sparse || (images.kind == .sparseThenDense && i < rows / 2 * width)
+            return generator.nextIndex(below: 5) < (sparse ? 1 : 4) ? UInt8(1 + generator.nextIndex(below: 255)) : 0
         }
         let data = try Dataset(
             pixels: pixels, labels: (0..<rows).map { _ in UInt8(generator.nextIndex(below: 10)) }, rows: 1,
             columns: width, classCount: 10)
-        func train(threads: Int) -> (parameters: [Float], splitSteps: Int) {
+        // Mixed images in sample order, so that the sparse batches come first.
+        let order = (0..<Int32(rows)).map { images.kind == .sparseThenDense ? $0 : ($0 * 7) % Int32(rows) }
+        func train(threads: Int) -> (parameters: [Float], splitSteps: Int, copySteps: Int) {
             let network = start.copy()
-            let step = TrainingStep.momentumSGD(network: network, learningRate: 0.05, capacity: 64, threads: threads)
-            let order = (0..<Int32(rows)).map { ($0 * 7) % Int32(rows) }
-            step.run(on: data, order: order, batch: 64, dropoutRate: 0.2, runSeed: 3)
-            return (network.parameterValues, step.stepsSplittingFirstLayer)
+            let step = TrainingStep.momentumSGD(
+                network: network, learningRate: 0.05, capacity: images.batch, threads: threads)
+            step.run(on: data, order: order, batch: images.batch, dropoutRate: 0.2, runSeed: 3)
+            return (network.parameterValues, step.stepsSplittingFirstLayer, step.stepsWithThreadCopies)
         }
         let one = train(threads: 1)
         #expect(one.parameters.allSatisfy { $0.isFinite } && one.splitSteps == 0)
         let two = train(threads: 2), three = train(threads: 3)
-        #expect(two.splitSteps == 3 && three.splitSteps == 0, "\(sizes): steps over passes")
+        let steps = rows / images.batch
+        #expect(two.splitSteps == steps && three.splitSteps == 0, "\(sizes): steps over passes")
+        // Copies follow a sparse batch: every step but the first, or the steps after the sparse
+        // half (the first dense batch among them).
+        let copies = images.batch * width > TrainingStep.threadCopiesLimit ? 0
+            : images.kind == .sparse ? steps - 1 : images.kind == .dense ? 0 : steps / 2
+        #expect(two.copySteps == copies, "\(sizes): steps with copies")
         expectSameBits(two.parameters, one.parameters, "\(sizes), two threads")
         expectSameBits(three.parameters, one.parameters, "\(sizes), three threads")
     }

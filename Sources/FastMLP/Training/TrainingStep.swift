@@ -22,7 +22,9 @@
 /// the threads) for the whole batch, then the row tiles, which add the passes up in order and go
 /// on; and region 2 gives each thread the rows of W₁ its passes read. Each core then reads and
 /// writes only its own rows of W₁: two more barriers, and no line of W₁ taken back from the
-/// other core every step (`mlp-128`, family 25, two threads: 121 → 87 µs a step).
+/// other core every step (`mlp-128`, family 25, two threads: 121 → 87 µs a step). A small batch
+/// of images (``threadCopiesLimit``) after a sparse one is instead gathered whole by each thread
+/// into its own copy, on which it runs its passes in the same region: one barrier fewer.
 ///
 /// Between the regions the caller adds the rows' losses in row order and checks the sum: a
 /// non-finite loss returns before region 2, leaving parameters and optimiser state untouched.
@@ -68,6 +70,8 @@ final class TrainingStep: RegionJob {
     private(set) var stepsSkippingZeroInputs = 0
     /// Steps whose first layer ran over passes, one set per thread (``firstLayerSums``).
     private(set) var stepsSplittingFirstLayer = 0
+    /// Steps in which each thread gathered the whole batch for itself (``threadPixels``).
+    private(set) var stepsWithThreadCopies = 0
     private let tileNonzeros: UnsafeMutablePointer<Int>
     /// The batch's nonzero inputs, marked by the row tiles as they gather.
     private let nonzeroMasks: NonzeroMasks
@@ -94,6 +98,16 @@ final class TrainingStep: RegionJob {
     /// rows (``passFirstShare`` of them, dealt to it), then the second's, then the other layers'.
     let passGradientTiles: [GradientTile]
     let passFirstShare: Int
+    /// On two threads with the first layer over passes, for a batch of images small enough
+    /// (``threadCopiesLimit``): each thread's own copy of the whole batch as bytes, with its
+    /// masks, gathered by that thread, which then runs its passes of the first layer on it in
+    /// the same region; a step has one barrier fewer. Empty otherwise.
+    private let threadPixels: [PixelBatch]
+    private let threadMasks: [NonzeroMasks]
+    /// Each copy's count of nonzero inputs.
+    private let threadNonzeros: UnsafeMutablePointer<Int>
+    /// Where the second thread's gather writes the labels (the first thread's go to `labels`).
+    private let spareLabels: UnsafeMutablePointer<Int32>
     /// Per-phase timing, when a benchmark asks for it.
     var profile: StepProfile?
     private let labels: UnsafeMutablePointer<Int32>
@@ -141,12 +155,31 @@ final class TrainingStep: RegionJob {
         nonzeroMasks = NonzeroMasks(inputs: architecture.inputCount, capacity: capacity)
         pixelBatch = network.sparseKernelsRunFirstLayer(packed: packed)
             ? PixelBatch(width: architecture.inputCount, capacity: capacity) : nil
+        let copies = splitsPasses && pixelBatch != nil && capacity * architecture.inputCount <= Self.threadCopiesLimit ? 2 : 0
+        threadPixels = (0..<copies).map { _ in PixelBatch(width: architecture.inputCount, capacity: capacity) }
+        threadMasks = (0..<copies).map { _ in NonzeroMasks(inputs: architecture.inputCount, capacity: capacity) }
+        threadNonzeros = .allocate(capacity: 2)
+        threadNonzeros.initialize(repeating: 0, count: 2)
+        spareLabels = .allocate(capacity: capacity)
+        spareLabels.initialize(repeating: 0, count: capacity)
     }
+
+    /// The largest batch, in bytes of its images, that each thread gathers whole for itself
+    /// (``threadPixels``): 32 images of 784 pixels (`seed-sigmoid`), not 64 (`mlp-128`). A copy
+    /// costs each thread the gather of the other half of the batch and saves a region, and the
+    /// other core's lines of the batch. (Family 25, two threads, `epoch --breakdown`, three pairs
+    /// alternating: `seed-sigmoid` 41.1–43.4 → 39.3–40.0 µs a step, waiting at barriers 5.3–6.2
+    /// → 4.1–4.6, six more pairs without the breakdown 0.072–0.076 → 0.069–0.074 s an epoch;
+    /// `mlp-128` with copies 68.6 and 69.6 µs against 65.9 and 68.1 without, its gather per
+    /// thread 3.1–3.8 → 4.0–4.3.)
+    static let threadCopiesLimit = 32 * 1024
 
     deinit {
         labels.deallocate()
         rowLosses.deallocate()
         tileNonzeros.deallocate()
+        threadNonzeros.deallocate()
+        spareLabels.deallocate()
     }
 
     /// Rows per task of region 1 in this step: on one thread the whole batch (each block of W
@@ -224,8 +257,27 @@ final class TrainingStep: RegionJob {
 
         // Region 1: row tiles, gather → forward → loss → deltas.
         usesFirstLayerPasses = false
+        usesThreadCopies = false
         var tilesConverted = false
-        if splitsColumns {
+        if splitsPasses && inBytes && !threadPixels.isEmpty && batchIsSparse {
+            // After a sparse batch (a dense one would gather the whole batch twice for nothing):
+            // each thread gathers the whole batch into its own copy and runs its passes of the
+            // first layer there when the batch is sparse; on a dense batch, the GEMM's passes
+            // read floats each thread made of half the rows. Then the rest in row tiles.
+            usesThreadCopies = true
+            stepsWithThreadCopies += 1
+            region(.copiesAndPasses, tasks: 2)
+            passesAreSparse = isSparse(nonzeros: threadNonzeros[0], rows: rows)
+            if !passesAreSparse {
+                tilesConverted = true
+                region(.firstLayerPasses, tasks: 2)
+            }
+            usesFirstLayerPasses = true
+            stepsSplittingFirstLayer += 1
+            chain = ChainPart(
+                gathers: false, forward: network.layers.indices, deltas: network.layers.indices, finishesFirstLayer: true)
+            region(.rowChains, tasks: tiles)
+        } else if splitsColumns {
             runSplittingColumns(rows: rows, tiles: tiles, threads: threads, dropout: dropout)
         } else if splitsPasses {
             // Gather; each thread's passes of the first layer (sparse kernels on a sparse batch,
@@ -253,7 +305,7 @@ final class TrainingStep: RegionJob {
         var total: Double = 0
         for r in 0..<rows { total += rowLosses[r] }
         var nonzeros = 0
-        for t in 0..<tiles { nonzeros += tileNonzeros[t] }
+        if usesThreadCopies { nonzeros = threadNonzeros[0] } else { for t in 0..<tiles { nonzeros += tileNonzeros[t] } }
         guard total.isFinite else { return total }
         batchIsSparse = isSparse(nonzeros: nonzeros, rows: rows)
         if batchIsSparse { stepsSkippingZeroInputs += 1 }
@@ -320,10 +372,12 @@ final class TrainingStep: RegionJob {
     /// ``columnSplitLayers``), each thread's passes of the first layer (with ``firstLayerSums``),
     /// weight-gradient tiles.
     private enum Region {
-        case rowChains, product, firstLayerPasses, gradientTiles
+        case rowChains, product, copiesAndPasses, firstLayerPasses, gradientTiles
     }
     /// Whether this step's first layer runs over passes, one set per thread (``firstLayerSums``).
     private var usesFirstLayerPasses = false
+    /// Whether each thread gathered its own copy of the batch (``threadPixels``).
+    private var usesThreadCopies = false
     /// Whether those passes run on the sparse kernels (a sparse batch), or on the GEMM.
     private var passesAreSparse = false
 
@@ -382,6 +436,27 @@ final class TrainingStep: RegionJob {
             var clock = profile?.clock(worker: worker)
             product?.run(task: task, scratch: workspace.gemm.scratch[worker].base)
             clock?.lap(productPhase)
+        case .copiesAndPasses:
+            guard let firstLayerSums else { return }
+            var clock = profile?.clock(worker: worker)
+            let rows = batch.indices.count, width = network.architecture.inputCount
+            let pixels = threadPixels[task], masks = threadMasks[task]
+            batch.data.gather(batch.indices, intoBytes: pixels.bytes, labels: task == 0 ? labels : spareLabels)
+            var nonzeros = 0
+            for r in 0..<rows { nonzeros += masks.build(row: r, fromBytes: pixels.bytes + r * width) }
+            threadNonzeros[task] = nonzeros
+            guard isSparse(nonzeros: nonzeros, rows: rows) else {
+                // A dense batch: each thread makes floats of half its rows for the GEMM's passes.
+                let half = rows * task / 2..<rows * (task + 1) / 2
+                pixels.convert(half, into: workspace.activations[0].base + half.lowerBound * width)
+                clock?.lap(.gather)
+                return
+            }
+            clock?.lap(.gather)
+            network.forwardFirstLayer(
+                workspace, count: rows, passes: firstLayerPasses(thread: task, sums: firstLayerSums),
+                nonzeroMasks: masks, inputBytes: pixels.rows(), scratch: workspace.gemm.scratch[worker].base)
+            clock?.lap(.firstLayerForward)
         case .firstLayerPasses:
             guard let firstLayerSums else { return }
             var clock = profile?.clock(worker: worker)
@@ -393,9 +468,13 @@ final class TrainingStep: RegionJob {
             clock?.lap(.firstLayerForward)
         case .gradientTiles:
             let tasks = usesFirstLayerPasses ? passGradientTiles.count : gradientTiles.count
+            // A thread's own copy of the batch, when each has one (both hold the same values).
+            let copy = usesThreadCopies ? min(worker, 1) : nil
             gradientTile(
                 usesFirstLayerPasses ? passGradientTiles[task] : gradientTiles[task], rows: batch.indices.count, rule: batch.rule,
-                inputBytes: batchIsSparse && batch.inBytes ? pixelBatch?.rows() : nil, worker: worker)
+                masks: copy.map { threadMasks[$0] } ?? nonzeroMasks,
+                inputBytes: batchIsSparse && batch.inBytes ? (copy.map { threadPixels[$0] } ?? pixelBatch)?.rows() : nil,
+                worker: worker)
             if let next = batch.next {
                 // Each task fetches its share of the next batch, spread over the region.
                 batch.data.prefetch(UnsafeBufferPointer(rebasing: next[next.count * task / tasks..<next.count * (task + 1) / tasks]))
@@ -492,13 +571,13 @@ final class TrainingStep: RegionJob {
     /// then the optimiser on exactly those parameters.
     @inline(never)  // as rowChain
     private func gradientTile(
-        _ tile: GradientTile, rows: Int, rule: UpdateRule?, inputBytes: ByteRows?, worker: Int
+        _ tile: GradientTile, rows: Int, rule: UpdateRule?, masks: NonzeroMasks, inputBytes: ByteRows?, worker: Int
     ) {
         let layer = network.layers[tile.layer]
         var clock = profile?.clock(worker: worker)
         let tileGradient = rule != nil ? gradientBuffers[worker].base : nil
         network.weightGradient(
-            workspace, layer: tile.layer, inputs: tile.rows, count: rows, nonzeroMasks: batchIsSparse ? nonzeroMasks : nil,
+            workspace, layer: tile.layer, inputs: tile.rows, count: rows, nonzeroMasks: batchIsSparse ? masks : nil,
             inputBytes: tile.layer == 0 ? inputBytes : nil, into: tileGradient, scratch: workspace.gemm.scratch[worker].base)
         if tile.rows.lowerBound == 0 { network.biasGradient(workspace, layer: tile.layer, count: rows) }
         clock?.lap(tile.layer == 0 ? .firstLayerWeightGradient : .weightGradient)
