@@ -259,41 +259,39 @@ final class TrainingStep: RegionJob {
         usesFirstLayerPasses = false
         usesThreadCopies = false
         var tilesConverted = false
-        if splitsPasses && inBytes && !threadPixels.isEmpty && batchIsSparse {
-            // After a sparse batch (a dense one would gather the whole batch twice for nothing):
-            // each thread gathers the whole batch into its own copy and runs its passes of the
-            // first layer there when the batch is sparse; on a dense batch, the GEMM's passes
-            // read floats each thread made of half the rows. Then the rest in row tiles.
-            usesThreadCopies = true
-            stepsWithThreadCopies += 1
-            region(.copiesAndPasses, tasks: 2)
-            passesAreSparse = isSparse(nonzeros: threadNonzeros[0], rows: rows)
-            if !passesAreSparse {
-                tilesConverted = true
-                region(.firstLayerPasses, tasks: 2)
-            }
-            usesFirstLayerPasses = true
-            stepsSplittingFirstLayer += 1
-            chain = ChainPart(
-                gathers: false, forward: network.layers.indices, deltas: network.layers.indices, finishesFirstLayer: true)
-            region(.rowChains, tasks: tiles)
-        } else if splitsColumns {
+        if splitsColumns {
             runSplittingColumns(rows: rows, tiles: tiles, threads: threads, dropout: dropout)
         } else if splitsPasses {
-            // Gather; each thread's passes of the first layer (sparse kernels on a sparse batch,
-            // the GEMM otherwise); the rest.
-            chain = ChainPart(gathers: true, forward: 0..<0, deltas: 0..<0)
-            region(.rowChains, tasks: tiles)
-            var nonzeros = 0
-            for t in 0..<tiles { nonzeros += tileNonzeros[t] }
-            passesAreSparse = isSparse(nonzeros: nonzeros, rows: rows)
-                && network.sparseKernelsRunFirstLayer(packed: packed)
-            if !passesAreSparse && inBytes {
-                convertSparseTiles(tiles: tiles, rowTile: rowTile, rows: rows)
-                tilesConverted = true
+            if inBytes && !threadPixels.isEmpty && batchIsSparse {
+                // After a sparse batch (a dense one would gather the whole batch twice for
+                // nothing): each thread gathers the whole batch into its own copy and runs its
+                // passes there when the batch is sparse; on a dense batch, the GEMM's passes read
+                // floats each thread made of half the rows.
+                usesThreadCopies = true
+                stepsWithThreadCopies += 1
+                region(.copiesAndPasses, tasks: 2)
+                passesAreSparse = isSparse(nonzeros: threadNonzeros[0], rows: rows)
+                if !passesAreSparse {
+                    tilesConverted = true
+                    region(.firstLayerPasses, tasks: 2)
+                }
+            } else {
+                // Gather; each thread's passes of the first layer (sparse kernels on a sparse
+                // batch, the GEMM otherwise).
+                chain = ChainPart(gathers: true, forward: 0..<0, deltas: 0..<0)
+                region(.rowChains, tasks: tiles)
+                var nonzeros = 0
+                for t in 0..<tiles { nonzeros += tileNonzeros[t] }
+                passesAreSparse = isSparse(nonzeros: nonzeros, rows: rows)
+                    && network.sparseKernelsRunFirstLayer(packed: packed)
+                if !passesAreSparse && inBytes {
+                    convertSparseTiles(tiles: tiles, rowTile: rowTile, rows: rows)
+                    tilesConverted = true
+                }
+                region(.firstLayerPasses, tasks: 2)
             }
+            // The rest, in row tiles.
             usesFirstLayerPasses = true
-            region(.firstLayerPasses, tasks: 2)
             stepsSplittingFirstLayer += 1
             chain = ChainPart(
                 gathers: false, forward: network.layers.indices, deltas: network.layers.indices, finishesFirstLayer: true)
