@@ -104,8 +104,8 @@ final class TrainingStep: RegionJob {
     /// the same region; a step has one barrier fewer. Empty otherwise.
     private let threadPixels: [PixelBatch]
     private let threadMasks: [NonzeroMasks]
-    /// Each copy's count of nonzero inputs.
-    private let threadNonzeros: UnsafeMutablePointer<Int>
+    /// The first copy's count of nonzero inputs (the second's is the same).
+    private let copyNonzeros: UnsafeMutablePointer<Int>
     /// Where the second thread's gather writes the labels (the first thread's go to `labels`).
     private let spareLabels: UnsafeMutablePointer<Int32>
     /// Per-phase timing, when a benchmark asks for it.
@@ -158,8 +158,8 @@ final class TrainingStep: RegionJob {
         let copies = splitsPasses && pixelBatch != nil && capacity * architecture.inputCount <= Self.threadCopiesLimit ? 2 : 0
         threadPixels = (0..<copies).map { _ in PixelBatch(width: architecture.inputCount, capacity: capacity) }
         threadMasks = (0..<copies).map { _ in NonzeroMasks(inputs: architecture.inputCount, capacity: capacity) }
-        threadNonzeros = .allocate(capacity: 2)
-        threadNonzeros.initialize(repeating: 0, count: 2)
+        copyNonzeros = .allocate(capacity: 1)
+        copyNonzeros.initialize(to: 0)
         spareLabels = .allocate(capacity: capacity)
         spareLabels.initialize(repeating: 0, count: capacity)
     }
@@ -178,7 +178,7 @@ final class TrainingStep: RegionJob {
         labels.deallocate()
         rowLosses.deallocate()
         tileNonzeros.deallocate()
-        threadNonzeros.deallocate()
+        copyNonzeros.deallocate()
         spareLabels.deallocate()
     }
 
@@ -270,7 +270,7 @@ final class TrainingStep: RegionJob {
                 usesThreadCopies = true
                 stepsWithThreadCopies += 1
                 region(.copiesAndPasses, tasks: 2)
-                passesAreSparse = isSparse(nonzeros: threadNonzeros[0], rows: rows)
+                passesAreSparse = isSparse(nonzeros: copyNonzeros.pointee, rows: rows)
                 if !passesAreSparse {
                     tilesConverted = true
                     region(.firstLayerPasses, tasks: 2)
@@ -303,7 +303,7 @@ final class TrainingStep: RegionJob {
         var total: Double = 0
         for r in 0..<rows { total += rowLosses[r] }
         var nonzeros = 0
-        if usesThreadCopies { nonzeros = threadNonzeros[0] } else { for t in 0..<tiles { nonzeros += tileNonzeros[t] } }
+        if usesThreadCopies { nonzeros = copyNonzeros.pointee } else { for t in 0..<tiles { nonzeros += tileNonzeros[t] } }
         guard total.isFinite else { return total }
         batchIsSparse = isSparse(nonzeros: nonzeros, rows: rows)
         if batchIsSparse { stepsSkippingZeroInputs += 1 }
@@ -442,7 +442,7 @@ final class TrainingStep: RegionJob {
             batch.data.gather(batch.indices, intoBytes: pixels.bytes, labels: task == 0 ? labels : spareLabels)
             var nonzeros = 0
             for r in 0..<rows { nonzeros += masks.build(row: r, fromBytes: pixels.bytes + r * width) }
-            threadNonzeros[task] = nonzeros
+            if task == 0 { copyNonzeros.pointee = nonzeros }
             guard isSparse(nonzeros: nonzeros, rows: rows) else {
                 // A dense batch: each thread makes floats of half its rows for the GEMM's passes.
                 let half = rows * task / 2..<rows * (task + 1) / 2
