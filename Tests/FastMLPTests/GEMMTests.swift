@@ -484,10 +484,10 @@ struct GEMMTests {
         }
     }
 
-    @Test("the packed copies of W hold W in the kernels' panels, for short row tiles or not, with streaming stores or not, built, rebuilt and refreshed a block of rows at a time")
+    @Test("the packed copies of W hold W in the kernels' panels, a large W's kept or not, with streaming stores or not, built, rebuilt and refreshed a block of rows at a time")
     func packedWeights() throws {
-        // 784 × 1024 and 1024 × 1024 are large, written with streaming stores: for one row tile
-        // only the first one's forward copy is kept unless the row tiles are short. 1024 × 10 and
+        // 784 × 1024 and 1024 × 1024 are large, written with streaming stores: when a large W's
+        // copies are not kept, only the first one's forward copy is. 1024 × 10 and
         // 10 × 3 keep plain copies; 100 × 21 and 21 × 10 have steps past the last whole 16
         // (transposed 16 at a time, storing only the panel's rows).
         for sizes in [[784, 1024, 1024, 10], [20, 10, 3], [30, 100, 21, 10]] {
@@ -526,23 +526,23 @@ struct GEMMTests {
                 }
             }
             expectLayout("built")
-            // Change every weight, then refresh each layer a block of 64 rows at a time: for short
-            // row tiles, for tiles that pack W (no copies of a large W after the first layer's
-            // forward one), and for short ones again (those copies rebuilt first).
-            for short in [true, false, true] {
-                let wasShort = packed.shortRowTiles
-                packed.shortRowTiles = short
-                if short && !wasShort { expectLayout("rebuilt for short row tiles") }
+            // Change every weight, then refresh each layer a block of 64 rows at a time: with a
+            // large W's copies kept, without them (no copies of a large W after the first layer's
+            // forward one), and kept again (those copies rebuilt first).
+            for keeps in [true, false, true] {
+                let wasKept = packed.keepsLargeCopies
+                packed.keepsLargeCopies = keeps
+                if keeps && !wasKept { expectLayout("rebuilt when kept again") }
                 for i in 0..<architecture.parameterCount { network.parameters.base[i] += 1 }
                 for (l, layer) in network.layers.enumerated() {
                     for first in stride(from: 0, to: layer.inputs, by: 64) {
                         packed.refresh(layer: l, rows: first..<min(layer.inputs, first + 64))
                     }
                 }
-                expectLayout("refreshed for \(short ? "short row tiles" : "row tiles that pack W")")
-                // Tiles that pack W keep no copy of a large W but the first layer's forward one.
+                expectLayout("refreshed \(keeps ? "with a large W's copies" : "without them")")
+                // Without them, no copy of a large W but the first layer's forward one.
                 for (l, layer) in network.layers.enumerated() {
-                    let kept = short || !PackedWeights.isLarge(layer)
+                    let kept = keeps || !PackedWeights.isLarge(layer)
                     #expect((packed.forward(l) != nil) == (layer.outputs >= 512 && (l == 0 || kept)), "\(sizes) layer \(l)")
                     #expect((packed.transposed(l) != nil) == (l > 0 && kept), "\(sizes) layer \(l)")
                 }

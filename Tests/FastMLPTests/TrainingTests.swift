@@ -246,7 +246,7 @@ struct TrainingTests {
         }
     }
 
-    @Test("large hidden layers' products over column tiles (two threads or three) are bitwise the one-thread step, with dropout")
+    @Test("large hidden layers' products over column tiles (two threads or three), and on one thread with or without copies of their W, are bitwise the one-thread step, with dropout")
     func columnSplitMatchesOneThread() throws {
         // Layers 1 and 4 (520 × 520) are large hidden layers: on a pool their forward and deltas
         // products run over column tiles, with row tiles between them (layers 2–3 forward, then
@@ -258,16 +258,25 @@ struct TrainingTests {
         let data = try Dataset(
             features: (0..<(80 * 30)).map { _ in generator.nextUnitFloat() }, featureCount: 30,
             labels: (0..<80).map { _ in UInt8(generator.nextIndex(below: 10)) }, classCount: 10)
-        func train(threads: Int) -> [Float] {
+        func train(threads: Int, keepsCopies: Bool? = nil) -> [Float] {
             let network = start.copy()
-            let step = TrainingStep.momentumSGD(network: network, learningRate: 0.02, capacity: 40, threads: threads)
+            // With `keepsCopies`, on a pool of one thread, as the trainer runs (packed weights).
+            let step = TrainingStep.momentumSGD(
+                network: network, learningRate: 0.02, capacity: 40, threads: threads, poolOfOne: keepsCopies != nil)
             #expect(step.columnSplitLayers == [1, 4])
+            if let keepsCopies { step.keepsLargeCopiesUnsplit = keepsCopies }
             let order = (0..<Int32(80)).map { $0 }
             step.run(on: data, order: order, batch: 40, dropoutRate: 0.3, runSeed: 11)
+            if let keepsCopies {
+                // One row tile of 40 on one thread: the copies of layer 1's W as chosen.
+                #expect((step.packed?.transposed(1) != nil) == keepsCopies, "one thread, copies \(keepsCopies)")
+                #expect((step.packed?.forward(1) != nil) == keepsCopies, "one thread, copies \(keepsCopies)")
+            }
             return network.parameterValues
         }
-        let one = train(threads: 1)
+        let one = train(threads: 1, keepsCopies: false)
         #expect(one.allSatisfy { $0.isFinite })
+        expectSameBits(train(threads: 1, keepsCopies: true), one, "one thread with copies of the large W")
         expectSameBits(train(threads: 2), one, "two threads")
         expectSameBits(train(threads: 3), one, "three threads")
     }

@@ -8,8 +8,8 @@ import CPUFeatures
 /// repack it), a partial last panel (100 = 3·32 + 4) is repacked by every tile, and Wᵀ has to be
 /// packed by every tile that reads it. Here each product's packing happens once per step, inside
 /// the update: the task that updates rows i0..<i1 of W rewrites those rows of both copies while
-/// they are in its cache. A large W keeps no copies but when the row tiles are too short to pack
-/// it themselves; the GEMM packs it as it goes (``shortRowTiles``). The copies are derived state:
+/// they are in its cache. A large W keeps its copies only where that measured faster than the
+/// GEMM packing it as it goes (``keepsLargeCopies``). The copies are derived state:
 /// ``refresh()`` rebuilds them from the parameters whenever those may have changed from outside
 /// the step.
 final class PackedWeights {
@@ -27,23 +27,19 @@ final class PackedWeights {
     private let network: Network
     private let layers: [Layer]
 
-    /// Whether the row tiles of the coming steps have at most 2·mr rows (16), too few for the
-    /// GEMM to pack a large W (``isLarge(_:)``) itself: it would read W in place, whose 4 KiB
-    /// rows thrash L1. Set it between steps; the products' bits are the same either way.
-    /// - With short tiles (8 threads on a batch of 128) every copy is kept.
-    /// - Otherwise (one tile of the whole batch, or a share of it per thread) a large W keeps no
-    ///   copies but the first layer's forward one, which the sparse forward kernel reads: each
-    ///   row tile's GEMM packs the kc × nr panels of W or Wᵀ as it reaches them (W four panels at
-    ///   a time), which costs less than writing copies every step. (On several threads a large
-    ///   hidden layer's products run over column tiles instead, each packing its own columns:
-    ///   `TrainingStep.columnSplitLayers`.) `mlp-wide`, family 26, µs a
-    ///   step: one thread, without the forward copy of W₂, repacking 402–461 → 247–275 and step
-    ///   5683–5752 → 5418–5582, without its transposed copy too, step 5207–5305 → 4935–5053; two
-    ///   threads (cores near), with W packed four panels at a time, step 3181–3240 → 2989–3048.
+    /// Whether a large W's copies (``isLarge(_:)``: beyond a core's L2) are kept for the coming
+    /// steps; the first layer's forward copy, which the sparse forward kernel reads, always is.
+    /// Set it between steps (`TrainingStep` decides); the products' bits are the same either way.
+    /// - Row tiles of at most 2·mr rows (16; 8 threads on a batch of 128) need the copies: the
+    ///   GEMM would not pack W for so few rows, and W read in place, 4 KiB rows, thrashes L1.
+    /// - Without copies each row tile's GEMM packs the kc × nr panels of W or Wᵀ as it reaches
+    ///   them (W four panels at a time) instead of the update writing them every step. (On
+    ///   several threads a large hidden layer's products run over column tiles, each packing its
+    ///   own columns: `TrainingStep.columnSplitLayers`.)
     /// While copies are not kept they go stale; keeping them again rebuilds them.
-    var shortRowTiles = true {
+    var keepsLargeCopies = true {
         didSet {
-            guard shortRowTiles, !oldValue else { return }
+            guard keepsLargeCopies, !oldValue else { return }
             for (l, layer) in network.layers.enumerated() where l > 0 && Self.isLarge(layer) {
                 refresh(layer: l, rows: 0..<layer.inputs)
             }
@@ -73,14 +69,14 @@ final class PackedWeights {
     }
 
     /// Whether a layer's W is 1 MiB or more: beyond a core's L2, so that its copies are kept only
-    /// for short row tiles (``shortRowTiles``) and written with streaming stores.
+    /// when ``keepsLargeCopies`` says, and written with streaming stores.
     static func isLarge(_ layer: DenseLayer) -> Bool {
         layer.inputs * layer.outputs * MemoryLayout<Float>.stride >= 1 << 20
     }
 
     /// Whether layer `l`'s copies other than the first layer's forward one are kept now.
     private func keepsCopies(_ l: Int) -> Bool {
-        shortRowTiles || !Self.isLarge(network.layers[l])
+        keepsLargeCopies || !Self.isLarge(network.layers[l])
     }
 
     /// The B operand of layer `l`'s forward product, when it has a packed copy.
@@ -100,7 +96,7 @@ final class PackedWeights {
         for (l, layer) in network.layers.enumerated() { refresh(layer: l, rows: 0..<layer.inputs) }
     }
 
-    /// Rewrites rows `rows` of layer `l`'s W in the copies kept now (``shortRowTiles``). `rows`
+    /// Rewrites rows `rows` of layer `l`'s W in the copies kept now (``keepsLargeCopies``). `rows`
     /// must start at a multiple of the transposed panel width (16 or 32; a step's weight-gradient
     /// tiles start at multiples of 64), so that the rows' transposed panels belong to this call
     /// alone.

@@ -1,3 +1,4 @@
+import CPUFeatures
 /// One optimiser step on one minibatch — gather → forward → loss → backward → update — written
 /// once: the synchronous trainer runs it over all its threads, every Hogwild thread runs its own
 /// alone, and the benchmarks and tests call the same code.
@@ -53,6 +54,20 @@ final class TrainingStep: RegionJob {
     /// The weights in the kernels' B layout, when the step runs on a pool (Hogwild threads,
     /// which share the weights, pack per product instead).
     let packed: PackedWeights?
+    /// Whether a step whose large layers' products are not split over column tiles (one thread)
+    /// keeps copies of a large W (``PackedWeights/keepsLargeCopies``) rather than packing it in
+    /// every product; the same bits either way. Where it measured faster: on AMD family 25 (Zen
+    /// 4), `mlp-wide` on one thread, `fastmlp-benchmarks epoch --profiles mlp-wide --threads 1
+    /// --epochs 2`, 10 pairs of runs alternating: 5.04–5.47 s/epoch (median 5.29) without the
+    /// copies, 4.91–5.53 (median 5.15) with them, faster in 8 pairs; the breakdown, 3 pairs: the
+    /// products of the 1024 × 1024 layer 3109–3338 → 2734–2835 µs a step (forward) and 3080–3336
+    /// → 2849–2962 (deltas) against the repacking 165–180 → 521–535. On family 26 (Zen 5, an
+    /// earlier build) the step was faster without them, µs a step: without the forward copy of
+    /// W₂, repacking 402–461 → 247–275 and step 5683–5752 → 5418–5582; without its transposed
+    /// copy too, 5207–5305 → 4935–5053. Two threads split those products by columns and keep no
+    /// copies (family 25, 3 pairs with and without: no difference beyond the noise; family 26,
+    /// with W packed four panels at a time, step 3181–3240 → 2989–3048 without them).
+    var keepsLargeCopiesUnsplit = fastmlp_amd_family25() != 0
     /// Set when the parameters may have changed outside the step; the next run repacks them.
     var parametersChanged = true
     /// Whether the regions run on the pool; false runs them on the calling thread alone, with the
@@ -246,7 +261,7 @@ final class TrainingStep: RegionJob {
         let threads = usesPool ? pool?.threadCount ?? 1 : 1
         let splitsColumns = tiles > 1 && threads > 1 && !columnSplitLayers.isEmpty
         let splitsPasses = firstLayerSums != nil && tiles > 1 && threads == 2
-        packed?.shortRowTiles = !splitsColumns && min(rows, rowTile) <= 2 * KernelConfig.mr
+        packed?.keepsLargeCopies = !splitsColumns && (min(rows, rowTile) <= 2 * KernelConfig.mr || keepsLargeCopiesUnsplit)
         if parametersChanged {
             packed?.refresh()
             parametersChanged = false

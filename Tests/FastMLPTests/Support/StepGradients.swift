@@ -21,14 +21,16 @@ extension Network {
 
 extension TrainingStep {
     /// A softmax cross-entropy step with SGD (momentum 0.9) on `network`, for batches of up to
-    /// `capacity`, on a pool of `threads` threads (none for one).
-    static func momentumSGD(network: Network, learningRate: Float, capacity: Int, threads: Int) -> TrainingStep {
+    /// `capacity`, on a pool of `threads` threads (none for one, unless `poolOfOne`).
+    static func momentumSGD(
+        network: Network, learningRate: Float, capacity: Int, threads: Int, poolOfOne: Bool = false
+    ) -> TrainingStep {
         TrainingStep(
             network: network, loss: .softmaxCrossEntropy,
             optimizer: Optimizer(
                 configuration: OptimizerConfiguration(learningRate: learningRate, momentum: 0.9),
                 parameterCount: network.architecture.parameterCount),
-            capacity: capacity, pool: threads > 1 ? ThreadPool(threadCount: threads) : nil)
+            capacity: capacity, pool: threads > 1 || poolOfOne ? ThreadPool(threadCount: threads) : nil)
     }
 
     /// Runs over `order` in batches of `batch` rows, the n-th with dropout at `rate` (`runSeed`, step n).
