@@ -59,14 +59,17 @@ final class TrainingStep: RegionJob {
     /// every product; the same bits either way. Where it measured faster: on AMD family 25 (Zen
     /// 4), `mlp-wide` on one thread, `fastmlp-benchmarks epoch --profiles mlp-wide --threads 1
     /// --epochs 2`, 10 pairs of runs alternating: 5.04–5.47 s/epoch (median 5.29) without the
-    /// copies, 4.91–5.53 (median 5.15) with them, faster in 8 pairs; the breakdown, 3 pairs: the
+    /// copies, 4.91–5.53 (median 5.15) with them, faster in 8 pairs (the builds before and after,
+    /// 10 pairs: medians 5.38 → 5.32, faster in 7); the breakdown, 3 pairs: the
     /// products of the 1024 × 1024 layer 3109–3338 → 2734–2835 µs a step (forward) and 3080–3336
     /// → 2849–2962 (deltas) against the repacking 165–180 → 521–535. On family 26 (Zen 5, an
     /// earlier build) the step was faster without them, µs a step: without the forward copy of
     /// W₂, repacking 402–461 → 247–275 and step 5683–5752 → 5418–5582; without its transposed
     /// copy too, 5207–5305 → 4935–5053. Two threads split those products by columns and keep no
-    /// copies (family 25, 3 pairs with and without: no difference beyond the noise; family 26,
-    /// with W packed four panels at a time, step 3181–3240 → 2989–3048 without them).
+    /// copies (family 25, `--threads 2 --fixed-threads`, 14 pairs with them forced: faster in 8,
+    /// medians 2.67–2.72 against 2.71–2.82 s/epoch, inside the 2.5–3.6 that either takes from one
+    /// spell to the next; family 26, with W packed four panels at a time, step 3181–3240 →
+    /// 2989–3048 without them).
     var keepsLargeCopiesUnsplit = fastmlp_amd_family25() != 0
     /// Set when the parameters may have changed outside the step; the next run repacks them.
     var parametersChanged = true
