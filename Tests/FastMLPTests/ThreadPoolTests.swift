@@ -63,6 +63,33 @@ struct ThreadPoolTests {
             pool.run(tasks: 8) { _, _ in }
         }
     }
+
+    @Test("every thread runs a region's tasks with the calling thread's floating-point control", arguments: [2, 3])
+    func callersFloatControl(_ threads: Int) {
+        let flush = FloatControl.subnormalFlushBits
+        guard flush != 0 else { return }  // no such mode on this architecture
+        let before = FloatControl.current
+        for backend in ThreadPool.Backend.allCases {
+            let pool = ThreadPool(threadCount: threads, backend: backend)
+            for flushed in [true, false, true] {
+                let tasks = 64
+                let seen = UnsafeMutableBufferPointer<UInt32>.allocate(capacity: tasks)
+                seen.initialize(repeating: 0xFFFF)
+                defer { seen.deallocate() }
+                let record = { (task: Int, _: Int) in
+                    seen[task] = FloatControl.current & flush
+                    // Long enough for the other threads to take some of the tasks.
+                    var x = 1.0
+                    for _ in 0..<2_000 { x = x * 1.000001 + 1e-9 }
+                    if x < 0 { seen[task] = 0xFFFF }
+                }
+                if flushed { FloatControl.withSubnormalsFlushed { pool.run(tasks: tasks, record) } } else { pool.run(tasks: tasks, record) }
+                let expected = flushed ? flush : before & flush
+                #expect(seen.allSatisfy { $0 == expected }, "\(backend), \(threads) threads, flushed: \(flushed)")
+                #expect(FloatControl.current == before, "the caller's own mode is restored")
+            }
+        }
+    }
 }
 
 @Suite("Deterministic parallel training", .serialized)

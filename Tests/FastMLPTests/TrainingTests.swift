@@ -377,6 +377,29 @@ struct TrainingTests {
         }
     }
 
+    @Test("a step flushes subnormals to zero and gives the caller back its own floating-point mode", arguments: [1, 2])
+    func subnormalsFlushed(_ threads: Int) throws {
+        guard FloatControl.subnormalFlushBits != 0 else { return }  // no such mode on this architecture
+        let architecture = try Architecture(layerSizes: [2, 3, 2], hiddenActivation: .relu, outputActivation: .softmax)
+        let network = try Network(architecture: architecture, parameters: (0..<17).map { Float($0 % 5) * 0.1 - 0.2 })
+        let optimizer = Optimizer(configuration: OptimizerConfiguration(learningRate: 0.1, momentum: 0.9), parameterCount: 17)
+        // Every velocity starts subnormal; the weights of input 0 (always zero) get no gradient,
+        // so in IEEE arithmetic their velocity would stay subnormal (0.9 × v).
+        let subnormal = Float.leastNormalMagnitude / 4
+        optimizer.first.base.update(repeating: subnormal, count: 17)
+        let step = TrainingStep(
+            network: network, loss: .softmaxCrossEntropy, optimizer: optimizer, capacity: 2,
+            pool: threads > 1 ? ThreadPool(threadCount: threads) : nil)
+        let data = try Dataset(features: [0, 1, 0, -1], featureCount: 2, labels: [0, 1], classCount: 2)
+        let before = FloatControl.current
+        let loss = [Int32(0), 1].withUnsafeBufferPointer { step.run(on: data, indices: $0) }
+        #expect(loss.isFinite)
+        #expect(FloatControl.current == before)
+        let velocity = optimizer.first.array
+        #expect(velocity.allSatisfy { $0 == 0 || $0.isNormal }, "\(velocity)")
+        #expect(velocity.contains(0) && velocity.contains { $0 != 0 })
+    }
+
     @Test("a non-finite loss leaves the parameters and the optimiser untouched")
     func divergedStepChangesNothing() throws {
         let architecture = try Architecture(layerSizes: [2, 3, 2], hiddenActivation: .relu, outputActivation: .softmax)

@@ -179,4 +179,34 @@ int fastmlp_cpu_features_version(void);
 /// architectures (no clock measured).
 unsigned long long fastmlp_add_chain(unsigned long long rounds);
 
+
+/// This thread's floating-point control word: MXCSR on x86-64 (rounding, exception masks, and
+/// the flush-to-zero and denormals-are-zero bits); 0 on other architectures.
+static inline unsigned fastmlp_float_control(void) {
+#if defined(__x86_64__)
+    return __builtin_ia32_stmxcsr();
+#else
+    return 0;
+#endif
+}
+
+/// Sets this thread's floating-point control word (a value read by `fastmlp_float_control`).
+static inline void fastmlp_set_float_control(unsigned control) {
+#if defined(__x86_64__)
+    __builtin_ia32_ldmxcsr(control);
+#else
+    (void)control;
+#endif
+}
+
+/// The control word's bits that flush subnormal results to zero (FTZ, bit 15) and read
+/// subnormal operands as zero (DAZ, bit 6); 0 on other architectures.
+static inline unsigned fastmlp_subnormal_flush_bits(void) {
+#if defined(__x86_64__)
+    return 0x8040u;
+#else
+    return 0;
+#endif
+}
+
 #endif

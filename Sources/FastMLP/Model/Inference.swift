@@ -111,7 +111,7 @@ extension Network {
         guard count > 0 else { return [] }
         let workspace = Workspace(architecture: architecture, capacity: count)
         features.withUnsafeBufferPointer { workspace.activations[0].base.update(from: $0.baseAddress!, count: features.count) }
-        forward(workspace, count: count)
+        FloatControl.withSubnormalsFlushed { forward(workspace, count: count) }
         return Array(UnsafeBufferPointer(start: workspace.activations[architecture.layerCount].base, count: count * architecture.outputCount))
     }
 
@@ -143,7 +143,8 @@ extension Network {
         var targets = [Float](repeating: 0, count: data.isRegression ? capacity * data.targetCount : 0)
         var indices = [Int32](repeating: 0, count: capacity)
         var start = 0
-        while start < data.count {
+        FloatControl.withSubnormalsFlushed {
+          while start < data.count {
             let rows = min(capacity, data.count - start)
             for r in 0..<rows { indices[r] = Int32(start + r) }
             labels.withUnsafeMutableBufferPointer { labelBuffer in
@@ -163,6 +164,7 @@ extension Network {
                 }
             }
             start += rows
+          }
         }
     }
 }

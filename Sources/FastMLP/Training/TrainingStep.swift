@@ -252,9 +252,21 @@ final class TrainingStep: RegionJob {
     /// learning rate and dropout; returns the batch's summed loss. A non-finite loss is returned
     /// without changing the parameters or the optimiser. The samples at `next` (the following
     /// batch) are prefetched while the weight gradients are computed.
+    ///
+    /// The step computes with subnormals flushed to zero (``FloatControl``).
     func run(
         on data: Dataset, indices: UnsafeBufferPointer<Int32>, next: UnsafeBufferPointer<Int32>? = nil,
         learningRate: Float? = nil, dropout: Dropout? = nil
+    ) -> Double {
+        FloatControl.withSubnormalsFlushed {
+            step(on: data, indices: indices, next: next, learningRate: learningRate, dropout: dropout)
+        }
+    }
+
+    /// ``run(on:indices:next:learningRate:dropout:)``'s work, in the caller's floating-point mode.
+    private func step(
+        on data: Dataset, indices: UnsafeBufferPointer<Int32>, next: UnsafeBufferPointer<Int32>?,
+        learningRate: Float?, dropout: Dropout?
     ) -> Double {
         let rows = indices.count
         precondition(rows <= workspace.capacity, "TrainingStep: batch larger than the workspace")
