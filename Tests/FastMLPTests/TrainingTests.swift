@@ -293,11 +293,12 @@ struct TrainingTests {
 
     @Test("the first layer over passes, each thread's own (two threads; sparse, dense and sparse-then-dense images; batches each thread gathers whole or in row tiles), is bitwise the one-thread step, with dropout",
           arguments: [[784, 128, 10], [784, 100, 10], [600, 256, 30, 10]],
-          [(PassImages.sparse, 64), (.dense, 64), (.sparseThenDense, 64), (.sparse, 32), (.dense, 32), (.sparseThenDense, 32)])
+          [(PassImages.sparse, 96), (.sparseThenDense, 96), (.sparse, 64), (.dense, 64), (.sparseThenDense, 64), (.sparse, 32), (.dense, 32), (.sparseThenDense, 32)])
     func firstLayerPassesMatchOneThread(_ sizes: [Int], images: (kind: PassImages, batch: Int)) throws {
         // On two threads each thread runs the passes over k (256 inputs each) whose rows of W₁
-        // it updates. After a sparse batch, a batch of at most 32 KiB of bytes (32 images of
-        // 784) is gathered whole by each thread into its own copy; otherwise in row tiles.
+        // it updates. After a sparse batch, a batch of at most `threadCopiesLimit` bytes (32 KiB
+        // or 64 KiB by machine kind: 32 or 64 images of 784, never 96) is gathered whole by each
+        // thread into its own copy; otherwise in row tiles.
         let architecture = try Architecture(layerSizes: sizes, hiddenActivation: .relu, outputActivation: .softmax)
         let start = Network(architecture: architecture, weightInitializer: .heNormal, seed: 7)
         var generator = Xoshiro256StarStar(seed: 8)

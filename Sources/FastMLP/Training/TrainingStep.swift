@@ -183,14 +183,19 @@ final class TrainingStep: RegionJob {
     }
 
     /// The largest batch, in bytes of its images, that each thread gathers whole for itself
-    /// (``threadPixels``): 32 images of 784 pixels (`seed-sigmoid`), not 64 (`mlp-128`). A copy
-    /// costs each thread the gather of the other half of the batch and saves a region, and the
-    /// other core's lines of the batch. (Family 25, two threads, `epoch --breakdown`, three pairs
-    /// alternating: `seed-sigmoid` 41.1–43.4 → 39.3–40.0 µs a step, waiting at barriers 5.3–6.2
-    /// → 4.1–4.6, six more pairs without the breakdown 0.072–0.076 → 0.069–0.074 s an epoch;
-    /// `mlp-128` with copies 68.6 and 69.6 µs against 65.9 and 68.1 without, its gather per
-    /// thread 3.1–3.8 → 4.0–4.3.)
-    static let threadCopiesLimit = 32 * 1024
+    /// (``threadPixels``). A copy costs each thread the gather of the other half of the batch and
+    /// saves a region, and the other core's lines of the batch. On AMD family 25, 32 images of
+    /// 784 pixels (`seed-sigmoid`), not 64 (`mlp-128`): two threads, `epoch --breakdown`, three
+    /// pairs alternating: `seed-sigmoid` 41.1–43.4 → 39.3–40.0 µs a step, waiting at barriers
+    /// 5.3–6.2 → 4.1–4.6, six more pairs without the breakdown 0.072–0.076 → 0.069–0.074 s an
+    /// epoch; `mlp-128` with copies 68.6 and 69.6 µs against 65.9 and 68.1 without, its gather per
+    /// thread 3.1–3.8 → 4.0–4.3. Elsewhere 64 KiB, which takes in `mlp-128`'s 64 images: on an
+    /// Intel Xeon (family 6 model 207, whose cores pass lines to each other more slowly: a pool
+    /// region 1.0–1.7 µs) `epoch --profiles mlp-128 --threads 2 --epochs 5`, alternating through
+    /// an environment toggle in one binary, `--fixed-threads` 6 pairs, median 0.103 → 0.085 s an
+    /// epoch, faster in 5; the trainer's own thread choice, 8 pairs, median 0.095 → 0.087, faster
+    /// in 6. Family 26 has not been measured either way.
+    static let threadCopiesLimit = fastmlp_amd_family25() != 0 ? 32 * 1024 : 64 * 1024
 
     deinit {
         labels.deallocate()
