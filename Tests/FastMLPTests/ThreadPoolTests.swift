@@ -68,7 +68,7 @@ struct ThreadPoolTests {
     func callersFloatControl(_ threads: Int) {
         let flush = FloatControl.subnormalFlushBits
         guard flush != 0 else { return }  // no such mode on this architecture
-        let before = FloatControl.current
+        let before = FloatControl.mode
         for backend in ThreadPool.Backend.allCases {
             let pool = ThreadPool(threadCount: threads, backend: backend)
             for flushed in [true, false, true] {
@@ -86,7 +86,7 @@ struct ThreadPoolTests {
                 if flushed { FloatControl.withSubnormalsFlushed { pool.run(tasks: tasks, record) } } else { pool.run(tasks: tasks, record) }
                 let expected = flushed ? flush : before & flush
                 #expect(seen.allSatisfy { $0 == expected }, "\(backend), \(threads) threads, flushed: \(flushed)")
-                #expect(FloatControl.current == before, "the caller's own mode is restored")
+                #expect(FloatControl.mode == before, "the caller's own mode is restored")
             }
         }
     }

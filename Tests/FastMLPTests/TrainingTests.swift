@@ -392,10 +392,10 @@ struct TrainingTests {
             network: network, loss: .softmaxCrossEntropy, optimizer: optimizer, capacity: 2,
             pool: threads > 1 ? ThreadPool(threadCount: threads) : nil)
         let data = try Dataset(features: [0, 1, 0, -1], featureCount: 2, labels: [0, 1], classCount: 2)
-        let before = FloatControl.current
+        let before = FloatControl.mode
         let loss = [Int32(0), 1].withUnsafeBufferPointer { step.run(on: data, indices: $0) }
         #expect(loss.isFinite)
-        #expect(FloatControl.current == before)
+        #expect(FloatControl.mode == before)
         let velocity = optimizer.first.array
         #expect(velocity.allSatisfy { $0 == 0 || $0.isNormal }, "\(velocity)")
         #expect(velocity.contains(0) && velocity.contains { $0 != 0 })

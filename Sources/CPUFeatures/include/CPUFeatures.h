@@ -179,7 +179,6 @@ int fastmlp_cpu_features_version(void);
 /// architectures (no clock measured).
 unsigned long long fastmlp_add_chain(unsigned long long rounds);
 
-
 /// This thread's floating-point control word: MXCSR on x86-64 (rounding, exception masks, and
 /// the flush-to-zero and denormals-are-zero bits); 0 on other architectures.
 static inline unsigned fastmlp_float_control(void) {
@@ -196,6 +195,16 @@ static inline void fastmlp_set_float_control(unsigned control) {
     __builtin_ia32_ldmxcsr(control);
 #else
     (void)control;
+#endif
+}
+
+/// The control word's sticky exception flags (bits 0–5 of MXCSR), which arithmetic sets as it
+/// goes and which change no result; 0 on other architectures.
+static inline unsigned fastmlp_float_status_bits(void) {
+#if defined(__x86_64__)
+    return 0x3Fu;
+#else
+    return 0;
 #endif
 }
 

@@ -144,27 +144,27 @@ extension Network {
         var indices = [Int32](repeating: 0, count: capacity)
         var start = 0
         FloatControl.withSubnormalsFlushed {
-          while start < data.count {
-            let rows = min(capacity, data.count - start)
-            for r in 0..<rows { indices[r] = Int32(start + r) }
-            labels.withUnsafeMutableBufferPointer { labelBuffer in
-                targets.withUnsafeMutableBufferPointer { targetBuffer in
-                    // Only regression has targets (an empty buffer may still have an address).
-                    let batchTargets = data.isRegression ? targetBuffer.baseAddress : nil
-                    indices.withUnsafeBufferPointer { indexBuffer in
-                        data.gather(
-                            UnsafeBufferPointer(rebasing: indexBuffer[0..<rows]),
-                            into: workspace.activations[0].base, labels: labelBuffer.baseAddress!,
-                            targets: batchTargets, pool: pool)
+            while start < data.count {
+                let rows = min(capacity, data.count - start)
+                for r in 0..<rows { indices[r] = Int32(start + r) }
+                labels.withUnsafeMutableBufferPointer { labelBuffer in
+                    targets.withUnsafeMutableBufferPointer { targetBuffer in
+                        // Only regression has targets (an empty buffer may still have an address).
+                        let batchTargets = data.isRegression ? targetBuffer.baseAddress : nil
+                        indices.withUnsafeBufferPointer { indexBuffer in
+                            data.gather(
+                                UnsafeBufferPointer(rebasing: indexBuffer[0..<rows]),
+                                into: workspace.activations[0].base, labels: labelBuffer.baseAddress!,
+                                targets: batchTargets, pool: pool)
+                        }
+                        forward(workspace, count: rows, activateOutput: activateOutput)
+                        body(
+                            workspace.activations[architecture.layerCount].base, labelBuffer.baseAddress!,
+                            batchTargets.map { UnsafePointer($0) }, rows)
                     }
-                    forward(workspace, count: rows, activateOutput: activateOutput)
-                    body(
-                        workspace.activations[architecture.layerCount].base, labelBuffer.baseAddress!,
-                        batchTargets.map { UnsafePointer($0) }, rows)
                 }
+                start += rows
             }
-            start += rows
-          }
         }
     }
 }

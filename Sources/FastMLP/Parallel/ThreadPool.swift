@@ -20,8 +20,9 @@ import Darwin
 /// oversubscribed one (more threads than cores) does not starve the threads doing work.
 ///
 /// Which thread runs a task never changes a result: callers make each task write its own
-/// outputs in a fixed order, and every thread runs a region's tasks with the calling thread's
-/// floating-point control word (``FloatControl``). Regions do not nest, and `run` is called from one thread at a time.
+/// outputs in a fixed order, and every thread runs a region's tasks in the calling thread's
+/// floating-point mode (``FloatControl``). Regions do not nest, and `run` is called from one
+/// thread at a time.
 @_spi(Benchmarks)
 public final class ThreadPool: @unchecked Sendable {  // its state is atomics and a lock-guarded sleep; see above
     /// How a region's tasks reach the threads.
@@ -85,11 +86,11 @@ public final class ThreadPool: @unchecked Sendable {  // its state is atomics an
             withoutActuallyEscaping(body) { body in shared.run(tasks: tasks, .closure(body)) }
         case .dispatch:
             let threads = min(threadCount, tasks)
-            let control = FloatControl.current
+            let mode = FloatControl.mode
             withoutActuallyEscaping(body) { body in
                 let job = DispatchJob(body: body)
                 DispatchQueue.concurrentPerform(iterations: threads) { worker in
-                    FloatControl.with(control) {
+                    FloatControl.with(mode: mode) {
                         for task in tasks * worker / threads..<tasks * (worker + 1) / threads { job.body(task, worker) }
                     }
                 }
@@ -114,11 +115,11 @@ public final class ThreadPool: @unchecked Sendable {  // its state is atomics an
         case .dispatch:
             let threads = min(threadCount, tasks)
             let job = DispatchJob { job.run(task: $0, worker: $1) }
-            let control = FloatControl.current
+            let mode = FloatControl.mode
             DispatchQueue.concurrentPerform(iterations: threads) { worker in
                 let start = laneStart(worker, of: threads, tasks: tasks, firstShare: firstShare)
                 let end = laneStart(worker + 1, of: threads, tasks: tasks, firstShare: firstShare)
-                FloatControl.with(control) {
+                FloatControl.with(mode: mode) {
                     for task in start..<end { job.body(task, worker) }
                 }
             }
@@ -186,8 +187,8 @@ private final class Shared: @unchecked Sendable {  // lanes are atomics; the job
     /// lane add that claimed one of its tasks (acquire). A claimed task below its lane's end
     /// proves the region is still open (the caller waits for every task), so this is its job.
     var job = Job.closure(Shared.idle)
-    /// The caller's floating-point control word, published with the job; workers run its tasks with it.
-    var control: UInt32 = 0
+    /// The caller's floating-point mode, published with the job; workers run its tasks in it.
+    var mode: UInt32 = 0
 
     init(threadCount: Int) {
         lanes = (0..<threadCount).map { _ in Lane() }
@@ -256,7 +257,7 @@ private final class Shared: @unchecked Sendable {  // lanes are atomics; the job
 
     func run(tasks: Int, _ body: Job, firstShare: Int? = nil) {
         job = body
-        control = FloatControl.current
+        mode = FloatControl.mode
         completed.store(0, ordering: .relaxed)
         publish(tasks: tasks, firstShare: firstShare)
         let done = work(0) { body($0, 0) }
@@ -284,7 +285,7 @@ private final class Shared: @unchecked Sendable {  // lanes are atomics; the job
 
     func workerLoop(_ worker: Int) {
         var seen: UInt64 = 0
-        var workerControl = FloatControl.current
+        var workerMode = FloatControl.mode
         while true {
             var polls = 0
             var current = announced.load(ordering: .acquiring)
@@ -308,10 +309,10 @@ private final class Shared: @unchecked Sendable {  // lanes are atomics; the job
             }
             if stopping.load(ordering: .acquiring) { return }
             _ = work(worker) { task in
-                // Read after the claim, as the job is: a claimed task proves this region's control.
-                if control != workerControl {
-                    workerControl = control
-                    FloatControl.current = workerControl
+                // Read after the claim, as the job is: a claimed task proves this region's mode.
+                if mode != workerMode {
+                    workerMode = mode
+                    FloatControl.mode = workerMode
                 }
                 runJob(task: task, worker: worker)
                 completed.add(1, ordering: .releasing)

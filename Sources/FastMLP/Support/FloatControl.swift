@@ -17,30 +17,41 @@ import CPUFeatures
 /// application embedding the library keeps its own. On architectures other than x86-64 the mode
 /// is left as it is.
 enum FloatControl {
-    /// This thread's control word (MXCSR on x86-64; 0 elsewhere).
+    /// This thread's whole control word (MXCSR on x86-64; 0 elsewhere).
     static var current: UInt32 {
         get { fastmlp_float_control() }
         set { fastmlp_set_float_control(newValue) }
     }
 
+    /// The exception flags of the control word, which arithmetic raises and which change no result.
+    static let statusBits = fastmlp_float_status_bits()
+
     /// The control word's flush-to-zero and denormals-are-zero bits (0 where there are none).
     static let subnormalFlushBits = fastmlp_subnormal_flush_bits()
 
-    /// Runs `body` on this thread with the control word `control`, then restores the thread's own.
+    /// This thread's mode: its control word without the exception flags. Setting it leaves the
+    /// flags as they are.
+    static var mode: UInt32 {
+        get { current & ~statusBits }
+        set { current = current & statusBits | newValue & ~statusBits }
+    }
+
+    /// Runs `body` on this thread in the mode `mode`, then restores the thread's own.
     @inline(__always)
-    static func with<T>(_ control: UInt32, _ body: () -> T) -> T {
-        let previous = current
-        if previous != control { current = control }
-        defer { if current != previous { current = previous } }
+    static func with<T>(mode: UInt32, _ body: () -> T) -> T {
+        let previous = self.mode
+        if previous != mode { self.mode = mode }
+        defer { if previous != mode { self.mode = previous } }
         return body()
     }
 
     /// Runs `body` with subnormals flushed to zero on this thread, then restores the thread's mode.
     @inline(__always)
     static func withSubnormalsFlushed<T, E: Error>(_ body: () throws(E) -> T) throws(E) -> T {
-        let previous = current
-        if previous & subnormalFlushBits != subnormalFlushBits { current = previous | subnormalFlushBits }
-        defer { if current != previous { current = previous } }
+        let previous = mode
+        let flushed = previous | subnormalFlushBits
+        if previous != flushed { mode = flushed }
+        defer { if previous != flushed { mode = previous } }
         return try body()
     }
 }
