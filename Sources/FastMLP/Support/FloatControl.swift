@@ -3,19 +3,19 @@ import CPUFeatures
 /// The floating-point mode fastmlp computes in: subnormal numbers are flushed to zero, as
 /// results (FTZ) and as operands (DAZ), as XLA does on CPU.
 ///
-/// A subnormal operand or result costs a microcode assist of a hundred cycles or more on Intel
-/// cores, where AMD's handle most at full speed. Training makes them as a matter of course: a
-/// momentum velocity whose gradient stays zero (the weights of a pixel that is never lit) decays
-/// geometrically through the subnormal range, and on a family 6 model 207 Xeon that made the
-/// optimiser's pass over mlp-128's parameters 10× slower (214 → 22 µs a step, see
-/// Benchmarks/HISTORY.md). Flushed, such a value becomes zero instead (the README's mlp-128 run
-/// saves the same model bytes either way: a step that small leaves a weight of ordinary size as it is).
+/// A subnormal operand or result costs a microcode assist on Intel cores. Training makes them as
+/// a matter of course: a momentum velocity whose gradient stays zero (the weights of a pixel that
+/// is never lit) decays geometrically through the subnormal range, and on a family 6 model 207
+/// Xeon that made the optimiser's pass over mlp-128's parameters 10× slower (214 → 22 µs a step,
+/// see Benchmarks/HISTORY.md; on AMD family 25 the same pass took 13 µs unflushed). Flushed, such
+/// a value becomes zero instead (the README's mlp-128 run saves the same model bytes either way:
+/// a step that small leaves a weight of ordinary size as it is).
 ///
 /// Training steps and inference run inside ``withSubnormalsFlushed(_:)``; a ``ThreadPool``'s
-/// workers run each region's tasks with the calling thread's control word, so that which thread
-/// computes a tile never changes its bits. The caller's own mode is restored on return, so an
-/// application embedding the library keeps its own. On architectures other than x86-64 the mode
-/// is left as it is.
+/// workers run each region's tasks in the calling thread's mode (its control word without the
+/// exception flags), so that which thread computes a tile never changes its bits. The caller's
+/// own mode is restored on return, so an application embedding the library keeps its own. On
+/// architectures other than x86-64 the mode is left as it is.
 enum FloatControl {
     /// This thread's whole control word (MXCSR on x86-64; 0 elsewhere).
     static var current: UInt32 {
