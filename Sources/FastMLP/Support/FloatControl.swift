@@ -38,20 +38,16 @@ enum FloatControl {
 
     /// Runs `body` on this thread in the mode `mode`, then restores the thread's own.
     @inline(__always)
-    static func with<T>(mode: UInt32, _ body: () -> T) -> T {
+    static func with<T, E: Error>(mode: UInt32, _ body: () throws(E) -> T) throws(E) -> T {
         let previous = self.mode
         if previous != mode { self.mode = mode }
         defer { if previous != mode { self.mode = previous } }
-        return body()
+        return try body()
     }
 
     /// Runs `body` with subnormals flushed to zero on this thread, then restores the thread's mode.
     @inline(__always)
     static func withSubnormalsFlushed<T, E: Error>(_ body: () throws(E) -> T) throws(E) -> T {
-        let previous = mode
-        let flushed = previous | subnormalFlushBits
-        if previous != flushed { mode = flushed }
-        defer { if previous != flushed { mode = previous } }
-        return try body()
+        try with(mode: mode | subnormalFlushBits, body)
     }
 }
