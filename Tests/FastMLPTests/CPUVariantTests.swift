@@ -23,12 +23,10 @@ let cpuVariantSuites = "GEMMTests|GradientTests|ParallelTrainingTests|OptimizerT
 
 /// Builds the package for other CPUs and runs the kernel suites there, so that every tile shape
 /// and both arithmetic paths are tested on every run, not only the one this machine selects.
-/// Each variant builds into `.build-variants/NAME` (about 1.5 min from scratch on 2 cores). The
-/// two build side by side: one build leaves a core idle through its single-threaded stretches
-/// (alone, on an Intel Xeon family 6 model 207, both took 409 s one after the other and 267 s
-/// side by side). Set FASTMLP_SKIP_CPU_VARIANTS=1 to leave them out while iterating locally.
+/// Each variant builds into `.build-variants/NAME` (about 1.5 min from scratch on 2 cores).
+/// Set FASTMLP_SKIP_CPU_VARIANTS=1 to leave them out while iterating locally.
 @Suite(
-    "Builds for other CPUs",
+    "Builds for other CPUs", .serialized,
     .enabled(if: ProcessInfo.processInfo.environment["FASTMLP_SKIP_CPU_VARIANTS"] == nil, "FASTMLP_SKIP_CPU_VARIANTS is set"))
 struct CPUVariantTests {
     #if arch(x86_64)
